@@ -1,0 +1,67 @@
+import { ApiGatewayV2Client } from "@aws-sdk/client-apigatewayv2";
+import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+
+export const DEFAULT_REGION = "ap-northeast-1";
+
+export interface AwsConfig {
+  readonly region: string;
+  readonly profile?: string;
+  /** One endpoint for every service (the local cloud, or any AWS-compatible endpoint). */
+  readonly endpoint?: string;
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** SDK-level retries; the executor does its own on top, so keep this small. */
+  readonly maxAttempts?: number;
+}
+
+/** Lazily built, memoized SDK clients sharing one configuration. */
+export interface AwsClients {
+  readonly config: AwsConfig;
+  apigw(): ApiGatewayV2Client;
+  lambda(): LambdaClient;
+  iam(): IAMClient;
+  logs(): CloudWatchLogsClient;
+  sts(): STSClient;
+  dynamodb(): DynamoDBClient;
+  /** The @connections API of one stage: https://{apiId}.execute-api.{region}.amazonaws.com/{stage}. */
+  management(endpoint: string): ApiGatewayManagementApiClient;
+}
+
+export function resolveRegion(explicit?: string): string {
+  return explicit || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || DEFAULT_REGION;
+}
+
+export function createClients(config: AwsConfig): AwsClients {
+  const base = {
+    region: config.region,
+    ...(config.profile ? { profile: config.profile } : {}),
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+    maxAttempts: config.maxAttempts ?? 3,
+  };
+  const cache = new Map<string, unknown>();
+  function memo<T>(key: string, make: () => T): T {
+    let c = cache.get(key) as T | undefined;
+    if (c === undefined) {
+      c = make();
+      cache.set(key, c);
+    }
+    return c;
+  }
+  return {
+    config,
+    apigw: () => memo("apigw", () => new ApiGatewayV2Client(base)),
+    lambda: () => memo("lambda", () => new LambdaClient(base)),
+    iam: () => memo("iam", () => new IAMClient(base)),
+    logs: () => memo("logs", () => new CloudWatchLogsClient(base)),
+    sts: () => memo("sts", () => new STSClient(base)),
+    dynamodb: () => memo("dynamodb", () => new DynamoDBClient(base)),
+    management: (endpoint: string) =>
+      memo(`management:${endpoint}`, () => new ApiGatewayManagementApiClient({ ...base, endpoint: config.endpoint ?? endpoint })),
+  };
+}

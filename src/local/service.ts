@@ -1,0 +1,91 @@
+import type { IncomingHttpHeaders } from "node:http";
+
+/**
+ * An AWS error as the service models raise it. `name` is the AWS error code
+ * (what SDK v3 exceptions carry as `name`), so code that checks
+ * `err.name === "ResourceNotFoundException"` behaves the same against the
+ * models in unit tests (through aws-sdk-client-mock) and over HTTP.
+ */
+export class AwsError extends Error {
+  readonly $fault: "client" | "server";
+  readonly $metadata: { httpStatusCode: number };
+  constructor(
+    name: string,
+    message: string,
+    readonly statusCode = 400,
+  ) {
+    super(message);
+    this.name = name;
+    this.$fault = statusCode >= 500 ? "server" : "client";
+    this.$metadata = { httpStatusCode: statusCode };
+  }
+}
+
+export type OpInput = Record<string, unknown>;
+export type OpOutput = Record<string, unknown>;
+export type OpHandler = (input: OpInput) => Promise<OpOutput> | OpOutput;
+
+/** One recorded call, for tests and benchmarks (e.g. "a no-op plan makes no write call"). */
+export interface CallRecord {
+  readonly service: string;
+  readonly operation: string;
+  readonly at: number;
+}
+
+/**
+ * Runs before every operation of every model; the place where tests inject
+ * errors, delays and dropped connections (see the fault injector).
+ */
+export type BeforeCall = (service: string, operation: string, input: OpInput) => Promise<void> | void;
+
+/**
+ * The in-memory state and rules of one AWS service. Input and output shapes are
+ * the AWS SDK v3 command shapes (PascalCase, as in `CreateFunctionCommandInput`),
+ * so the same model serves unit tests (plugged into aws-sdk-client-mock) and the
+ * local cloud (behind a wire-protocol adapter).
+ */
+export abstract class ServiceModel {
+  abstract readonly service: string; // "lambda", "apigatewayv2", ...
+  readonly calls: CallRecord[] = [];
+  beforeCall: BeforeCall | undefined;
+  protected abstract readonly operations: Readonly<Record<string, OpHandler>>;
+
+  supports(operation: string): boolean {
+    return Object.hasOwn(this.operations, operation);
+  }
+
+  async dispatch(operation: string, input: OpInput): Promise<OpOutput> {
+    this.calls.push({ service: this.service, operation, at: Date.now() });
+    if (this.beforeCall) await this.beforeCall(this.service, operation, input);
+    const handler = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
+    if (!handler) {
+      throw new AwsError("UnknownOperationException", `${this.service}: ${operation} is not supported by the chatctl local cloud`, 400);
+    }
+    return await handler(input);
+  }
+}
+
+/** A raw HTTP request as the local cloud's front door received it. */
+export interface WireRequest {
+  readonly method: string;
+  readonly path: string; // without the query string, percent-decoded per segment by the adapter
+  readonly rawPath: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+export interface WireResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | Buffer;
+}
+
+/**
+ * A service's wire protocol in front of its model. The front door picks the
+ * adapter by the SigV4 credential scope's service name (the `signingName`).
+ */
+export interface WireAdapter {
+  readonly signingName: string; // "lambda", "apigateway", "iam", "sts", "logs", "dynamodb"
+  handle(req: WireRequest): Promise<WireResponse>;
+}

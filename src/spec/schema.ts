@@ -1,0 +1,103 @@
+import { z } from "zod";
+
+// The single source of truth for chat.yaml: the TypeScript types below and
+// schema/chat.schema.json are both derived from it. Name rules that AWS enforces
+// live here too, so a bad name is reported before any AWS call is made.
+
+const logicalName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must start with a letter and hold only letters, digits, '-' and '_'")
+  .max(40, "must be at most 40 characters (AWS names are derived from it)");
+
+export const StackName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/, "must start with a lowercase letter and hold only lowercase letters, digits and '-'")
+  .max(24, "must be at most 24 characters (every AWS name of the stack is derived from it)")
+  .describe("Stack name. Owner tag of every resource and prefix of every derived AWS name.");
+
+export const RouteKey = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^(\$connect|\$disconnect|\$default|[^$\s][^\s]*)$/, "must be $connect, $disconnect, $default, or a custom key without spaces that does not start with '$'");
+
+export const Runtime = z.enum(["nodejs20.x", "nodejs22.x", "nodejs24.x"]);
+
+// CloudWatch Logs accepts only these retention periods.
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+export const LogRetention = z
+  .number()
+  .int()
+  .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+    message: `must be one of ${LOG_RETENTION_DAYS.join(", ")} (the values CloudWatch Logs accepts)`,
+  });
+
+export const FunctionSpec = z
+  .strictObject({
+    handler: z.string().min(1).describe("Handler source (.ts, .mts, .js, .mjs), relative to this file; it exports `handler`."),
+    description: z.string().max(256).optional(),
+    runtime: Runtime.default("nodejs22.x"),
+    memory: z.number().int().min(128).max(10240).default(256).describe("Memory in MB (128-10240)."),
+    timeout: z.number().int().min(1).max(900).default(10).describe("Timeout in seconds. API Gateway waits at most 29 s for a route's answer."),
+    environment: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "environment variable names hold letters, digits and '_'"), z.string()).default({}),
+    tables: z.array(logicalName).default([]).describe("Tables this function may read and write; their names reach it as TABLE_<NAME> (and TABLE_NAME when there is one)."),
+    manageConnections: z.boolean().default(false).describe("May post to and drop connections of this API's stage (execute-api:ManageConnections)."),
+    logRetentionDays: LogRetention.default(14),
+  })
+  .describe("A Lambda function.");
+
+export const KeyAttribute = z.union([
+  z.string().min(1).max(255),
+  z.strictObject({ name: z.string().min(1).max(255), type: z.enum(["S", "N", "B"]).default("S") }),
+]);
+
+export const TableSpec = z
+  .strictObject({
+    partitionKey: KeyAttribute.describe("Partition key: an attribute name (type S), or { name, type }."),
+    sortKey: KeyAttribute.optional(),
+    ttlAttribute: z.string().min(1).max(255).optional().describe("Attribute holding an epoch-seconds expiry time."),
+    billingMode: z.enum(["PAY_PER_REQUEST", "PROVISIONED"]).default("PAY_PER_REQUEST"),
+    readCapacity: z.number().int().min(1).optional(),
+    writeCapacity: z.number().int().min(1).optional(),
+    onDestroy: z.enum(["retain", "delete"]).default("retain").describe("retain: destroy keeps the table; delete: destroy removes it (items only with --delete-data)."),
+    deletionProtection: z.boolean().default(false),
+  })
+  .describe("A DynamoDB table.");
+
+export const ApiSpec = z
+  .strictObject({
+    name: z.string().min(1).max(128).optional().describe("API name; defaults to the stack name."),
+    description: z.string().max(1024).optional(),
+    routeSelectionExpression: z.string().default("$request.body.action"),
+    stage: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,128}$/, "must be 1-128 letters, digits, '-' or '_'")
+      .default("prod"),
+  })
+  .describe("The WebSocket API.");
+
+export const ChatSpec = z
+  .strictObject({
+    $schema: z.string().optional(),
+    stack: StackName,
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as ap-northeast-1")
+      .optional()
+      .describe("AWS region; else AWS_REGION, AWS_DEFAULT_REGION, else ap-northeast-1."),
+    api: ApiSpec.default({ routeSelectionExpression: "$request.body.action", stage: "prod" }),
+    routes: z.record(RouteKey, logicalName).describe("Route key -> function name."),
+    functions: z.record(logicalName, FunctionSpec),
+    tables: z.record(logicalName, TableSpec).default({}),
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  })
+  .describe("chatctl stack specification (chat.yaml).");
+
+export type ChatSpec = z.output<typeof ChatSpec>;
+export type ChatSpecInput = z.input<typeof ChatSpec>;
+export type FunctionSpec = z.output<typeof FunctionSpec>;
+export type TableSpec = z.output<typeof TableSpec>;
+export type ApiSpec = z.output<typeof ApiSpec>;
+export type KeyAttribute = z.output<typeof KeyAttribute>;
