@@ -89,3 +89,28 @@ export interface WireAdapter {
   readonly signingName: string; // "lambda", "apigateway", "iam", "sts", "logs", "dynamodb"
   handle(req: WireRequest): Promise<WireResponse>;
 }
+
+/** A function as the Lambda runner needs it; the Lambda model hands these out. */
+export interface LocalFunction {
+  readonly functionName: string;
+  readonly functionArn: string;
+  readonly runtime: string;
+  readonly handler: string; // "index.handler": file "index" (.js/.mjs/.cjs) in the zip, export "handler"
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly codeSha256: string; // changes when the code changes: the runner restarts warm workers then
+  readonly zip: Uint8Array;
+}
+
+export interface InvokeResult {
+  readonly statusCode: number; // 200 for RequestResponse
+  readonly payload: Uint8Array; // the handler's JSON result, or the error object when functionError is set
+  readonly functionError?: "Unhandled" | "Handled";
+  readonly logTail?: string; // last 4 KB of the invocation's log, for LogType=Tail
+}
+
+/** Runs a function's code; the local cloud's runner implements it, the Lambda model calls it for Invoke. */
+export interface FunctionInvoker {
+  invoke(fn: LocalFunction, payload: Uint8Array): Promise<InvokeResult>;
+}

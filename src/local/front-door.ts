@@ -1,0 +1,100 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { WireAdapter, WireRequest, WireResponse } from "./service.js";
+
+// Every SigV4-signed request names its service in the credential scope:
+// "Credential=AKID/20260101/us-east-1/lambda/aws4_request". One port can then
+// serve every AWS service, as AWS_ENDPOINT_URL expects.
+const SCOPE = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;
+
+export function signingNameOf(authorization: string | undefined): string | undefined {
+  return authorization ? SCOPE.exec(authorization)?.[1] : undefined;
+}
+
+export const MAX_REQUEST_BYTES = 70 * 1024 * 1024; // Lambda's zip upload limit is 50 MB, base64 grows it by a third
+
+export async function readBody(req: IncomingMessage, limit = MAX_REQUEST_BYTES): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > limit) throw new Error("request body too large");
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function toWireRequest(req: IncomingMessage, body: Buffer): WireRequest {
+  const url = new URL(req.url ?? "/", "http://local");
+  return {
+    method: req.method ?? "GET",
+    path: url.pathname,
+    rawPath: (req.url ?? "/").split("?")[0] ?? "/",
+    query: url.searchParams,
+    headers: req.headers,
+    body,
+  };
+}
+
+export function sendWire(res: ServerResponse, out: WireResponse): void {
+  res.writeHead(out.status, out.headers);
+  res.end(out.body);
+}
+
+function jsonError(status: number, type: string, message: string): WireResponse {
+  return {
+    status,
+    headers: { "content-type": "application/json", "x-amzn-errortype": type },
+    body: JSON.stringify({ __type: type, message }),
+  };
+}
+
+/** Dispatches a request to the adapter its SigV4 scope names. */
+export function createDispatcher(adapters: readonly WireAdapter[]) {
+  const bySigningName = new Map(adapters.map((a) => [a.signingName, a]));
+  return async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const body = await readBody(req);
+      const service = signingNameOf(req.headers.authorization);
+      const adapter = service ? bySigningName.get(service) : undefined;
+      if (!adapter) {
+        sendWire(
+          res,
+          jsonError(
+            400,
+            "UnknownOperationException",
+            service ? `the chatctl local cloud does not serve ${service}` : "request is not SigV4-signed; cannot tell which service it is for",
+          ),
+        );
+        return;
+      }
+      sendWire(res, await adapter.handle(toWireRequest(req, body)));
+    } catch (err) {
+      sendWire(res, jsonError(500, "InternalFailure", err instanceof Error ? err.message : String(err)));
+    }
+  };
+}
+
+export interface FrontDoor {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** A plain HTTP server for the given adapters: enough for wire-protocol tests. */
+export async function startFrontDoor(adapters: readonly WireAdapter[], host = "127.0.0.1", port = 0): Promise<FrontDoor> {
+  const dispatch = createDispatcher(adapters);
+  const server = createServer((req, res) => void dispatch(req, res));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  const addr = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${addr.port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
