@@ -1,0 +1,250 @@
+import { createHash } from "node:crypto";
+import type { ChatSpec } from "../spec/schema.js";
+import {
+  INLINE_POLICY_NAME,
+  PERMISSION_STATEMENT_ID,
+  ROLE_PATH,
+  apiName,
+  functionName,
+  keyAttribute,
+  logGroupName,
+  roleName,
+  tableEnvName,
+  tableName,
+} from "../spec/names.js";
+import { TAG_ID, TAG_STACK, ref, type DesiredResource, type Unresolved } from "../resources/kind.js";
+import type {
+  ApiProps,
+  DeploymentProps,
+  FunctionProps,
+  IntegrationProps,
+  LogGroupProps,
+  PermissionProps,
+  PolicyDocument,
+  PolicyStatement,
+  RoleProps,
+  RouteProps,
+  StageProps,
+  TableProps,
+  Tags,
+} from "../resources/props.js";
+
+/** The bundled code of one function, as the desired graph needs it. */
+export interface CodeIdentity {
+  readonly sha256: string; // base64, as Lambda reports CodeSha256
+  readonly zipPath: string;
+}
+
+export interface DesiredInput {
+  readonly spec: ChatSpec;
+  readonly region: string;
+  readonly accountId: string;
+  readonly partition?: string;
+  /** One entry per function of the spec. */
+  readonly code: Readonly<Record<string, CodeIdentity>>;
+}
+
+// Logical ids: stable names for resources, independent of AWS ids, written in
+// the chatctl:id tag (or an integration's description) so a later run finds them.
+export const ids = {
+  api: "api",
+  stage: "stage",
+  deployment: "deployment",
+  table: (t: string) => `table.${t}`,
+  role: (f: string) => `role.${f}`,
+  logGroup: (f: string) => `logs.${f}`,
+  fn: (f: string) => `function.${f}`,
+  permission: (f: string) => `permission.${f}`,
+  integration: (f: string) => `integration.${f}`,
+  route: (key: string) => `route.${key}`,
+} as const;
+
+const DYNAMODB_ACTIONS = [
+  "dynamodb:BatchGetItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:ConditionCheckItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:DescribeTable",
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:Query",
+  "dynamodb:Scan",
+  "dynamodb:UpdateItem",
+];
+
+const LAMBDA_TRUST: PolicyDocument = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+};
+
+function resource<P>(
+  id: string,
+  kind: string,
+  name: string,
+  props: Unresolved<P>,
+  dependsOn: string[],
+  extra: { retainOnDestroy?: boolean } = {},
+): DesiredResource<P> {
+  return { id, kind, name, props, dependsOn: [...new Set(dependsOn)].sort(), ...extra };
+}
+
+/** Spec -> every AWS resource the stack needs, with references and dependencies. */
+export function buildDesired(input: DesiredInput): DesiredResource[] {
+  const { spec, region, accountId } = input;
+  const partition = input.partition ?? "aws";
+  const tagsFor = (id: string): Tags => ({ ...spec.tags, [TAG_STACK]: spec.stack, [TAG_ID]: id });
+  const out: DesiredResource[] = [];
+  const add = <P>(r: DesiredResource<P>) => out.push(r as DesiredResource);
+
+  for (const [t, table] of sortedEntries(spec.tables)) {
+    const props: TableProps = {
+      tableName: tableName(spec, t),
+      partitionKey: keyAttribute(table.partitionKey),
+      ...(table.sortKey ? { sortKey: keyAttribute(table.sortKey) } : {}),
+      billingMode: table.billingMode,
+      ...(table.readCapacity !== undefined ? { readCapacity: table.readCapacity } : {}),
+      ...(table.writeCapacity !== undefined ? { writeCapacity: table.writeCapacity } : {}),
+      ...(table.ttlAttribute ? { ttlAttribute: table.ttlAttribute } : {}),
+      deletionProtection: table.deletionProtection,
+      tags: tagsFor(ids.table(t)),
+    };
+    add(resource<TableProps>(ids.table(t), "dynamodb.table", props.tableName, props, [], { retainOnDestroy: table.onDestroy === "retain" }));
+  }
+
+  const api: ApiProps = {
+    name: apiName(spec),
+    protocolType: "WEBSOCKET",
+    routeSelectionExpression: spec.api.routeSelectionExpression,
+    ...(spec.api.description ? { description: spec.api.description } : {}),
+    tags: tagsFor(ids.api),
+  };
+  add(resource<ApiProps>(ids.api, "apigw.api", api.name, api, []));
+  const apiId = ref(ids.api, "apiId");
+  const stageName = spec.api.stage;
+
+  const routedFunctions = new Set(Object.values(spec.routes));
+
+  for (const [f, fn] of sortedEntries(spec.functions)) {
+    const fnName = functionName(spec, f);
+    const logGroup = logGroupName(spec, f);
+    const statements: Unresolved<PolicyStatement>[] = [
+      {
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`arn:${partition}:logs:${region}:${accountId}:log-group:${logGroup}:*`],
+      },
+    ];
+    if (fn.tables.length > 0) {
+      statements.push({
+        Sid: "UseOwnTables",
+        Effect: "Allow",
+        Action: DYNAMODB_ACTIONS,
+        Resource: fn.tables.flatMap((t) => [ref(ids.table(t), "tableArn"), ref(ids.table(t), "tableArn", "{}/index/*")]),
+      });
+    }
+    if (fn.manageConnections) {
+      statements.push({
+        Sid: "ManageOwnConnections",
+        Effect: "Allow",
+        Action: "execute-api:ManageConnections",
+        Resource: [ref(ids.api, "executeArn", `{}/${stageName}/*/@connections/*`)],
+      });
+    }
+    const role: Unresolved<RoleProps> = {
+      roleName: roleName(spec, f),
+      path: ROLE_PATH,
+      description: `Runs function ${fnName} of chatctl stack ${spec.stack}`,
+      assumeRolePolicy: LAMBDA_TRUST,
+      inlinePolicyName: INLINE_POLICY_NAME,
+      inlinePolicy: { Version: "2012-10-17", Statement: statements },
+      tags: tagsFor(ids.role(f)),
+    };
+    add(
+      resource<RoleProps>(ids.role(f), "iam.role", roleName(spec, f), role, [
+        ...fn.tables.map(ids.table),
+        ...(fn.manageConnections ? [ids.api] : []),
+      ]),
+    );
+
+    const logs: LogGroupProps = { logGroupName: logGroup, retentionDays: fn.logRetentionDays, tags: tagsFor(ids.logGroup(f)) };
+    add(resource<LogGroupProps>(ids.logGroup(f), "logs.group", logGroup, logs, []));
+
+    const code = input.code[f];
+    if (!code) throw new Error(`no bundle for function ${f}`);
+    const environment: Record<string, string | ReturnType<typeof ref>> = {};
+    for (const t of fn.tables) environment[tableEnvName(t)] = tableName(spec, t);
+    if (fn.tables.length === 1 && fn.tables[0] !== undefined) environment.TABLE_NAME = tableName(spec, fn.tables[0]);
+    Object.assign(environment, fn.environment);
+    const fnProps: Unresolved<FunctionProps> = {
+      functionName: fnName,
+      roleArn: ref(ids.role(f), "roleArn"),
+      runtime: fn.runtime,
+      handler: "index.handler",
+      memory: fn.memory,
+      timeout: fn.timeout,
+      description: fn.description ?? `chatctl stack ${spec.stack}: ${f}`,
+      environment,
+      code: { sha256: code.sha256, zipPath: code.zipPath },
+      tags: tagsFor(ids.fn(f)),
+    };
+    add(
+      resource<FunctionProps>(ids.fn(f), "lambda.function", fnName, fnProps, [
+        ids.role(f),
+        ids.logGroup(f),
+        ...fn.tables.map(ids.table),
+      ]),
+    );
+
+    if (!routedFunctions.has(f)) continue;
+    const permission: Unresolved<PermissionProps> = {
+      functionName: fnName,
+      statementId: PERMISSION_STATEMENT_ID,
+      action: "lambda:InvokeFunction",
+      principal: "apigateway.amazonaws.com",
+      sourceArn: ref(ids.api, "executeArn", "{}/*"),
+    };
+    add(resource<PermissionProps>(ids.permission(f), "lambda.permission", `${fnName} (${PERMISSION_STATEMENT_ID})`, permission, [ids.fn(f), ids.api]));
+
+    const integration: Unresolved<IntegrationProps> = {
+      apiId,
+      integrationType: "AWS_PROXY",
+      integrationMethod: "POST",
+      integrationUri: ref(ids.fn(f), "functionArn", `arn:${partition}:apigateway:${region}:lambda:path/2015-03-31/functions/{}/invocations`),
+      description: `chatctl:${ids.integration(f)}`,
+    };
+    add(resource<IntegrationProps>(ids.integration(f), "apigw.integration", `${api.name} -> ${fnName}`, integration, [ids.api, ids.fn(f), ids.permission(f)]));
+  }
+
+  const routeIds: string[] = [];
+  for (const [key, f] of sortedEntries(spec.routes)) {
+    const route: Unresolved<RouteProps> = { apiId, routeKey: key, target: ref(ids.integration(f), "integrationId", "integrations/{}") };
+    add(resource<RouteProps>(ids.route(key), "apigw.route", key, route, [ids.api, ids.integration(f)]));
+    routeIds.push(ids.route(key));
+  }
+
+  const stage: Unresolved<StageProps> = { apiId, stageName, tags: tagsFor(ids.stage) };
+  add(resource<StageProps>(ids.stage, "apigw.stage", stageName, stage, [ids.api]));
+
+  const deployment: Unresolved<DeploymentProps> = { apiId, stageName, configHash: routingHash(spec) };
+  add(resource<DeploymentProps>(ids.deployment, "apigw.deployment", `${stageName} deployment`, deployment, [ids.stage, ...routeIds]));
+
+  return out;
+}
+
+/**
+ * What a deployment freezes: the route keys and the functions behind them. A new
+ * deployment is made exactly when this changes (code changes need none: an
+ * AWS_PROXY integration calls the function's latest version).
+ */
+export function routingHash(spec: ChatSpec): string {
+  const routing = {
+    routeSelectionExpression: spec.api.routeSelectionExpression,
+    routes: sortedEntries(spec.routes).map(([key, f]) => [key, functionName(spec, f)]),
+  };
+  return createHash("sha256").update(JSON.stringify(routing)).digest("hex").slice(0, 16);
+}
+
+function sortedEntries<V>(record: Readonly<Record<string, V>>): [string, V][] {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
