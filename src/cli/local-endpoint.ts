@@ -1,0 +1,48 @@
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { UserError } from "../errors.js";
+
+// `chatctl dev` writes where it listens here, so `--local` on any other command
+// finds it without the user copying a port around.
+
+export interface LocalCloudInfo {
+  readonly url: string; // http://127.0.0.1:4510
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly specFile?: string;
+}
+
+export function chatctlHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CHATCTL_HOME || join(homedir(), ".chatctl");
+}
+
+export function localInfoPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(chatctlHome(env), "local.json");
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function findLocalCloud(env: NodeJS.ProcessEnv = process.env): LocalCloudInfo {
+  const path = localInfoPath(env);
+  if (!existsSync(path)) {
+    throw new UserError(`--local: no local cloud is running (start one with: chatctl dev -f chat.yaml)`);
+  }
+  let info: LocalCloudInfo;
+  try {
+    info = JSON.parse(readFileSync(path, "utf8")) as LocalCloudInfo;
+  } catch {
+    throw new UserError(`--local: ${path} is unreadable; restart chatctl dev`);
+  }
+  if (typeof info.url !== "string" || typeof info.pid !== "number" || !alive(info.pid)) {
+    throw new UserError(`--local: the local cloud recorded in ${path} is not running any more (start one with: chatctl dev -f chat.yaml)`);
+  }
+  return info;
+}
