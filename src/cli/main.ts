@@ -11,8 +11,8 @@ import { colorEnabled } from "./base.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
-export function buildCli(): Cli {
-  const cli = new Cli({ binaryLabel: "chatctl", binaryName: "chatctl", binaryVersion: pkg.version, enableCapture: false });
+export function buildCli(enableColors = colorEnabled(process.stdout)): Cli {
+  const cli = new Cli({ binaryLabel: "chatctl", binaryName: "chatctl", binaryVersion: pkg.version, enableCapture: false, enableColors });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   for (const command of [...stackCommands, ...opsCommands]) cli.register(command);
@@ -21,7 +21,6 @@ export function buildCli(): Cli {
 
 const isEntry = process.argv[1] !== undefined && /(?:^|[/\\])(?:chatctl(?:\.js)?|main\.js)$/.test(process.argv[1]);
 if (isEntry) {
-  const context = { ...Cli.defaultContext, colorDepth: colorEnabled(process.stdout) ? Cli.defaultContext.colorDepth : 1 };
-  const exitCode = await buildCli().run(process.argv.slice(2), context);
+  const exitCode = await buildCli().run(process.argv.slice(2), Cli.defaultContext);
   process.exitCode = process.exitCode ?? exitCode;
 }
