@@ -20,7 +20,9 @@ export function isRef(v: unknown): v is Ref {
 }
 
 /** Props as written in the desired graph: any string may instead be a Ref. */
-export type Unresolved<T> = T extends string
+export type Unresolved<T> = T extends Ref
+  ? Ref
+  : T extends string
   ? string | Ref
   : T extends readonly (infer U)[]
     ? Unresolved<U>[]

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildDesired, routingHash } from "../../src/desired/graph.js";
 import { ChatSpec } from "../../src/spec/schema.js";
 import { isRef, type DesiredResource, type Ref } from "../../src/resources/kind.js";
-import type { FunctionProps, PolicyDocument, RoleProps } from "../../src/resources/props.js";
+import type { FunctionProps, PermissionProps, PolicyDocument, RoleProps } from "../../src/resources/props.js";
 
 const spec = ChatSpec.parse({
   stack: "my-chat",
@@ -115,7 +115,7 @@ describe("least privilege", () => {
   });
 
   it("lets API Gateway invoke functions only from this API", () => {
-    const p = get<{ sourceArn: string | Ref; principal: string }>("permission.connect").props;
+    const p = get<PermissionProps>("permission.connect").props;
     expect(p.principal).toBe("apigateway.amazonaws.com");
     expect(show(p.sourceArn)).toBe("<api.executeArn>/*");
   });
