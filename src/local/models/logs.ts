@@ -19,7 +19,7 @@ import { AwsError, ServiceModel, type OpHandler, type OpInput, type OpOutput } f
 export interface LogsModelOptions {
   readonly region: string;
   readonly accountId: string;
-  /** Upper bound on items per page of Describe*/Filter*/Get* calls; small values exercise pagination in tests. */
+  /** Upper bound on items per page of the Describe, Filter and Get calls; small values exercise pagination in tests. */
   readonly pageSize?: number;
 }
 
