@@ -71,6 +71,11 @@ export function createDispatcher(adapters: readonly WireAdapter[]) {
       }
       sendWire(res, await adapter.handle(toWireRequest(req, body)));
     } catch (err) {
+      // An injected fault: cut the connection the way a network failure would.
+      if (err instanceof Error && err.name === "DroppedConnection") {
+        req.socket.destroy();
+        return;
+      }
       sendWire(res, jsonError(500, "InternalFailure", err instanceof Error ? err.message : String(err)));
     }
   };
