@@ -1,0 +1,86 @@
+import { isRef, type Ref } from "../resources/kind.js";
+
+/** Outputs by logical id, then by output name: what Refs resolve to. */
+export type Outputs = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+export type Resolution<T = unknown> =
+  | { readonly resolved: true; readonly value: T }
+  | { readonly resolved: false; readonly missing: readonly Ref[] };
+
+/** Shown wherever a value depends on a resource that does not exist yet (Terraform's wording). */
+export const KNOWN_AFTER_APPLY = "(known after apply)";
+
+/** The value a single Ref stands for, or undefined when its resource has no such output (yet). */
+export function resolveRef(r: Ref, outputs: Outputs): string | undefined {
+  const value = outputs[r.$ref]?.[r.output];
+  if (value === undefined) return undefined;
+  return r.format === undefined ? value : r.format.split("{}").join(value);
+}
+
+/**
+ * Replaces every Ref in `props`, however deep, by the output it names. All
+ * missing Refs are reported at once, so a caller can say everything a resource
+ * is still waiting for. The input is never mutated.
+ */
+export function resolveProps<T = unknown>(props: unknown, outputs: Outputs): Resolution<T> {
+  const missing: Ref[] = [];
+  const value = mapRefs(props, (r) => {
+    const v = resolveRef(r, outputs);
+    if (v === undefined) missing.push(r);
+    return v ?? r;
+  });
+  return missing.length > 0 ? { resolved: false, missing: dedupeRefs(missing) } : { resolved: true, value: value as T };
+}
+
+export function containsRef(value: unknown): boolean {
+  return collectRefs(value).length > 0;
+}
+
+/** Every distinct Ref in a value, in the order first met. */
+export function collectRefs(value: unknown): Ref[] {
+  const found: Ref[] = [];
+  mapRefs(value, (r) => {
+    found.push(r);
+    return r;
+  });
+  return dedupeRefs(found);
+}
+
+/** For rendering: every Ref becomes "(known after apply)"; everything else is kept as is. */
+export function knownOrUnknown(value: unknown): unknown {
+  return mapRefs(value, () => KNOWN_AFTER_APPLY);
+}
+
+export function refKey(r: Ref): string {
+  return r.format === undefined ? `${r.$ref}.${r.output}` : `${r.$ref}.${r.output}|${r.format}`;
+}
+
+/** Deep copy of plain data with each Ref replaced by `f(ref)`. */
+export function mapRefs(value: unknown, f: (r: Ref) => unknown): unknown {
+  if (isRef(value)) return f(value);
+  if (Array.isArray(value)) return value.map((v) => mapRefs(v, f));
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = mapRefs(v, f);
+    return out;
+  }
+  return value;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function dedupeRefs(refs: readonly Ref[]): Ref[] {
+  const seen = new Set<string>();
+  const out: Ref[] = [];
+  for (const r of refs) {
+    const key = refKey(r);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(r);
+  }
+  return out;
+}

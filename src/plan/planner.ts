@@ -1,0 +1,394 @@
+import { ref, type Actual, type AnyResourceKind, type Change, type DesiredResource, type Ref } from "../resources/kind.js";
+import { collectRefs, mapRefs, resolveProps, resolveRef, type Outputs } from "../apply/resolve.js";
+import { topologicalOrder } from "./graph.js";
+import { compareStrings, fingerprintSnapshot, type Orphan, type StateSnapshot } from "./snapshot.js";
+import type { Action, Conflict, Kept, Plan, PlanSummary, Step } from "./types.js";
+
+export interface PlanInput {
+  readonly mode: "apply" | "destroy";
+  readonly stack: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly desired: readonly DesiredResource[];
+  readonly state: StateSnapshot;
+  /** Used only for `diff`, which is pure. */
+  readonly registry: Readonly<Record<string, AnyResourceKind>>;
+  readonly options: { readonly deleteData: boolean };
+  /** ISO time stamped on the plan; pass it to keep planning fully deterministic. */
+  readonly createdAt?: string;
+}
+
+export const REASON_ORPHAN = "no longer in chat.yaml";
+export const REASON_HOLDS_DATA = "holds items; pass --delete-data to delete it";
+export const REASON_RETAIN = "onDestroy is retain";
+
+/**
+ * Desired vs actual -> steps. Pure: everything it knows comes in `input`, so
+ * its tests are literal objects in, steps out.
+ */
+export function planChanges(input: PlanInput): Plan {
+  const { stack, state } = input;
+  const byId = new Map(input.desired.map((d) => [d.id, d]));
+  const depsOf = (d: DesiredResource) => unique([...d.dependsOn, ...collectRefs(d.props).map((r) => r.$ref)]);
+  const order = topologicalOrder([...byId.keys()], (id) => depsOf(byId.get(id)!));
+
+  const drafts = new Map<string, Draft>();
+  const conflicts: Conflict[] = [];
+  const kept: Kept[] = [];
+  const foreign = new Map<string, ForeignOwner>(); // desired ids we must not touch, and why
+  const replaced = new Set<string>(); // ids whose outputs change during apply
+
+  for (const id of order) {
+    const d = byId.get(id)!;
+    const read = state.resources[id] ?? { status: "absent" as const };
+    if (read.status !== "present") {
+      if (input.mode === "apply") drafts.set(id, { id, kind: d.kind, name: d.name, action: "create", changes: createChanges(d.props), desired: d });
+      continue;
+    }
+    const actual = read.actual;
+    const owner = foreignOwner(d, actual, stack, foreign, byId);
+    if (owner) {
+      foreign.set(id, owner);
+      if (input.mode === "apply") conflicts.push({ id, kind: d.kind, name: d.name, owner: owner.stack, message: owner.message });
+      else kept.push({ id, kind: d.kind, name: d.name, reason: owner.why });
+      continue;
+    }
+
+    if (input.mode === "destroy") {
+      if (d.retainOnDestroy) kept.push({ id, kind: d.kind, name: d.name, reason: REASON_RETAIN });
+      else if (actual.holdsData && !input.options.deleteData) kept.push({ id, kind: d.kind, name: d.name, reason: REASON_HOLDS_DATA });
+      else drafts.set(id, { id, kind: d.kind, name: d.name, action: "delete", changes: [], actual, ...(actual.holdsData ? { destroysData: true } : {}) });
+      continue;
+    }
+
+    const kind = input.registry[d.kind];
+    if (kind === undefined) throw new Error(`no resource kind "${d.kind}" is registered (needed by ${id})`);
+    const changes = diffAgainst(d, actual, kind, state.outputs, replaced);
+    if (changes.length === 0) {
+      drafts.set(id, { id, kind: d.kind, name: d.name, action: "noop", changes, desired: d, actual });
+      continue;
+    }
+    const forcing = changes.find((c) => c.forcesReplacement);
+    if (forcing === undefined) {
+      drafts.set(id, { id, kind: d.kind, name: d.name, action: "update", changes, desired: d, actual });
+      continue;
+    }
+    const reason = forcing.reason ?? `${forcing.path} cannot change in place`;
+    if (actual.holdsData && !input.options.deleteData) {
+      kept.push({ id, kind: d.kind, name: d.name, reason: `must be replaced (${reason}) but holds items; pass --delete-data to replace it` });
+      continue;
+    }
+    const destroysData = actual.holdsData === true || changes.some((c) => c.destroysData);
+    drafts.set(id, { id, kind: d.kind, name: d.name, action: "replace", changes, reason, desired: d, actual, ...(destroysData ? { destroysData } : {}) });
+    replaced.add(id);
+  }
+
+  for (const orphan of state.orphans) {
+    if (!orphanIsOurs(orphan, stack)) continue;
+    const id = uniqueId(orphanStepId(orphan), drafts, byId);
+    const name = orphan.actual.physicalId;
+    if (orphan.actual.holdsData && !input.options.deleteData) {
+      kept.push({ id, kind: orphan.kind, name, reason: REASON_HOLDS_DATA });
+      continue;
+    }
+    drafts.set(id, {
+      id,
+      kind: orphan.kind,
+      name,
+      action: "delete",
+      changes: [],
+      reason: REASON_ORPHAN,
+      actual: orphan.actual,
+      orphan: true,
+      ...(orphan.actual.holdsData ? { destroysData: true } : {}),
+    });
+  }
+
+  const dependsOn = dependencies(drafts, byId, depsOf);
+  const stepOrder = topologicalOrder([...drafts.keys()], (id) => dependsOn.get(id) ?? []);
+  const steps: Step[] = stepOrder.map((id) => toStep(drafts.get(id)!, dependsOn.get(id) ?? []));
+
+  return {
+    version: 1,
+    mode: input.mode,
+    stack,
+    region: input.region,
+    accountId: input.accountId,
+    createdAt: input.createdAt ?? new Date().toISOString(),
+    fingerprint: fingerprintSnapshot(state),
+    steps,
+    conflicts: conflicts.sort((a, b) => compareStrings(a.id, b.id)),
+    kept: kept.sort((a, b) => compareStrings(a.id, b.id)),
+    outputs: state.outputs,
+  };
+}
+
+export function summarize(plan: Plan): PlanSummary {
+  const count = (a: Action) => plan.steps.filter((s) => s.action === a).length;
+  return { create: count("create"), update: count("update"), replace: count("replace"), delete: count("delete"), noop: count("noop") };
+}
+
+export function hasChanges(plan: Plan): boolean {
+  return plan.steps.some((s) => s.action !== "noop");
+}
+
+interface Draft {
+  readonly id: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly action: Action;
+  readonly changes: readonly Change[];
+  readonly reason?: string;
+  readonly destroysData?: boolean;
+  readonly desired?: DesiredResource;
+  readonly actual?: Actual<unknown>;
+  readonly orphan?: boolean;
+}
+
+function toStep(d: Draft, dependsOn: readonly string[]): Step {
+  return {
+    id: d.id,
+    kind: d.kind,
+    name: d.name,
+    action: d.action,
+    changes: d.changes,
+    dependsOn,
+    ...(d.reason !== undefined ? { reason: d.reason } : {}),
+    ...(d.destroysData ? { destroysData: true } : {}),
+    ...(d.desired !== undefined ? { desired: d.desired } : {}),
+    ...(d.actual !== undefined ? { actual: d.actual } : {}),
+  };
+}
+
+// ---------------------------------------------------------------- ownership
+
+interface ForeignOwner {
+  readonly stack: string | undefined;
+  readonly message: string; // a whole sentence, for conflicts
+  readonly why: string; // its tail, for resources destroy leaves alone
+}
+
+/** Why we must not touch an existing resource, or undefined when it is ours. */
+function foreignOwner(
+  d: DesiredResource,
+  actual: Actual<unknown>,
+  stack: string,
+  foreign: ReadonlyMap<string, ForeignOwner>,
+  byId: ReadonlyMap<string, DesiredResource>,
+): ForeignOwner | undefined {
+  const own = actual.ownership;
+  if (own.by === "tags") {
+    if (own.stack === stack) return undefined;
+    const carries = own.stack === undefined ? "it carries no chatctl tag" : `it carries chatctl:stack=${own.stack}`;
+    return foreignBecause(d, own.stack, `not managed by stack ${stack} (${carries})`);
+  }
+  // Owned through a parent: as foreign as the parent it lives under.
+  for (const r of collectRefs(d.props)) {
+    const parentOwner = foreign.get(r.$ref);
+    const parent = byId.get(r.$ref);
+    if (parentOwner === undefined || parent === undefined) continue;
+    return foreignBecause(d, parentOwner.stack, `not managed by stack ${stack} (it belongs to ${noun(parent.kind)} ${parent.name}, which is not)`);
+  }
+  return undefined;
+}
+
+function foreignBecause(d: DesiredResource, owner: string | undefined, why: string): ForeignOwner {
+  return { stack: owner, why, message: `a ${noun(d.kind)} named ${d.name} exists and is ${why}` };
+}
+
+function orphanIsOurs(o: Orphan, stack: string): boolean {
+  return o.actual.ownership.by === "parent" || o.actual.ownership.stack === stack;
+}
+
+const NOUNS: Readonly<Record<string, string>> = { "logs.group": "log group", "apigw.api": "API" };
+
+/** "iam.role" -> "role": how a person would name the kind in a sentence. */
+export function noun(kind: string): string {
+  return NOUNS[kind] ?? kind.slice(kind.lastIndexOf(".") + 1);
+}
+
+function orphanStepId(o: Orphan): string {
+  return o.logicalId !== "" ? o.logicalId : `${o.kind}:${o.actual.physicalId}`;
+}
+
+function uniqueId(id: string, drafts: ReadonlyMap<string, Draft>, byId: ReadonlyMap<string, DesiredResource>): string {
+  if (!drafts.has(id) && !byId.has(id)) return id;
+  for (let n = 2; ; n++) if (!drafts.has(`${id}#${n}`) && !byId.has(`${id}#${n}`)) return `${id}#${n}`;
+}
+
+// ---------------------------------------------------------------- changes
+
+function createChanges(props: unknown): Change[] {
+  if (typeof props !== "object" || props === null || Array.isArray(props)) return [{ path: "", before: undefined, after: props }];
+  return Object.keys(props)
+    .sort(compareStrings)
+    .filter((k) => (props as Record<string, unknown>)[k] !== undefined)
+    .map((k) => ({ path: k, before: undefined, after: (props as Record<string, unknown>)[k] }));
+}
+
+// Stand-ins for values that will only be known once apply has run: the kind
+// diffs against them like any other string, and each one found in a change is
+// turned back into the Ref it stands for.
+const UNKNOWN_MARK = "\u0000chatctl-unknown:";
+
+/**
+ * The kind's diff, with Refs to resources being replaced (or not readable)
+ * treated as unknown. A resource that takes such a Ref is updated even when
+ * its diff would not say so, because the value it holds is about to change.
+ */
+function diffAgainst(
+  d: DesiredResource,
+  actual: Actual<unknown>,
+  kind: AnyResourceKind,
+  outputs: Outputs,
+  replaced: ReadonlySet<string>,
+): Change[] {
+  const unknowns: Ref[] = [];
+  const placeholder = (r: Ref): string => {
+    let i = unknowns.findIndex((u) => u.$ref === r.$ref && u.output === r.output);
+    if (i < 0) i = unknowns.push(ref(r.$ref, r.output)) - 1;
+    const mark = `${UNKNOWN_MARK}${i}\u0000`;
+    return r.format === undefined ? mark : r.format.split("{}").join(mark);
+  };
+  const isUnknown = (r: Ref) => replaced.has(r.$ref) || resolveRef(r, outputs) === undefined;
+  const resolved = mapRefs(d.props, (r) => (isUnknown(r) ? placeholder(r) : resolveRef(r, outputs)));
+  const backToRefs = (v: unknown) => mapStrings(v, (s) => unmark(s, unknowns));
+
+  const changes = kind
+    .diff({ id: d.id, kind: d.kind, name: d.name, props: resolved }, actual)
+    .map((c) => ({ ...c, after: backToRefs(c.after) }));
+  if (unknowns.length === 0 || typeof d.props !== "object" || d.props === null) return changes;
+
+  const covered = (key: string) => changes.some((c) => c.path === key || c.path.startsWith(`${key}.`) || c.path === "");
+  const before = resolveProps<Record<string, unknown>>(d.props, outputs);
+  for (const key of Object.keys(d.props).sort(compareStrings)) {
+    const value = (d.props as Record<string, unknown>)[key];
+    if (!collectRefs(value).some(isUnknown) || covered(key)) continue;
+    changes.push({
+      path: key,
+      before: before.resolved ? before.value[key] : undefined,
+      after: backToRefs((resolved as Record<string, unknown>)[key]),
+    });
+  }
+  return changes;
+}
+
+function unmark(s: string, unknowns: readonly Ref[]): unknown {
+  const start = s.indexOf(UNKNOWN_MARK);
+  if (start < 0) return s;
+  const end = s.indexOf("\u0000", start + UNKNOWN_MARK.length);
+  const index = Number(s.slice(start + UNKNOWN_MARK.length, end));
+  const target = unknowns[index]!;
+  const mark = s.slice(start, end + 1);
+  return s === mark ? target : ref(target.$ref, target.output, s.split(mark).join("{}"));
+}
+
+function mapStrings(value: unknown, f: (s: string) => unknown): unknown {
+  if (typeof value === "string") return f(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, f));
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = mapStrings(v, f);
+    return out;
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------- ordering
+
+/**
+ * Creates and updates wait for what they depend on; deletes wait for the
+ * deletes of everything that depended on them (reverse order). Orphans carry
+ * no graph, so they are ordered by kind, as learnt from the desired graph: an
+ * orphan integration is deleted after routes (which may still point at it) have
+ * been changed or deleted.
+ */
+function dependencies(
+  drafts: ReadonlyMap<string, Draft>,
+  byId: ReadonlyMap<string, DesiredResource>,
+  depsOf: (d: DesiredResource) => string[],
+): Map<string, string[]> {
+  const result = new Map<string, Set<string>>();
+  const add = (from: string, to: string) => {
+    if (from === to) return;
+    const set = result.get(from) ?? new Set<string>();
+    set.add(to);
+    result.set(from, set);
+  };
+
+  const dependents = new Map<string, string[]>();
+  for (const d of byId.values()) {
+    for (const dep of depsOf(d)) dependents.set(dep, [...(dependents.get(dep) ?? []), d.id]);
+  }
+
+  for (const draft of drafts.values()) {
+    if (draft.action !== "delete") {
+      for (const dep of depsOf(draft.desired!)) {
+        const target = drafts.get(dep);
+        if (target !== undefined && target.action !== "delete") add(draft.id, dep);
+      }
+    } else if (!draft.orphan) {
+      // Walk through dependents that have no delete step (kept ones) to those that do.
+      const seen = new Set<string>();
+      const queue = [...(dependents.get(draft.id) ?? [])];
+      while (queue.length > 0) {
+        const next = queue.shift()!;
+        if (seen.has(next)) continue;
+        seen.add(next);
+        if (drafts.get(next)?.action === "delete") add(draft.id, next);
+        else queue.push(...(dependents.get(next) ?? []));
+      }
+    }
+  }
+
+  const dependsOnKind = kindReach(byId, depsOf);
+  const strictlyDepends = (a: string, b: string) => a !== b && dependsOnKind(a, b) && !dependsOnKind(b, a);
+  const orphanDeletes = [...drafts.values()].filter((d) => d.orphan);
+  for (const o of orphanDeletes) {
+    for (const other of drafts.values()) {
+      if (other.id === o.id || other.action === "noop") continue;
+      // Whatever may still use the orphan moves away from it, or goes, first.
+      if (strictlyDepends(other.kind, o.kind)) add(o.id, other.id);
+      // A desired resource being deleted outlives orphans that depend on its kind.
+      if (other.action === "delete" && !other.orphan && strictlyDepends(o.kind, other.kind)) add(other.id, o.id);
+    }
+  }
+
+  const out = new Map<string, string[]>();
+  for (const [id, set] of result) out.set(id, [...set].sort(compareStrings));
+  return out;
+}
+
+/** kind A depends on kind B when some resource of A depends, directly or not, on one of B. */
+function kindReach(byId: ReadonlyMap<string, DesiredResource>, depsOf: (d: DesiredResource) => string[]) {
+  const edges = new Map<string, Set<string>>();
+  for (const d of byId.values()) {
+    for (const dep of depsOf(d)) {
+      const target = byId.get(dep);
+      if (target === undefined || target.kind === d.kind) continue;
+      const set = edges.get(d.kind) ?? new Set<string>();
+      set.add(target.kind);
+      edges.set(d.kind, set);
+    }
+  }
+  const memo = new Map<string, Set<string>>();
+  const reach = (k: string): Set<string> => {
+    const known = memo.get(k);
+    if (known) return known;
+    const seen = new Set<string>();
+    memo.set(k, seen);
+    const stack = [...(edges.get(k) ?? [])];
+    while (stack.length > 0) {
+      const next = stack.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      stack.push(...(edges.get(next) ?? []));
+    }
+    return seen;
+  };
+  return (a: string, b: string) => reach(a).has(b);
+}
+
+function unique(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
+}

@@ -1,0 +1,158 @@
+import type { Actual, AnyResourceKind, Ctx, DesiredResource, ResolvedResource } from "../resources/kind.js";
+import { collectRefs, resolveProps, type Outputs } from "../apply/resolve.js";
+import { topologicalOrder } from "./graph.js";
+import { compareStrings, type Orphan, type ReadState, type StateSnapshot } from "./snapshot.js";
+
+export interface ReadStateOptions {
+  /** How many reads may be in flight at once (default 8). */
+  readonly concurrency?: number;
+  /**
+   * Turns the outputs of what this stack owns into the `parents` passed to each
+   * kind's `list`. The default flattens them: `{ apiId, "api.apiId", ... }`.
+   */
+  readonly listParents?: (ownedOutputs: Outputs) => Readonly<Record<string, string>>;
+}
+
+/** Reading failed for some resources; all failures are reported together. */
+export class ReadStateError extends Error {
+  constructor(readonly failures: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly error: unknown }>) {
+    super(
+      `could not read ${failures.length === 1 ? "1 resource" : `${failures.length} resources`}: ` +
+        failures.map((f) => `${f.id} (${f.kind}): ${messageOf(f.error)}`).join("; "),
+    );
+    this.name = "ReadStateError";
+  }
+}
+
+export class UnknownKindError extends Error {
+  constructor(readonly kind: string, readonly id: string) {
+    super(`no resource kind "${kind}" is registered (needed by ${id})`);
+    this.name = "UnknownKindError";
+  }
+}
+
+/**
+ * The impure half of planning: reads every desired resource, and lists what the
+ * stack owns to find orphans. A resource is read once the resources its Refs
+ * name have been read, so its Refs resolve from their outputs; independent
+ * reads run in parallel. Both `plan` and `destroy` use the same snapshot: the
+ * desired graph is what tells us where to look.
+ */
+export async function readState(
+  ctx: Ctx,
+  desired: readonly DesiredResource[],
+  registry: Readonly<Record<string, AnyResourceKind>>,
+  opts: ReadStateOptions = {},
+): Promise<StateSnapshot> {
+  const limit = limiter(opts.concurrency ?? 8);
+  const byId = new Map(desired.map((d) => [d.id, d]));
+  for (const d of desired) if (registry[d.kind] === undefined) throw new UnknownKindError(d.kind, d.id);
+
+  const refTargets = (id: string) => collectRefs(byId.get(id)!.props).map((r) => r.$ref);
+  // Throws on a cycle: no order of reads could resolve it.
+  const order = topologicalOrder([...byId.keys()], refTargets);
+
+  const states = new Map<string, ReadState>();
+  const outputs: Record<string, Record<string, string>> = {};
+  const failures: Array<{ id: string; kind: string; error: unknown }> = [];
+  const done = new Map<string, Promise<void>>();
+
+  const readOne = async (d: DesiredResource): Promise<void> => {
+    await Promise.all(refTargets(d.id).map((t) => done.get(t)));
+    const resolution = resolveProps(d.props, outputs);
+    if (!resolution.resolved) {
+      states.set(d.id, { status: "unknown-parent", missing: resolution.missing });
+      return;
+    }
+    const kind = registry[d.kind]!;
+    const resolved: ResolvedResource = { id: d.id, kind: d.kind, name: d.name, props: resolution.value };
+    try {
+      const known = kind.knownOutputs?.(ctx, resolved) ?? {};
+      const actual = await limit(() => kind.read(ctx, resolved));
+      if (Object.keys(known).length > 0 || actual !== undefined) outputs[d.id] = { ...known, ...actual?.outputs };
+      states.set(d.id, actual === undefined ? { status: "absent" } : { status: "present", actual });
+    } catch (error) {
+      failures.push({ id: d.id, kind: d.kind, error });
+    }
+  };
+  // Promises are registered in dependency order, so every awaited target already has one.
+  for (const id of order) done.set(id, readOne(byId.get(id)!));
+  await Promise.all(done.values());
+  if (failures.length > 0) throw new ReadStateError(sortFailures(failures));
+
+  const owned: Record<string, Record<string, string>> = {};
+  for (const [id, state] of states) {
+    if (state.status === "present" && isOurs(state.actual, ctx.stack)) owned[id] = { ...outputs[id] };
+  }
+  const parents = (opts.listParents ?? flattenOutputs)(owned);
+
+  const orphans: Orphan[] = [];
+  const listing = Object.keys(registry)
+    .sort(compareStrings)
+    .map(async (kindName) => {
+      const kind = registry[kindName]!;
+      if (kind.list === undefined) return;
+      try {
+        const found = await limit(() => kind.list!(ctx, parents));
+        for (const { logicalId, ...actual } of found) {
+          if (!byId.has(logicalId)) orphans.push({ kind: kindName, logicalId, actual });
+        }
+      } catch (error) {
+        failures.push({ id: `(every ${kindName})`, kind: kindName, error });
+      }
+    });
+  await Promise.all(listing);
+  if (failures.length > 0) throw new ReadStateError(sortFailures(failures));
+
+  const resources: Record<string, ReadState> = {};
+  for (const d of desired) resources[d.id] = states.get(d.id)!;
+  orphans.sort((a, b) => compareStrings(orphanKey(a), orphanKey(b)));
+  return { resources, outputs, orphans };
+}
+
+/** `{ api: { apiId } }` -> `{ apiId, "api.apiId" }`; the qualified keys settle name clashes. */
+export function flattenOutputs(outputs: Outputs): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const id of Object.keys(outputs).sort(compareStrings)) {
+    for (const [name, value] of Object.entries(outputs[id]!)) {
+      flat[name] ??= value;
+      flat[`${id}.${name}`] = value;
+    }
+  }
+  return flat;
+}
+
+function isOurs(actual: Actual<unknown>, stack: string): boolean {
+  return actual.ownership.by === "parent" || actual.ownership.stack === stack;
+}
+
+function orphanKey(o: Orphan): string {
+  return `${o.kind}\0${o.logicalId}\0${o.actual.physicalId}`;
+}
+
+function sortFailures<T extends { id: string }>(failures: T[]): T[] {
+  return failures.sort((a, b) => compareStrings(a.id, b.id));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** At most `n` of the wrapped calls run at once; the rest wait in arrival order. */
+export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  const bound = Math.max(1, Math.floor(n));
+  let running = 0;
+  const queue: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    // A finishing task hands its slot straight to the next waiter, so a newcomer cannot slip in between.
+    if (running >= bound) await new Promise<void>((resolve) => queue.push(resolve));
+    else running++;
+    try {
+      return await task();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
