@@ -1,0 +1,240 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { build, type BuildFailure, type Message, type Metafile } from "esbuild";
+import { zipSync, type Zippable } from "fflate";
+
+/**
+ * A handler as Lambda receives it. The zip is deterministic, so `sha256` is the
+ * code's identity: the same source always gives the same CodeSha256, and a plan
+ * never shows a spurious code change.
+ */
+export interface Bundle {
+  readonly entry: string; // absolute path of the handler source
+  readonly zip: Uint8Array;
+  readonly sha256: string; // base64, as Lambda reports CodeSha256
+  readonly sha256Hex: string;
+  readonly size: number; // bytes of the zip
+  readonly zipPath: string; // <outDir>/<sha256Hex>.zip
+  readonly handler: "index.handler";
+}
+
+export interface BundleOptions {
+  /** Where zips are written; default `<os.tmpdir()>/chatctl-bundles`. */
+  readonly outDir?: string;
+  /** Default true. */
+  readonly minify?: boolean;
+  /** A source map beside index.mjs in the zip; default true. */
+  readonly sourcemap?: boolean;
+  /** Modules left to the runtime (e.g. "@aws-sdk/*"); default none: the AWS SDK is bundled. */
+  readonly external?: readonly string[];
+  /** Reuse this process's earlier bundle of the same entry when no input changed; default true. */
+  readonly cache?: boolean;
+}
+
+export interface BundleDiagnostic {
+  readonly file: string; // relative to the working directory when inside it
+  readonly line: number; // 1-based; 0 when esbuild names no place
+  readonly column: number; // 1-based; 0 when esbuild names no place
+  readonly text: string;
+}
+
+/** A handler that does not compile. The message is one `file:line:column: error: text` line per problem. */
+export class BundleError extends Error {
+  override readonly name = "BundleError";
+  constructor(
+    readonly entry: string,
+    readonly diagnostics: readonly BundleDiagnostic[],
+  ) {
+    super(diagnostics.map(formatDiagnostic).join("\n"));
+  }
+}
+
+export function formatDiagnostic(d: BundleDiagnostic): string {
+  const where = d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
+  return `${where}: error: ${d.text}`;
+}
+
+export const DEFAULT_OUT_DIR = join(tmpdir(), "chatctl-bundles");
+export const BUNDLE_FILE = "index.mjs";
+export const BUNDLE_HANDLER = "index.handler";
+
+// Zip entries carry DOS timestamps, whose epoch is 1980; fflate reads the Date's local fields.
+const ZIP_MTIME = new Date(1980, 0, 1, 0, 0, 0);
+const ZIP_UNIX_FILE = 0o100644 << 16;
+const ZIP_OS_UNIX = 3;
+
+// Bundled CommonJS dependencies may `require` Node built-ins, which an ESM bundle
+// cannot do on its own; esbuild's require shim uses this one.
+const ESM_REQUIRE_BANNER = 'import{createRequire as __chatctlCreateRequire}from"node:module";const require=__chatctlCreateRequire(import.meta.url);';
+
+interface CacheEntry {
+  readonly bundle: Bundle;
+  readonly inputs: ReadonlyMap<string, string>; // absolute path -> sha256 of its content
+}
+
+const cache = new Map<string, CacheEntry>();
+
+/** This process's bundles, reused only while every file that went into them is unchanged. */
+export const bundleCache = {
+  get size(): number {
+    return cache.size;
+  },
+  clear(): void {
+    cache.clear();
+  },
+};
+
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? file : rel;
+}
+
+/** The nearest folder with a package.json: paths in the bundle are relative to it, so they do not depend on where the project lives. */
+function projectRoot(entry: string): string {
+  for (let dir = dirname(entry); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) return dirname(entry);
+  }
+}
+
+function toDiagnostic(root: string, entry: string, m: Message): BundleDiagnostic {
+  const loc = m.location;
+  if (!loc) return { file: displayPath(entry), line: 0, column: 0, text: m.text };
+  return { file: displayPath(resolve(root, loc.file)), line: loc.line, column: loc.column + 1, text: m.text };
+}
+
+function isBuildFailure(err: unknown): err is BuildFailure {
+  return err instanceof Error && Array.isArray((err as { errors?: unknown }).errors);
+}
+
+function hashContent(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+async function inputsUnchanged(inputs: ReadonlyMap<string, string>): Promise<boolean> {
+  for (const [file, hash] of inputs) {
+    let content: Buffer;
+    try {
+      content = await readFile(file);
+    } catch {
+      return false;
+    }
+    if (hashContent(content) !== hash) return false;
+  }
+  return true;
+}
+
+async function hashInputs(root: string, metafile: Metafile): Promise<Map<string, string>> {
+  const inputs = new Map<string, string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const file = resolve(root, input);
+    inputs.set(file, hashContent(await readFile(file)));
+  }
+  return inputs;
+}
+
+async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
+  try {
+    if ((await stat(path)).size === data.byteLength) return; // content-addressed: same name, same bytes
+  } catch {
+    // not written yet
+  }
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Deterministic zip: fixed order, timestamps and permissions, so equal files give equal bytes. */
+export function deterministicZip(files: ReadonlyArray<readonly [string, Uint8Array]>): Uint8Array {
+  const input: Zippable = {};
+  for (const [name, data] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    input[name] = [data, { mtime: ZIP_MTIME, os: ZIP_OS_UNIX, attrs: ZIP_UNIX_FILE, level: 9 }];
+  }
+  return zipSync(input);
+}
+
+/**
+ * Bundles one handler for the Lambda Node.js 20 runtime: a minified ESM
+ * `index.mjs` (handler "index.handler") and its source map, zipped
+ * deterministically and written to `<outDir>/<sha256Hex>.zip`.
+ * Throws BundleError when the handler does not compile.
+ */
+export async function bundleHandler(entry: string, opts: BundleOptions = {}): Promise<Bundle> {
+  const absEntry = resolve(entry);
+  const outDir = resolve(opts.outDir ?? DEFAULT_OUT_DIR);
+  const minify = opts.minify ?? true;
+  const sourcemap = opts.sourcemap ?? true;
+  const external = [...(opts.external ?? [])].sort();
+  const useCache = opts.cache ?? true;
+  const key = JSON.stringify([absEntry, outDir, minify, sourcemap, external]);
+
+  const cached = useCache ? cache.get(key) : undefined;
+  if (cached && (await inputsUnchanged(cached.inputs))) return cached.bundle;
+
+  try {
+    if (!(await stat(absEntry)).isFile()) throw new Error("not a file");
+  } catch {
+    throw new BundleError(absEntry, [{ file: displayPath(absEntry), line: 0, column: 0, text: "handler file not found" }]);
+  }
+
+  const root = projectRoot(absEntry);
+  let result;
+  try {
+    result = await build({
+      entryPoints: { index: absEntry },
+      absWorkingDir: root,
+      outdir: root, // nothing is written (write: false); paths in the source map are relative to it
+      write: false,
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "esm",
+      outExtension: { ".js": ".mjs" },
+      mainFields: ["module", "main"],
+      banner: { js: ESM_REQUIRE_BANNER },
+      minify,
+      sourcemap: sourcemap ? "linked" : false,
+      // Stack traces need the mappings, not the sources: the SDK's sources would triple the zip.
+      sourcesContent: false,
+      external,
+      metafile: true,
+      logLevel: "silent",
+    });
+  } catch (err) {
+    if (isBuildFailure(err)) throw new BundleError(absEntry, err.errors.map((m) => toDiagnostic(root, absEntry, m)));
+    throw err;
+  }
+
+  const files = result.outputFiles.map((f) => [relative(root, f.path), f.contents] as const);
+  if (!files.some(([name]) => name === BUNDLE_FILE)) {
+    throw new Error(`esbuild produced ${files.map(([n]) => n).join(", ")} but no ${BUNDLE_FILE}`);
+  }
+  const zip = deterministicZip(files);
+  const digest = createHash("sha256").update(zip).digest();
+  const sha256Hex = digest.toString("hex");
+  const zipPath = join(outDir, `${sha256Hex}.zip`);
+  await writeAtomically(zipPath, zip);
+
+  const bundle: Bundle = {
+    entry: absEntry,
+    zip,
+    sha256: digest.toString("base64"),
+    sha256Hex,
+    size: zip.byteLength,
+    zipPath,
+    handler: BUNDLE_HANDLER,
+  };
+  // A file edited during the build would be hashed newer than what was bundled; the
+  // window is the build's few hundred milliseconds, and the next edit heals it.
+  if (useCache) cache.set(key, { bundle, inputs: await hashInputs(root, result.metafile) });
+  return bundle;
+}
