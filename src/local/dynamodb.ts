@@ -1,0 +1,311 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { Agent, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { signingNameOf } from "./front-door.js";
+import type { WireAdapter, WireRequest, WireResponse } from "./service.js";
+
+/**
+ * DynamoDB for the local cloud: dynalite (a DynamoDB implementation on LevelDB)
+ * runs in this process on a private loopback port, and the wire adapter
+ * forwards the JSON 1.0 requests to it, handling itself what dynalite lacks:
+ *
+ * - UpdateTimeToLive / DescribeTimeToLive: dynalite has no TTL (its
+ *   DescribeTimeToLive always says DISABLED). The setting is kept per table.
+ *   Expired items are NOT deleted (AWS does it lazily, within days, anyway).
+ * - DeletionProtectionEnabled on CreateTable / UpdateTable / DescribeTable;
+ *   DeleteTable of a protected table is refused (ResourceInUseException).
+ * - Tags on CreateTable (dynalite drops them; it does support TagResource,
+ *   UntagResource and ListTagsOfResource, which are forwarded).
+ * - ARNs: dynalite derives them from the process environment at start; answers
+ *   are rewritten to this backend's region and account, and ARNs in requests
+ *   are accepted whatever their region and account.
+ *
+ * Tables become ACTIVE at once (dynalite's createTableMs/updateTableMs/
+ * deleteTableMs are 0), though CreateTable still answers CREATING, as AWS does.
+ * Not handled beyond dynalite: streams, PITR/backups, global tables, PartiQL,
+ * transactions (dynalite has none), Import/Export, resource policies.
+ */
+
+export interface DynamoOptions {
+  /** Keep tables and items in this directory across runs; in memory when absent. */
+  readonly persistDir?: string;
+  /** The account in table ARNs; "000000000000" unless given. */
+  readonly accountId?: string;
+  /** The region in table ARNs; the region the request was signed for unless given. */
+  readonly region?: string;
+}
+
+export interface DynamoBackend {
+  readonly wire: WireAdapter;
+  /** dynalite's own loopback URL, for diagnostics; clients go through `wire`. */
+  readonly privateUrl: string;
+  close(): Promise<void>;
+}
+
+interface TableExtras {
+  deletionProtection: boolean;
+  ttl?: { attributeName: string; enabled: boolean };
+}
+
+type Json = Record<string, unknown>;
+
+interface Forwarded {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+interface DynaliteOptions {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}
+
+const TARGET_PREFIX = "DynamoDB_20120810";
+const CONTENT_TYPE = "application/x-amz-json-1.0";
+// dynalite checks that a request looks signed, not the signature.
+const INTERNAL_AUTH = "AWS4-HMAC-SHA256 Credential=chatctl/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0";
+
+export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBackend> {
+  const require = createRequire(import.meta.url);
+  const dynalite = require("dynalite") as (o: DynaliteOptions) => Server;
+
+  let extrasFile: string | undefined;
+  const dynaliteOptions: DynaliteOptions = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+  if (opts.persistDir !== undefined) {
+    mkdirSync(opts.persistDir, { recursive: true });
+    dynaliteOptions.path = join(opts.persistDir, "dynalite");
+    extrasFile = join(opts.persistDir, "dynamodb-extras.json");
+  }
+  const extras = new Map<string, TableExtras>(extrasFile && existsSync(extrasFile) ? loadExtras(extrasFile) : []);
+  const saveExtras = () => {
+    if (extrasFile) writeFileSync(extrasFile, JSON.stringify(Object.fromEntries(extras), null, 2));
+  };
+
+  const server = dynalite(dynaliteOptions);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const agent = new Agent({ keepAlive: true });
+  const accountId = opts.accountId ?? "000000000000";
+
+  function forward(headers: Record<string, string>, body: string): Promise<Forwarded> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: "127.0.0.1", port, method: "POST", path: "/", agent, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", reject);
+          res.on("end", () => {
+            const out: Record<string, string> = {};
+            for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") out[k] = v;
+            resolve({ status: res.statusCode ?? 500, headers: out, body: Buffer.concat(chunks).toString("utf8") });
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
+
+  function internal(operation: string, input: Json): Promise<Forwarded> {
+    return forward(
+      { "content-type": CONTENT_TYPE, "x-amz-target": `${TARGET_PREFIX}.${operation}`, authorization: INTERNAL_AUTH, "x-amz-date": "20200101T000000Z" },
+      JSON.stringify(input),
+    );
+  }
+
+  function reply(status: number, body: unknown, base: Record<string, string> = {}): Forwarded {
+    return { status, headers: base, body: JSON.stringify(body) };
+  }
+
+  function clientError(type: string, message: string): Forwarded {
+    return reply(400, { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
+  }
+
+  function withProtection(description: unknown, tableName: string): unknown {
+    if (typeof description !== "object" || description === null) return description;
+    return { ...description, DeletionProtectionEnabled: extras.get(tableName)?.deletionProtection ?? false };
+  }
+
+  // The table as dynalite knows it; an error answer to hand back as is when it is not there.
+  async function describe(tableName: unknown): Promise<{ table: Json } | { error: Forwarded }> {
+    const res = await internal("DescribeTable", { TableName: tableName });
+    if (res.status !== 200) return { error: res };
+    const table = (JSON.parse(res.body) as { Table?: Json }).Table;
+    return table ? { table } : { error: res };
+  }
+
+  async function handleOperation(operation: string, headers: Record<string, string>, raw: string): Promise<Forwarded> {
+    let input: Json;
+    try {
+      const parsed: unknown = raw.trim() === "" ? {} : JSON.parse(raw);
+      input = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Json) : {};
+    } catch {
+      return forward(headers, raw); // dynalite answers SerializationException as AWS does
+    }
+    const tableName = typeof input.TableName === "string" ? input.TableName : undefined;
+
+    switch (operation) {
+      case "CreateTable": {
+        const res = await forward(headers, raw);
+        if (res.status !== 200 || tableName === undefined) return res;
+        extras.set(tableName, { deletionProtection: input.DeletionProtectionEnabled === true });
+        saveExtras();
+        const tags = Array.isArray(input.Tags) ? input.Tags : [];
+        if (tags.length > 0) {
+          const tagged = await internal("TagResource", { ResourceArn: dynaliteArn(tableName), Tags: tags });
+          if (tagged.status !== 200) return tagged;
+        }
+        const out = JSON.parse(res.body) as Json;
+        return reply(200, { ...out, TableDescription: withProtection(out.TableDescription, tableName) }, res.headers);
+      }
+      case "DescribeTable": {
+        const res = await forward(headers, raw);
+        if (res.status !== 200 || tableName === undefined) return res;
+        const out = JSON.parse(res.body) as Json;
+        return reply(200, { ...out, Table: withProtection(out.Table, tableName) }, res.headers);
+      }
+      case "UpdateTable": {
+        if (tableName === undefined || typeof input.DeletionProtectionEnabled !== "boolean") {
+          const res = await forward(headers, raw);
+          if (res.status !== 200 || tableName === undefined) return res;
+          const out = JSON.parse(res.body) as Json;
+          return reply(200, { ...out, TableDescription: withProtection(out.TableDescription, tableName) }, res.headers);
+        }
+        const found = await describe(tableName);
+        if ("error" in found) return found.error;
+        const { DeletionProtectionEnabled: protection, ...rest } = input;
+        const onlyProtection = Object.keys(rest).every((k) => k === "TableName");
+        let description: unknown = found.table;
+        let base: Record<string, string> = {};
+        if (!onlyProtection) {
+          const res = await forward(headers, JSON.stringify(rest));
+          if (res.status !== 200) return res;
+          description = (JSON.parse(res.body) as Json).TableDescription;
+          base = res.headers;
+        }
+        extras.set(tableName, { ...(extras.get(tableName) ?? {}), deletionProtection: protection === true });
+        saveExtras();
+        return reply(200, { TableDescription: withProtection(description, tableName) }, base);
+      }
+      case "DeleteTable": {
+        if (tableName !== undefined && extras.get(tableName)?.deletionProtection) {
+          const found = await describe(tableName);
+          if ("error" in found) return found.error;
+          return clientError("ResourceInUseException", `Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first. Table: ${tableName}`);
+        }
+        const res = await forward(headers, raw);
+        if (res.status !== 200 || tableName === undefined) return res;
+        const out = JSON.parse(res.body) as Json;
+        const description = withProtection(out.TableDescription, tableName);
+        extras.delete(tableName);
+        saveExtras();
+        return reply(200, { ...out, TableDescription: description }, res.headers);
+      }
+      case "DescribeTimeToLive": {
+        const found = await describe(input.TableName);
+        if ("error" in found) return found.error;
+        const ttl = tableName === undefined ? undefined : extras.get(tableName)?.ttl;
+        return reply(200, {
+          TimeToLiveDescription: ttl?.enabled ? { TimeToLiveStatus: "ENABLED", AttributeName: ttl.attributeName } : { TimeToLiveStatus: "DISABLED" },
+        });
+      }
+      case "UpdateTimeToLive":
+        return updateTimeToLive(input);
+      case "TagResource":
+      case "UntagResource":
+      case "ListTagsOfResource": {
+        const arn = typeof input.ResourceArn === "string" ? input.ResourceArn : undefined;
+        const name = arn === undefined ? undefined : /:table\/([^/]+)$/.exec(arn)?.[1];
+        return forward(headers, name === undefined ? raw : JSON.stringify({ ...input, ResourceArn: dynaliteArn(name) }));
+      }
+      default:
+        return forward(headers, raw);
+    }
+  }
+
+  async function updateTimeToLive(input: Json): Promise<Forwarded> {
+    const spec = input.TimeToLiveSpecification as { Enabled?: unknown; AttributeName?: unknown } | undefined;
+    if (typeof input.TableName !== "string" || typeof spec?.Enabled !== "boolean" || typeof spec.AttributeName !== "string" || spec.AttributeName === "") {
+      return clientError("ValidationException", "TableName and TimeToLiveSpecification (Enabled, AttributeName) are required");
+    }
+    const found = await describe(input.TableName);
+    if ("error" in found) return found.error;
+    const tableName = input.TableName;
+    const current = extras.get(tableName) ?? { deletionProtection: false };
+    const ttl = current.ttl;
+    if (spec.Enabled) {
+      if (ttl?.enabled && ttl.attributeName === spec.AttributeName) return clientError("ValidationException", "TimeToLive is already enabled");
+      if (ttl?.enabled) return clientError("ValidationException", `TimeToLive is active on a different AttributeName: current AttributeName is ${ttl.attributeName}`);
+    } else {
+      if (!ttl?.enabled) return clientError("ValidationException", "TimeToLive is already disabled");
+      if (ttl.attributeName !== spec.AttributeName) {
+        return clientError("ValidationException", `TimeToLive is active on a different AttributeName: current AttributeName is ${ttl.attributeName}`);
+      }
+    }
+    extras.set(tableName, { ...current, ttl: { attributeName: spec.AttributeName, enabled: spec.Enabled } });
+    saveExtras();
+    return reply(200, { TimeToLiveSpecification: { Enabled: spec.Enabled, AttributeName: spec.AttributeName } });
+  }
+
+  const wire: WireAdapter = {
+    signingName: "dynamodb",
+    async handle(req: WireRequest): Promise<WireResponse> {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (typeof v === "string" && k !== "host" && k !== "content-length" && k !== "connection" && k !== "transfer-encoding") headers[k] = v;
+      }
+      const target = headers["x-amz-target"] ?? "";
+      const operation = target.startsWith(`${TARGET_PREFIX}.`) ? target.slice(TARGET_PREFIX.length + 1) : "";
+      const res = await handleOperation(operation, headers, req.body.toString("utf8"));
+      const region = opts.region ?? regionOf(req.headers.authorization) ?? "us-east-1";
+      const body = res.body.replace(/arn:aws:dynamodb:[^:"]*:[^:"]*:table\//g, `arn:${partitionOf(region)}:dynamodb:${region}:${accountId}:table/`);
+      const out: Record<string, string> = { "content-type": res.headers["content-type"] ?? CONTENT_TYPE };
+      out["x-amzn-requestid"] = res.headers["x-amzn-requestid"] ?? randomUUID();
+      // The SDK checks the body against this checksum; it must describe the body as rewritten.
+      out["x-amz-crc32"] = String(crc32(body) >>> 0);
+      return { status: res.status, headers: out, body };
+    },
+  };
+
+  return {
+    wire,
+    privateUrl: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        agent.destroy();
+        server.close((err?: Error) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
+
+// dynalite accepts only its own ARN shape (partition "aws", a numeric account) and looks at the table name alone.
+function dynaliteArn(tableName: string): string {
+  return `arn:aws:dynamodb:us-east-1:000000000000:table/${tableName}`;
+}
+
+function regionOf(authorization: string | string[] | undefined): string | undefined {
+  if (typeof authorization !== "string" || signingNameOf(authorization) === undefined) return undefined;
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(authorization)?.[1];
+}
+
+function partitionOf(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+
+function loadExtras(file: string): Array<[string, TableExtras]> {
+  const parsed: unknown = JSON.parse(readFileSync(file, "utf8"));
+  if (typeof parsed !== "object" || parsed === null) return [];
+  return Object.entries(parsed as Record<string, TableExtras>);
+}
