@@ -1,0 +1,462 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { FunctionInvoker, InvokeResult, LocalFunction } from "../service.js";
+import { WORKER_BOOTSTRAP } from "./bootstrap.js";
+import { codeDirName, exposeRuntimeModules, findRuntimeModules, unzipInto } from "./code.js";
+
+export interface LogLine {
+  readonly timestamp: number; // epoch ms
+  readonly message: string;
+}
+
+/** Where Lambda would have put the lines: one stream per execution environment (here: per worker). */
+export interface LogStreamRef {
+  readonly logGroupName: string; // "/aws/lambda/<name>"
+  readonly logStreamName: string; // "2026/01/31/[$LATEST]<32 hex>"
+}
+
+export type LogSink = (functionName: string, lines: readonly LogLine[], stream: LogStreamRef) => void | Promise<void>;
+
+export interface LambdaRunnerOptions {
+  /** The local cloud's URL, given to functions as AWS_ENDPOINT_URL; a function when the port is known only later. */
+  readonly endpointUrl: string | (() => string);
+  /** Used when the function ARN does not name one. */
+  readonly region?: string;
+  /** PEM certificates the functions trust besides the public roots (the local cloud's own). */
+  readonly trustedCertificates?: string | readonly string[];
+  readonly logSink?: LogSink;
+  /** Concurrent invocations of one function; more wait for a free worker. Default 4. */
+  readonly maxWorkersPerFunction?: number;
+  /** Added to every function's environment after its own (e.g. AWS_ENDPOINT_URL_DYNAMODB). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Parent of the runner's private directory; the OS temp dir by default. */
+  readonly tempDir?: string;
+  /** A node_modules folder whose @aws-sdk is visible to functions, as Lambda's runtime provides; false for none. */
+  readonly runtimeModules?: string | false;
+  /** Lambda gives module loading 10 s of its own, apart from the function's timeout. */
+  readonly initTimeoutMs?: number;
+}
+
+interface LambdaErrorBody {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly trace?: readonly string[];
+}
+
+type Outcome =
+  | { readonly kind: "ok"; readonly payload: string; readonly maxMemoryMb: number }
+  | { readonly kind: "error"; readonly error: LambdaErrorBody; readonly maxMemoryMb?: number; readonly status?: string };
+
+interface Invocation {
+  readonly requestId: string;
+  readonly lines: LogLine[];
+  settle(outcome: Outcome): void;
+}
+
+class Slot {
+  readonly worker: Worker;
+  readonly streamName: string;
+  busy = false;
+  retired = false;
+  dead = false;
+  usedOnce = false;
+  initMs = 0;
+  current: Invocation | undefined;
+  /** Lines written while no invocation runs (module init, late stdout), flushed with the next one. */
+  pending: LogLine[] = [];
+  readonly ready: Promise<LambdaErrorBody | undefined>;
+
+  constructor(
+    readonly key: string,
+    worker: Worker,
+    now: Date,
+  ) {
+    this.worker = worker;
+    const date = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, "0")}/${String(now.getUTCDate()).padStart(2, "0")}`;
+    this.streamName = `${date}/[$LATEST]${randomBytes(16).toString("hex")}`;
+    this.ready = new Promise((resolve) => {
+      const onMessage = (msg: unknown): void => {
+        if (!isRecord(msg)) return;
+        if (msg.type === "ready") {
+          this.initMs = typeof msg.initMs === "number" ? msg.initMs : 0;
+          resolve(undefined);
+        } else if (msg.type === "initError") {
+          resolve(toErrorBody(msg.error));
+        }
+      };
+      worker.on("message", onMessage);
+      worker.once("error", (err) => resolve(errorFromCrash(err)));
+      worker.once("exit", (code) => resolve({ errorType: "Runtime.ExitError", errorMessage: `Runtime exited with error: exit status ${code}` }));
+    });
+    worker.on("message", (msg: unknown) => {
+      if (!isRecord(msg)) return;
+      if (msg.type === "log" && typeof msg.message === "string") {
+        this.log({ timestamp: typeof msg.timestamp === "number" ? msg.timestamp : Date.now(), message: msg.message });
+      } else if (msg.type === "result" && this.current && msg.requestId === this.current.requestId) {
+        const maxMemoryMb = typeof msg.maxMemoryMb === "number" ? msg.maxMemoryMb : 0;
+        this.current.settle(
+          msg.ok === true && typeof msg.payload === "string"
+            ? { kind: "ok", payload: msg.payload, maxMemoryMb }
+            : { kind: "error", error: toErrorBody(msg.error), maxMemoryMb },
+        );
+      }
+    });
+    worker.on("error", (err) => {
+      this.dead = true;
+      this.current?.settle({ kind: "error", error: errorFromCrash(err), status: "error" });
+    });
+    worker.on("exit", (code) => {
+      this.dead = true;
+      this.current?.settle({
+        kind: "error",
+        error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${this.current.requestId} Error: Runtime exited with error: exit status ${code}` },
+        status: "error",
+      });
+    });
+    // Raw writes (process.stdout.write) bypass the console wrapper; keep them as lines too.
+    for (const stream of [worker.stdout, worker.stderr]) {
+      let buffered = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        buffered += chunk;
+        const parts = buffered.split("\n");
+        buffered = parts.pop() ?? "";
+        for (const part of parts) this.log({ timestamp: Date.now(), message: part });
+      });
+      stream.on("end", () => {
+        if (buffered) this.log({ timestamp: Date.now(), message: buffered });
+      });
+    }
+  }
+
+  log(line: LogLine): void {
+    (this.current ? this.current.lines : this.pending).push(line);
+  }
+
+  terminate(): void {
+    this.dead = true;
+    void this.worker.terminate();
+  }
+}
+
+interface Pool {
+  key: string | undefined;
+  readonly slots: Set<Slot>;
+  waiters: Array<() => void>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+function toErrorBody(value: unknown): LambdaErrorBody {
+  if (!isRecord(value)) return { errorType: "Error", errorMessage: String(value) };
+  const trace = Array.isArray(value.trace) ? value.trace.filter((t): t is string => typeof t === "string") : [];
+  return {
+    errorType: typeof value.errorType === "string" ? value.errorType : "Error",
+    errorMessage: typeof value.errorMessage === "string" ? value.errorMessage : "",
+    trace,
+  };
+}
+
+function errorFromCrash(err: unknown): LambdaErrorBody {
+  if (err instanceof Error) {
+    const code = "code" in err ? err.code : undefined;
+    if (code === "ERR_WORKER_OUT_OF_MEMORY") return { errorType: "Runtime.OutOfMemory", errorMessage: "Runtime exited with error: out of memory" };
+    return { errorType: err.name, errorMessage: err.message, trace: (err.stack ?? "").split("\n") };
+  }
+  return { errorType: "Error", errorMessage: String(err) };
+}
+
+function regionOf(arn: string): string | undefined {
+  const parts = arn.split(":");
+  return parts[0] === "arn" && parts[3] ? parts[3] : undefined;
+}
+
+/** What forces new workers: anything that changes the code or what it sees at load time. */
+function generationKey(fn: LocalFunction, env: Record<string, string>): string {
+  return JSON.stringify([fn.codeSha256, fn.handler, fn.runtime, fn.memoryMb, Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+}
+
+const TAIL_BYTES = 4096;
+
+/**
+ * Runs functions' zips in worker threads, warm between invocations, at most
+ * `maxWorkersPerFunction` at a time per function. Worker threads rather than
+ * child processes: they start in a few ms and share nothing that matters here
+ * (each has its own process.env and module instances), and the one thing a
+ * process would give for free, NODE_EXTRA_CA_CERTS, the bootstrap does itself.
+ */
+export class LambdaRunner implements FunctionInvoker {
+  private readonly pools = new Map<string, Pool>();
+  private readonly codeDirs = new Map<string, Promise<string>>();
+  private rootDir: Promise<string> | undefined;
+  private closed = false;
+  private readonly maxWorkers: number;
+  private readonly trusted: readonly string[];
+
+  constructor(private readonly options: LambdaRunnerOptions) {
+    this.maxWorkers = Math.max(1, options.maxWorkersPerFunction ?? 4);
+    const ca = options.trustedCertificates;
+    this.trusted = ca === undefined ? [] : typeof ca === "string" ? [ca] : [...ca];
+  }
+
+  async invoke(fn: LocalFunction, payload: Uint8Array): Promise<InvokeResult> {
+    if (this.closed) throw new Error("the Lambda runner is closed");
+    const codeDir = await this.codeDirFor(fn);
+    const env = this.environmentFor(fn, codeDir);
+    const slot = await this.acquire(fn, generationKey(fn, env), codeDir, env);
+    try {
+      return await this.run(fn, slot, Buffer.from(payload).toString("utf8"));
+    } finally {
+      this.release(fn.functionName, slot);
+    }
+  }
+
+  /** Terminates every worker and removes the unzipped code. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const exits: Promise<number>[] = [];
+    for (const pool of this.pools.values()) {
+      for (const slot of pool.slots) exits.push(slot.worker.terminate());
+      pool.slots.clear();
+      for (const wake of pool.waiters.splice(0)) wake();
+    }
+    await Promise.allSettled(exits);
+    if (this.rootDir) await rm(await this.rootDir, { recursive: true, force: true });
+  }
+
+  private root(): Promise<string> {
+    this.rootDir ??= (async () => {
+      const dir = await mkdtemp(join(this.options.tempDir ?? tmpdir(), "chatctl-lambda-"));
+      const modules = this.options.runtimeModules === undefined ? findRuntimeModules() : this.options.runtimeModules;
+      if (modules) await exposeRuntimeModules(dir, modules);
+      return dir;
+    })();
+    return this.rootDir;
+  }
+
+  private codeDirFor(fn: LocalFunction): Promise<string> {
+    let dir = this.codeDirs.get(fn.codeSha256);
+    if (!dir) {
+      dir = (async () => {
+        const target = join(await this.root(), "code", codeDirName(fn.codeSha256));
+        await unzipInto(fn.zip, target);
+        return target;
+      })();
+      this.codeDirs.set(fn.codeSha256, dir);
+      dir.catch(() => this.codeDirs.delete(fn.codeSha256));
+    }
+    return dir;
+  }
+
+  private environmentFor(fn: LocalFunction, codeDir: string): Record<string, string> {
+    const endpoint = typeof this.options.endpointUrl === "function" ? this.options.endpointUrl() : this.options.endpointUrl;
+    const region = regionOf(fn.functionArn) ?? this.options.region ?? "ap-northeast-1";
+    return {
+      ...fn.environment,
+      ...this.options.environment,
+      // Lambda's reserved variables: a function cannot override these on AWS either.
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: "ASIACHATCTLLOCAL0000",
+      AWS_SECRET_ACCESS_KEY: "chatctl-local-cloud-secret",
+      AWS_SESSION_TOKEN: "chatctl-local-cloud-session",
+      AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+      AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      LAMBDA_TASK_ROOT: codeDir,
+      _HANDLER: fn.handler,
+    };
+  }
+
+  private poolOf(name: string): Pool {
+    let pool = this.pools.get(name);
+    if (!pool) {
+      pool = { key: undefined, slots: new Set(), waiters: [] };
+      this.pools.set(name, pool);
+    }
+    return pool;
+  }
+
+  private async acquire(fn: LocalFunction, key: string, codeDir: string, env: Record<string, string>): Promise<Slot> {
+    const pool = this.poolOf(fn.functionName);
+    if (pool.key !== key) {
+      // New code or configuration: idle workers go now, busy ones after their invocation.
+      pool.key = key;
+      for (const slot of pool.slots) {
+        if (slot.busy) slot.retired = true;
+        else {
+          slot.terminate();
+          pool.slots.delete(slot);
+        }
+      }
+      for (const wake of pool.waiters.splice(0)) wake();
+    }
+    for (;;) {
+      if (this.closed) throw new Error("the Lambda runner is closed");
+      let live = 0;
+      for (const slot of pool.slots) {
+        if (slot.dead && !slot.busy) {
+          pool.slots.delete(slot); // crashed or timed out while idle
+          continue;
+        }
+        if (slot.retired || slot.dead || slot.key !== key) continue;
+        if (!slot.busy) {
+          slot.busy = true;
+          return slot;
+        }
+        live++;
+      }
+      if (live < this.maxWorkers) {
+        const slot = this.spawn(fn, key, codeDir, env);
+        slot.busy = true;
+        pool.slots.add(slot);
+        return slot;
+      }
+      await new Promise<void>((resolve) => pool.waiters.push(resolve));
+    }
+  }
+
+  private release(functionName: string, slot: Slot): void {
+    const pool = this.pools.get(functionName);
+    slot.busy = false;
+    if (!pool) return;
+    if (slot.dead || slot.retired || slot.key !== pool.key) {
+      if (!slot.dead) slot.terminate();
+      pool.slots.delete(slot);
+      this.flushOrphanLines(functionName, slot);
+    }
+    pool.waiters.shift()?.();
+  }
+
+  private spawn(fn: LocalFunction, key: string, codeDir: string, env: Record<string, string>): Slot {
+    const worker = new Worker(WORKER_BOOTSTRAP, {
+      eval: true,
+      env,
+      argv: [],
+      execArgv: [],
+      stdout: true,
+      stderr: true,
+      workerData: { codeDir, handler: fn.handler, ca: this.trusted },
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb) },
+    });
+    worker.unref();
+    return new Slot(key, worker, new Date());
+  }
+
+  private async run(fn: LocalFunction, slot: Slot, event: string): Promise<InvokeResult> {
+    const requestId = randomUUID();
+    const initTimeoutMs = this.options.initTimeoutMs ?? 10_000;
+    let initTimer: NodeJS.Timeout | undefined;
+    const initError = await Promise.race([
+      slot.ready,
+      new Promise<LambdaErrorBody>((resolve) => {
+        initTimer = setTimeout(
+          () => resolve({ errorType: "Runtime.InitError", errorMessage: `INIT timed out after ${(initTimeoutMs / 1000).toFixed(2)} seconds` }),
+          initTimeoutMs,
+        );
+      }),
+    ]);
+    clearTimeout(initTimer);
+
+    const lines: LogLine[] = slot.pending.splice(0);
+    const start = Date.now();
+    lines.push({ timestamp: start, message: `START RequestId: ${requestId} Version: $LATEST` });
+    const cold = !slot.usedOnce;
+    slot.usedOnce = true;
+
+    let outcome: Outcome;
+    if (initError) {
+      slot.terminate(); // Lambda retries the init on the next invocation, in a fresh environment
+      lines.push({ timestamp: Date.now(), message: `${new Date().toISOString()}\tundefined\tERROR\t${JSON.stringify(initError)}` });
+      outcome = { kind: "error", error: initError, status: "error" };
+    } else {
+      outcome = await new Promise<Outcome>((resolve) => {
+        const timeoutMs = Math.max(1, fn.timeoutSeconds) * 1000;
+        const timer = setTimeout(() => {
+          const message = `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`;
+          lines.push({ timestamp: Date.now(), message: `${new Date().toISOString()} ${requestId} ${message}` });
+          finish({ kind: "error", error: { errorType: "Sandbox.Timedout", errorMessage: `RequestId: ${requestId} Error: ${message}` }, status: "timeout" });
+          slot.terminate();
+        }, timeoutMs);
+        let settled = false;
+        const finish = (o: Outcome): void => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          slot.current = undefined;
+          resolve(o);
+        };
+        slot.current = { requestId, lines, settle: finish };
+        if (slot.dead) {
+          finish({ kind: "error", error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${requestId} Error: Runtime exited` }, status: "error" });
+          return;
+        }
+        slot.worker.postMessage({
+          type: "invoke",
+          requestId,
+          event,
+          deadline: start + timeoutMs,
+          functionName: fn.functionName,
+          functionArn: fn.functionArn,
+          memoryMb: fn.memoryMb,
+          logGroupName: `/aws/lambda/${fn.functionName}`,
+          logStreamName: slot.streamName,
+        });
+      });
+    }
+
+    const end = Date.now();
+    const duration = end - start;
+    lines.push({ timestamp: end, message: `END RequestId: ${requestId}` });
+    const report = [
+      `REPORT RequestId: ${requestId}`,
+      `Duration: ${duration.toFixed(2)} ms`,
+      `Billed Duration: ${Math.max(1, Math.ceil(duration))} ms`,
+      `Memory Size: ${fn.memoryMb} MB`,
+      `Max Memory Used: ${outcome.maxMemoryMb ?? 0} MB`,
+    ];
+    if (cold && !initError) report.push(`Init Duration: ${slot.initMs.toFixed(2)} ms`);
+    if (outcome.kind === "error" && outcome.status) report.push(`Status: ${outcome.status}`);
+    if (outcome.kind === "error" && outcome.status === "error") report.push(`Error Type: ${outcome.error.errorType}`);
+    lines.push({ timestamp: end, message: report.join("\t") });
+    this.deliver(fn.functionName, lines, slot.streamName);
+
+    const tail = tailOf(lines);
+    if (outcome.kind === "ok") return { statusCode: 200, payload: Buffer.from(outcome.payload, "utf8"), logTail: tail };
+    return { statusCode: 200, functionError: "Unhandled", payload: Buffer.from(JSON.stringify(outcome.error), "utf8"), logTail: tail };
+  }
+
+  private flushOrphanLines(functionName: string, slot: Slot): void {
+    // A retired worker's last raw output may arrive after its final invocation.
+    setImmediate(() => {
+      const late = slot.pending.splice(0);
+      if (late.length > 0) this.deliver(functionName, late, slot.streamName);
+    });
+  }
+
+  private deliver(functionName: string, lines: readonly LogLine[], logStreamName: string): void {
+    const sink = this.options.logSink;
+    if (!sink) return;
+    try {
+      const done = sink(functionName, lines, { logGroupName: `/aws/lambda/${functionName}`, logStreamName });
+      if (done) done.catch(() => undefined); // losing a log line must not fail the invocation
+    } catch {
+      // as above
+    }
+  }
+}
+
+function tailOf(lines: readonly LogLine[]): string {
+  const text = lines.map((l) => l.message).join("\n") + "\n";
+  const bytes = Buffer.from(text, "utf8");
+  return bytes.length <= TAIL_BYTES ? text : bytes.subarray(bytes.length - TAIL_BYTES).toString("utf8");
+}

@@ -1,0 +1,162 @@
+import { createHash } from "node:crypto";
+import { strToU8, zipSync } from "fflate";
+import { afterEach, describe, expect, it } from "vitest";
+import { LambdaRunner, type LogLine, type LogStreamRef } from "../../src/local/runner/runner.js";
+import type { InvokeResult, LocalFunction } from "../../src/local/service.js";
+
+function fnOf(name: string, files: Record<string, string>, overrides: Partial<LocalFunction> = {}): LocalFunction {
+  const zip = zipSync(Object.fromEntries(Object.entries(files).map(([path, text]) => [path, strToU8(text)])));
+  return {
+    functionName: name,
+    functionArn: `arn:aws:lambda:eu-west-1:000000000000:function:${name}`,
+    runtime: "nodejs20.x",
+    handler: "index.handler",
+    timeoutSeconds: 3,
+    memoryMb: 128,
+    environment: {},
+    codeSha256: createHash("sha256").update(zip).digest("base64"),
+    zip,
+    ...overrides,
+  };
+}
+
+const json = (r: InvokeResult): unknown => JSON.parse(Buffer.from(r.payload).toString("utf8"));
+const input = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value));
+
+describe("LambdaRunner", () => {
+  const logs: Array<{ fn: string; lines: readonly LogLine[]; stream: LogStreamRef }> = [];
+  let runner: LambdaRunner | undefined;
+  const start = (): LambdaRunner => {
+    runner = new LambdaRunner({ endpointUrl: "http://127.0.0.1:4566", logSink: (fn, lines, stream) => void logs.push({ fn, lines, stream }) });
+    return runner;
+  };
+  afterEach(async () => {
+    await runner?.close();
+    logs.length = 0;
+  });
+
+  it("runs an ESM handler with the event, its environment and Lambda's reserved variables", async () => {
+    const fn = fnOf(
+      "esm",
+      {
+        "index.mjs": `export const handler = async (event, context) => ({
+          got: event.value,
+          table: process.env.TABLE_NAME,
+          endpoint: process.env.AWS_ENDPOINT_URL,
+          region: process.env.AWS_REGION,
+          name: process.env.AWS_LAMBDA_FUNCTION_NAME,
+          memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+          hasKey: Boolean(process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY && process.env.AWS_SESSION_TOKEN),
+          requestId: typeof context.awsRequestId,
+          remaining: context.getRemainingTimeInMillis() > 0,
+        });`,
+      },
+      { environment: { TABLE_NAME: "connections" } },
+    );
+    const result = await start().invoke(fn, input({ value: 7 }));
+    expect(result.functionError).toBeUndefined();
+    expect(json(result)).toEqual({
+      got: 7,
+      table: "connections",
+      endpoint: "http://127.0.0.1:4566",
+      region: "eu-west-1",
+      name: "esm",
+      memory: "128",
+      hasKey: true,
+      requestId: "string",
+      remaining: true,
+    });
+  });
+
+  it("runs CommonJS handlers (.js and .cjs) and callback-style handlers", async () => {
+    const r = start();
+    const cjs = fnOf("cjs", { "index.js": `exports.handler = async (e) => ({ kind: "js", n: e.n });` });
+    const cjs2 = fnOf("cjs2", { "app.cjs": `module.exports.main = (e, ctx, cb) => cb(null, { kind: "callback" });` }, { handler: "app.main" });
+    const nested = fnOf("nested", { "src/fns.mjs": `export const handlers = { hello: async () => "hi" };` }, { handler: "src/fns.handlers.hello" });
+    expect(json(await r.invoke(cjs, input({ n: 1 })))).toEqual({ kind: "js", n: 1 });
+    expect(json(await r.invoke(cjs2, input({})))).toEqual({ kind: "callback" });
+    expect(json(await r.invoke(nested, input({})))).toBe("hi");
+  });
+
+  it("keeps a worker warm between invocations and starts fresh when the code changes", async () => {
+    const r = start();
+    const v1 = fnOf("warm", { "index.mjs": `let n = 0; export const handler = async () => ({ v: 1, n: ++n });` });
+    expect(json(await r.invoke(v1, input({})))).toEqual({ v: 1, n: 1 });
+    expect(json(await r.invoke(v1, input({})))).toEqual({ v: 1, n: 2 });
+    const v2 = fnOf("warm", { "index.mjs": `let n = 0; export const handler = async () => ({ v: 2, n: ++n });` });
+    expect(json(await r.invoke(v2, input({})))).toEqual({ v: 2, n: 1 });
+    const v2env = { ...v2, environment: { X: "1" } };
+    expect(json(await r.invoke(v2env, input({})))).toEqual({ v: 2, n: 1 });
+  });
+
+  it("runs concurrent invocations of one function side by side, each worker one at a time", async () => {
+    const r = start();
+    const fn = fnOf("pool", {
+      "index.mjs": `let busy = false; export const handler = async () => {
+        if (busy) throw new Error("overlap");
+        busy = true; await new Promise((r) => setTimeout(r, 50)); busy = false; return "ok";
+      };`,
+    });
+    const results = await Promise.all(Array.from({ length: 6 }, () => r.invoke(fn, input({}))));
+    expect(results.map((x) => x.functionError)).toEqual(Array(6).fill(undefined));
+    expect(results.map(json)).toEqual(Array(6).fill("ok"));
+  });
+
+  it("reports a thrown error as Unhandled with errorType, errorMessage and trace", async () => {
+    const fn = fnOf("throws", { "index.mjs": `export const handler = async () => { throw new TypeError("bad input"); };` });
+    const result = await start().invoke(fn, input({}));
+    expect(result.functionError).toBe("Unhandled");
+    const body = json(result) as { errorType: string; errorMessage: string; trace: string[] };
+    expect(body.errorType).toBe("TypeError");
+    expect(body.errorMessage).toBe("bad input");
+    expect(body.trace[0]).toContain("TypeError: bad input");
+  });
+
+  it("reports a missing handler export or module like Lambda's runtime", async () => {
+    const r = start();
+    const noExport = fnOf("noexport", { "index.mjs": `export const other = 1;` });
+    const noFile = fnOf("nofile", { "main.mjs": `export const handler = 1;` });
+    expect((json(await r.invoke(noExport, input({}))) as { errorType: string }).errorType).toBe("Runtime.HandlerNotFound");
+    expect((json(await r.invoke(noFile, input({}))) as { errorType: string }).errorType).toBe("Runtime.ImportModuleError");
+  });
+
+  it("enforces the timeout, then serves the next invocation from a fresh worker", async () => {
+    const r = start();
+    const fn = fnOf(
+      "slow",
+      { "index.mjs": `let n = 0; export const handler = async (e) => { n++; if (e.hang) await new Promise(() => setInterval(() => {}, 1000)); return n; };` },
+      { timeoutSeconds: 1 },
+    );
+    expect(json(await r.invoke(fn, input({})))).toBe(1);
+    const timedOut = await r.invoke(fn, input({ hang: true }));
+    expect(timedOut.functionError).toBe("Unhandled");
+    expect(json(timedOut)).toMatchObject({ errorType: "Sandbox.Timedout", errorMessage: expect.stringContaining("Task timed out after 1.00 seconds") });
+    expect(json(await r.invoke(fn, input({})))).toBe(1); // n restarted: a new worker
+    const lines = logs.flatMap((l) => l.lines.map((x) => x.message));
+    expect(lines.some((m) => m.endsWith("Task timed out after 1.00 seconds"))).toBe(true);
+  });
+
+  it("delivers console output to the log sink between START, END and REPORT lines", async () => {
+    const fn = fnOf("logger", {
+      "index.mjs": `console.log("init line");
+        export const handler = async () => { console.log("hello %s", "world"); console.error("oops"); process.stdout.write("raw\\n"); return null; };`,
+    });
+    const result = await start().invoke(fn, input({}));
+    expect(json(result)).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // raw stdout travels on its own stream
+    const messages = logs.flatMap((l) => l.lines.map((x) => x.message));
+    const startAt = messages.findIndex((m) => m.startsWith("START RequestId: "));
+    const requestId = messages[startAt]?.split(" ")[2];
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(messages.findIndex((m) => m.endsWith("\tundefined\tINFO\tinit line"))).toBeLessThan(startAt);
+    expect(messages).toContainEqual(expect.stringMatching(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\t${requestId}\\tINFO\\thello world$`)));
+    expect(messages).toContainEqual(expect.stringMatching(new RegExp(`\\t${requestId}\\tERROR\\toops$`)));
+    expect(messages).toContain("raw");
+    expect(messages).toContain(`END RequestId: ${requestId}`);
+    expect(messages).toContainEqual(expect.stringMatching(new RegExp(`^REPORT RequestId: ${requestId}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB`)));
+    expect(logs[0]?.fn).toBe("logger");
+    expect(logs[0]?.stream.logGroupName).toBe("/aws/lambda/logger");
+    expect(logs[0]?.stream.logStreamName).toMatch(/^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
+    expect(result.logTail).toContain("hello world");
+  });
+});
