@@ -1,0 +1,197 @@
+import {
+  CreateApiCommand,
+  DeleteApiCommand,
+  GetApiCommand,
+  GetApisCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateApiCommand,
+  type Api,
+  type ApiGatewayV2Client,
+} from "@aws-sdk/client-apigatewayv2";
+import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
+import type { ApiProps, Tags } from "./props.js";
+
+// --- Helpers shared by the apigw.* kinds ---
+
+export function errorName(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : undefined;
+}
+
+export const isNotFound = (err: unknown): boolean => errorName(err) === "NotFoundException";
+export const isConflict = (err: unknown): boolean => errorName(err) === "ConflictException";
+
+/** Runs `call`, answering `undefined` when AWS says the thing (or its API) is not there. */
+export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Every item of an API Gateway v2 Get* list, following NextToken to the end. */
+export async function allPages<T>(fetch: (nextToken: string | undefined) => Promise<{ Items?: T[]; NextToken?: string }>): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await fetch(token);
+    items.push(...(page.Items ?? []));
+    token = page.NextToken;
+  } while (token);
+  return items;
+}
+
+/** AWS adds aws:* tags of its own (CloudFormation, ...); they are not ours to diff. */
+function userTags(tags: Readonly<Record<string, string>> | undefined): Tags {
+  return Object.fromEntries(Object.entries(tags ?? {}).filter(([k]) => !k.startsWith("aws:")));
+}
+
+/** One change per tag key that differs: "tags.app". */
+export function tagChanges(desired: Readonly<Tags>, actual: Readonly<Tags>): Change[] {
+  const keys = [...new Set([...Object.keys(desired), ...Object.keys(userTags(actual))])].sort();
+  return keys.filter((k) => desired[k] !== actual[k]).map((k) => ({ path: `tags.${k}`, before: actual[k], after: desired[k] }));
+}
+
+/** Applies tag changes to a taggable API Gateway resource (an API or a stage). */
+export async function applyTagChanges(client: ApiGatewayV2Client, resourceArn: string, desired: Readonly<Tags>, changes: readonly Change[]): Promise<void> {
+  const keys = changes.filter((c) => c.path.startsWith("tags.")).map((c) => c.path.slice("tags.".length));
+  const set = Object.fromEntries(keys.filter((k) => desired[k] !== undefined).map((k) => [k, desired[k] as string]));
+  const removed = keys.filter((k) => desired[k] === undefined);
+  if (Object.keys(set).length > 0) await client.send(new TagResourceCommand({ ResourceArn: resourceArn, Tags: set }));
+  if (removed.length > 0) await client.send(new UntagResourceCommand({ ResourceArn: resourceArn, TagKeys: removed }));
+}
+
+/** The ARN API Gateway's tagging calls take: arn:aws:apigateway:<region>::/apis/<apiId>. */
+export function apiArn(ctx: Ctx, apiId: string): string {
+  return `arn:${ctx.partition}:apigateway:${ctx.region}::/apis/${apiId}`;
+}
+
+/** An empty description and none at all are the same to API Gateway users. */
+export function sameDescription(a: string | undefined, b: string | undefined): boolean {
+  return (a ?? "") === (b ?? "");
+}
+
+// --- apigw.api ---
+
+export interface ApiAttrs {
+  readonly name: string;
+  readonly protocolType: string;
+  readonly routeSelectionExpression: string;
+  readonly description: string | undefined;
+  readonly tags: Tags;
+  readonly apiEndpoint: string;
+}
+
+function toActual(ctx: Ctx, api: Partial<Api>): Actual<ApiAttrs> {
+  const apiId = api.ApiId ?? "";
+  const tags = userTags(api.Tags);
+  const apiEndpoint = api.ApiEndpoint ?? "";
+  return {
+    physicalId: apiId,
+    attributes: {
+      name: api.Name ?? "",
+      protocolType: api.ProtocolType ?? "",
+      routeSelectionExpression: api.RouteSelectionExpression ?? "",
+      description: api.Description,
+      tags,
+      apiEndpoint,
+    },
+    outputs: { apiId, apiEndpoint, executeArn: `arn:${ctx.partition}:execute-api:${ctx.region}:${ctx.accountId}:${apiId}` },
+    ownership: ownershipFromTags(tags),
+  };
+}
+
+function isOurs(ctx: Ctx, a: Actual<unknown>): boolean {
+  return a.ownership.by === "tags" && a.ownership.stack === ctx.stack;
+}
+
+async function converge(ctx: Ctx, d: ResolvedResource<ApiProps>, found: Actual<ApiAttrs>): Promise<Actual<ApiAttrs>> {
+  const changes: Change[] = apigwApi.diff(d, found);
+  return changes.length === 0 ? found : await apigwApi.update(ctx, d, found, changes);
+}
+
+async function everyApi(ctx: Ctx): Promise<Api[]> {
+  const client = ctx.clients.apigw();
+  return allPages((NextToken) => client.send(new GetApisCommand({ NextToken })));
+}
+
+export const apigwApi = {
+  kind: "apigw.api",
+
+  async read(ctx, d) {
+    // API names are not unique in AWS: prefer the one this stack tagged for this logical id.
+    const named = (await everyApi(ctx)).filter((api) => api.Name === d.props.name);
+    const ours = named.filter((api) => api.Tags?.[TAG_STACK] === ctx.stack);
+    const found = ours.find((api) => api.Tags?.[TAG_ID] === d.id) ?? ours[0] ?? named[0];
+    return found ? toActual(ctx, found) : undefined;
+  },
+
+  diff(d, a) {
+    const changes: Change[] = [];
+    if (d.props.protocolType !== a.attributes.protocolType) {
+      changes.push({
+        path: "protocolType",
+        before: a.attributes.protocolType,
+        after: d.props.protocolType,
+        forcesReplacement: true,
+        reason: "an API's protocol type cannot change",
+      });
+    }
+    if (d.props.routeSelectionExpression !== a.attributes.routeSelectionExpression) {
+      changes.push({ path: "routeSelectionExpression", before: a.attributes.routeSelectionExpression, after: d.props.routeSelectionExpression });
+    }
+    if (!sameDescription(d.props.description, a.attributes.description)) {
+      changes.push({ path: "description", before: a.attributes.description, after: d.props.description });
+    }
+    changes.push(...tagChanges(d.props.tags, a.attributes.tags));
+    return changes;
+  },
+
+  async create(ctx, d): Promise<Actual<ApiAttrs>> {
+    // CreateApi never says "already exists" (names are not unique), so a retried
+    // create would make a second API: look for the one an earlier attempt made first.
+    const earlier = await apigwApi.read(ctx, d);
+    if (earlier && isOurs(ctx, earlier)) return await converge(ctx, d, earlier);
+    try {
+      const api = await ctx.clients.apigw().send(
+        new CreateApiCommand({
+          Name: d.props.name,
+          ProtocolType: d.props.protocolType,
+          RouteSelectionExpression: d.props.routeSelectionExpression,
+          ...(d.props.description !== undefined ? { Description: d.props.description } : {}),
+          Tags: d.props.tags,
+        }),
+      );
+      return toActual(ctx, api);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const found = await apigwApi.read(ctx, d);
+      if (!found || !isOurs(ctx, found)) throw err;
+      return await converge(ctx, d, found);
+    }
+  },
+
+  async update(ctx, d, a, changes) {
+    const client = ctx.clients.apigw();
+    const apiId = a.physicalId;
+    if (changes.some((c) => c.path === "routeSelectionExpression" || c.path === "description")) {
+      await client.send(
+        new UpdateApiCommand({ ApiId: apiId, RouteSelectionExpression: d.props.routeSelectionExpression, Description: d.props.description ?? "" }),
+      );
+    }
+    await applyTagChanges(client, apiArn(ctx, apiId), d.props.tags, changes);
+    return toActual(ctx, await client.send(new GetApiCommand({ ApiId: apiId })));
+  },
+
+  async delete(ctx, a) {
+    await unlessNotFound(() => ctx.clients.apigw().send(new DeleteApiCommand({ ApiId: a.physicalId })));
+  },
+
+  async list(ctx) {
+    return (await everyApi(ctx))
+      .filter((api) => api.Tags?.[TAG_STACK] === ctx.stack)
+      .map((api) => ({ ...toActual(ctx, api), logicalId: api.Tags?.[TAG_ID] ?? `apigw.api/${api.ApiId ?? ""}` }));
+  },
+} satisfies ResourceKind<ApiProps, ApiAttrs>;
