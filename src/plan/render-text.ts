@@ -1,0 +1,197 @@
+import { structuredPatch } from "diff";
+import { isRef, type Change } from "../resources/kind.js";
+import { KNOWN_AFTER_APPLY, knownOrUnknown } from "../apply/resolve.js";
+import { hasChanges, summarize } from "./planner.js";
+import { compareStrings } from "./snapshot.js";
+import type { Action, Plan, Step } from "./types.js";
+
+export interface RenderOptions {
+  /** The CLI decides: a TTY and no NO_COLOR. */
+  readonly color: boolean;
+  /** Kinds whose changes are also listed under "Security-relevant changes". */
+  readonly securityKinds?: readonly string[];
+}
+
+export const DEFAULT_SECURITY_KINDS: readonly string[] = ["iam.role", "lambda.permission"];
+
+const SYMBOL: Readonly<Record<Action, string>> = { noop: " ", create: "+", update: "~", replace: "-/+", delete: "-" };
+
+const ANSI = {
+  green: "\u001b[32m",
+  yellow: "\u001b[33m",
+  red: "\u001b[31m",
+  cyan: "\u001b[36m",
+  bold: "\u001b[1m",
+  dim: "\u001b[2m",
+  reset: "\u001b[0m",
+} as const;
+type Paint = (style: keyof typeof ANSI, text: string) => string;
+
+const ACTION_STYLE: Readonly<Record<Action, keyof typeof ANSI>> = { noop: "dim", create: "green", update: "yellow", replace: "red", delete: "red" };
+
+/**
+ * Terraform-like text for a plan. It only formats: every decision was made by
+ * the planner. Same plan, same lines.
+ */
+export function renderPlan(plan: Plan, sink: (line: string) => void, opts: RenderOptions): void {
+  const paint: Paint = (style, text) => (opts.color ? `${ANSI[style]}${text}${ANSI.reset}` : text);
+  const changing = plan.steps.filter((s) => s.action !== "noop");
+
+  if (changing.length > 0) {
+    sink(`chatctl will perform the following actions on stack ${plan.stack} (${plan.region}):`);
+    for (const step of changing) {
+      sink("");
+      renderStep(step, sink, paint);
+    }
+    sink("");
+  }
+
+  const securityKinds = new Set(opts.securityKinds ?? DEFAULT_SECURITY_KINDS);
+  const security = changing.filter((s) => securityKinds.has(s.kind));
+  if (security.length > 0) {
+    sink(paint("bold", "Security-relevant changes:"));
+    for (const s of security) {
+      const what =
+        s.action === "create" ? " (new)" : s.action === "delete" ? " (removed)" : `: ${unique(s.changes.map((c) => c.path)).join(", ")}`;
+      sink(`  ${paint(ACTION_STYLE[s.action], SYMBOL[s.action])} ${s.kind} ${s.name}${what}`);
+    }
+    sink("");
+  }
+
+  if (plan.conflicts.length > 0) {
+    sink(paint("bold", "Conflicts (never touched by chatctl):"));
+    for (const c of plan.conflicts) sink(`  ${paint("red", "!")} ${c.message}`);
+    sink("");
+  }
+
+  if (plan.kept.length > 0) {
+    sink(paint("bold", "Kept:"));
+    for (const k of plan.kept) sink(`  ${paint("cyan", "#")} ${k.kind} ${k.name} kept: ${k.reason}`);
+    sink("");
+  }
+
+  sink(summaryLine(plan));
+  if (plan.conflicts.length > 0) {
+    const n = plan.conflicts.length;
+    sink(paint("red", `${n === 1 ? "1 conflict" : `${n} conflicts`} must be resolved before this plan can be applied.`));
+  }
+}
+
+export function summaryLine(plan: Plan): string {
+  if (!hasChanges(plan)) {
+    if (plan.mode === "destroy") return `No changes. Nothing of stack ${plan.stack} is left to destroy.`;
+    return plan.kept.length > 0 || plan.conflicts.length > 0
+      ? "No changes will be made; see what is kept or in conflict above."
+      : "No changes. Your stack matches chat.yaml.";
+  }
+  const s = summarize(plan);
+  return `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete.`;
+}
+
+function renderStep(step: Step, sink: (line: string) => void, paint: Paint): void {
+  const style = ACTION_STYLE[step.action];
+  const header = `${SYMBOL[step.action].padStart(3)} ${step.action}`;
+  sink(`${paint(style, header)}  ${paint("bold", step.kind)}  ${step.name}${step.reason ? ` (${step.reason})` : ""}`);
+
+  const changes = [...step.changes].sort((a, b) => compareStrings(a.path, b.path));
+  if (step.action === "create") renderNewValues(changes, sink, paint);
+  else if (step.action === "update" || step.action === "replace") for (const c of changes) renderChange(c, sink, paint);
+
+  if (step.destroysData) {
+    const verb = step.action === "replace" ? "replacing" : "deleting";
+    sink(paint("red", `      !! data loss: ${verb} ${step.name} destroys the data it holds`));
+  }
+}
+
+const INDENT = "      ";
+
+function renderNewValues(changes: readonly Change[], sink: (line: string) => void, paint: Paint): void {
+  const width = Math.max(0, ...changes.map((c) => c.path.length));
+  for (const c of changes) {
+    const lines = valueLines(c.after);
+    sink(`${INDENT}${paint("green", "+")} ${c.path.padEnd(width)} = ${lines[0]}`);
+    for (const line of lines.slice(1)) sink(`${INDENT}  ${" ".repeat(width)}   ${line}`);
+  }
+}
+
+function renderChange(c: Change, sink: (line: string) => void, paint: Paint): void {
+  const forces = c.forcesReplacement ? paint("red", "  # forces replacement") : "";
+  const before = valueLines(c.before);
+  const after = valueLines(c.after);
+  if (c.before === undefined) {
+    sink(`${INDENT}${paint("green", "+")} ${c.path} = ${after[0]}${forces}`);
+    for (const line of after.slice(1)) sink(`${INDENT}    ${line}`);
+    return;
+  }
+  if (c.after === undefined) {
+    sink(`${INDENT}${paint("red", "-")} ${c.path} = ${before[0]}${forces}`);
+    for (const line of before.slice(1)) sink(`${INDENT}    ${line}`);
+    return;
+  }
+  if (before.length === 1 && after.length === 1) {
+    sink(`${INDENT}${c.path}: ${before[0]} -> ${after[0]}${forces}`);
+    return;
+  }
+  sink(`${INDENT}${c.path}:${forces}`);
+  const patch = structuredPatch("before", "after", `${before.join("\n")}\n`, `${after.join("\n")}\n`, undefined, undefined, { context: 3 });
+  for (const hunk of patch.hunks) {
+    sink(`${INDENT}  ${paint("cyan", `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`)}`);
+    for (const line of hunk.lines) {
+      if (line.startsWith("\\")) continue; // "\ No newline at end of file": we add one to both sides
+      const style = line.startsWith("+") ? "green" : line.startsWith("-") ? "red" : undefined;
+      sink(`${INDENT}  ${style ? paint(style, line) : line}`);
+    }
+  }
+}
+
+/** One line for scalars; pretty, key-sorted JSON lines for documents. */
+function valueLines(value: unknown): string[] {
+  if (value === undefined) return ["null"];
+  if (isRef(value)) return [KNOWN_AFTER_APPLY];
+  if (typeof value === "string") {
+    const doc = parseDocument(value);
+    if (doc !== undefined) return valueLines(doc);
+    return value.includes("\n") ? value.replace(/\n$/, "").split("\n") : [JSON.stringify(value)];
+  }
+  if (typeof value === "object" && value !== null) {
+    return JSON.stringify(sortKeys(knownOrUnknown(value)), null, 2).split("\n");
+  }
+  return [String(value)];
+}
+
+// Policies often travel as JSON text (compact or URL-encoded by IAM); shown as documents they diff line by line.
+function parseDocument(text: string): object | undefined {
+  const trimmed = text.trim();
+  const candidates = [trimmed];
+  if (trimmed.startsWith("%7B") || trimmed.startsWith("%7b")) {
+    try {
+      candidates.push(decodeURIComponent(trimmed));
+    } catch {
+      // not URL-encoded after all
+    }
+  }
+  for (const candidate of candidates) {
+    if (!(candidate.startsWith("{") || candidate.startsWith("["))) continue;
+    try {
+      const parsed: unknown = JSON.parse(candidate);
+      if (typeof parsed === "object" && parsed !== null) return parsed;
+    } catch {
+      // plain text that happens to start with a brace
+    }
+  }
+  return undefined;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort(compareStrings)) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
+function unique(items: readonly string[]): string[] {
+  return [...new Set(items)].sort(compareStrings);
+}
