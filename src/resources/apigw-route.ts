@@ -1,0 +1,77 @@
+import { CreateRouteCommand, DeleteRouteCommand, GetRoutesCommand, UpdateRouteCommand, type Route } from "@aws-sdk/client-apigatewayv2";
+import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
+import type { RouteProps } from "./props.js";
+import { allPages, isConflict, unlessNotFound } from "./apigw-api.js";
+
+// A route key is unique within an API, so it is the route's identity; routes carry
+// no tags and are owned through the API. Their logical id is "route.<key>", as the
+// desired graph names them.
+
+export interface RouteAttrs {
+  readonly apiId: string;
+  readonly routeKey: string;
+  readonly target: string | undefined;
+}
+
+function toActual(apiId: string, r: Partial<Route>): Actual<RouteAttrs> {
+  const routeId = r.RouteId ?? "";
+  return {
+    physicalId: routeId,
+    attributes: { apiId, routeKey: r.RouteKey ?? "", target: r.Target },
+    outputs: { routeId },
+    ownership: { by: "parent" },
+  };
+}
+
+/** Every route of the API; undefined when the API itself is gone. */
+async function routesOf(ctx: Ctx, apiId: string): Promise<Route[] | undefined> {
+  const client = ctx.clients.apigw();
+  return unlessNotFound(() => allPages((NextToken) => client.send(new GetRoutesCommand({ ApiId: apiId, NextToken }))));
+}
+
+export const apigwRoute = {
+  kind: "apigw.route",
+
+  async read(ctx, d) {
+    const found = (await routesOf(ctx, d.props.apiId))?.find((r) => r.RouteKey === d.props.routeKey);
+    return found ? toActual(d.props.apiId, found) : undefined;
+  },
+
+  diff(d, a) {
+    return d.props.target === a.attributes.target ? [] : [{ path: "target", before: a.attributes.target, after: d.props.target }];
+  },
+
+  async create(ctx, d): Promise<Actual<RouteAttrs>> {
+    try {
+      const created = await ctx.clients.apigw().send(new CreateRouteCommand({ ApiId: d.props.apiId, RouteKey: d.props.routeKey, Target: d.props.target }));
+      return toActual(d.props.apiId, created);
+    } catch (err) {
+      // The route key is taken: by an earlier attempt of ours, or by a route made by
+      // hand in our API. Either way the spec says what it should target.
+      if (!isConflict(err)) throw err;
+      const found = await apigwRoute.read(ctx, d);
+      if (!found) throw err;
+      return await converge(ctx, d, found);
+    }
+  },
+
+  async update(ctx, d, a) {
+    const updated = await ctx.clients.apigw().send(new UpdateRouteCommand({ ApiId: a.attributes.apiId, RouteId: a.physicalId, Target: d.props.target }));
+    return toActual(a.attributes.apiId, updated);
+  },
+
+  async delete(ctx, a) {
+    await unlessNotFound(() => ctx.clients.apigw().send(new DeleteRouteCommand({ ApiId: a.attributes.apiId, RouteId: a.physicalId })));
+  },
+
+  async list(ctx, parents) {
+    const apiId = parents.apiId;
+    if (apiId === undefined) return [];
+    return ((await routesOf(ctx, apiId)) ?? []).map((r) => ({ ...toActual(apiId, r), logicalId: `route.${r.RouteKey ?? ""}` }));
+  },
+} satisfies ResourceKind<RouteProps, RouteAttrs>;
+
+async function converge(ctx: Ctx, d: ResolvedResource<RouteProps>, found: Actual<RouteAttrs>): Promise<Actual<RouteAttrs>> {
+  const changes: Change[] = apigwRoute.diff(d, found);
+  return changes.length === 0 ? found : await apigwRoute.update(ctx, d, found);
+}

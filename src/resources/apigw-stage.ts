@@ -1,0 +1,113 @@
+import {
+  CreateStageCommand,
+  DeleteStageCommand,
+  GetApiCommand,
+  GetStageCommand,
+  GetStagesCommand,
+  UpdateStageCommand,
+  type Stage,
+} from "@aws-sdk/client-apigatewayv2";
+import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResourceKind } from "./kind.js";
+import type { StageProps, Tags } from "./props.js";
+import { allPages, apiArn, applyTagChanges, isConflict, sameDescription, tagChanges, unlessNotFound } from "./apigw-api.js";
+
+export interface StageAttrs {
+  readonly apiId: string;
+  readonly stageName: string;
+  readonly description: string | undefined;
+  readonly tags: Tags;
+  readonly deploymentId: string | undefined;
+}
+
+function toActual(apiId: string, apiEndpoint: string, s: Partial<Stage>): Actual<StageAttrs> {
+  const stageName = s.StageName ?? "";
+  const tags = Object.fromEntries(Object.entries(s.Tags ?? {}).filter(([k]) => !k.startsWith("aws:")));
+  return {
+    physicalId: stageName,
+    attributes: { apiId, stageName, description: s.Description, tags, deploymentId: s.DeploymentId },
+    outputs: { stageName, invokeUrl: `${apiEndpoint}/${stageName}` },
+    ownership: ownershipFromTags(tags),
+  };
+}
+
+async function endpointOf(ctx: Ctx, apiId: string): Promise<string> {
+  const api = await ctx.clients.apigw().send(new GetApiCommand({ ApiId: apiId }));
+  return api.ApiEndpoint ?? "";
+}
+
+function stageArn(ctx: Ctx, apiId: string, stageName: string): string {
+  return `${apiArn(ctx, apiId)}/stages/${stageName}`;
+}
+
+export const apigwStage = {
+  kind: "apigw.stage",
+
+  knownOutputs(_ctx, d) {
+    return { stageName: d.props.stageName };
+  },
+
+  async read(ctx, d) {
+    const client = ctx.clients.apigw();
+    const stage = await unlessNotFound(() => client.send(new GetStageCommand({ ApiId: d.props.apiId, StageName: d.props.stageName })));
+    if (!stage) return undefined;
+    return toActual(d.props.apiId, await endpointOf(ctx, d.props.apiId), stage);
+  },
+
+  diff(d, a) {
+    const changes: Change[] = [];
+    if (!sameDescription(d.props.description, a.attributes.description)) {
+      changes.push({ path: "description", before: a.attributes.description, after: d.props.description });
+    }
+    changes.push(...tagChanges(d.props.tags, a.attributes.tags));
+    return changes;
+  },
+
+  async create(ctx, d): Promise<Actual<StageAttrs>> {
+    const { apiId, stageName } = d.props;
+    try {
+      const created = await ctx.clients.apigw().send(
+        new CreateStageCommand({
+          ApiId: apiId,
+          StageName: stageName,
+          ...(d.props.description !== undefined ? { Description: d.props.description } : {}),
+          Tags: d.props.tags,
+        }),
+      );
+      return toActual(apiId, await endpointOf(ctx, apiId), created);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const found = await apigwStage.read(ctx, d);
+      // A stage of that name that another stack (or a person) made is never taken over.
+      if (!found || found.ownership.by !== "tags" || found.ownership.stack !== ctx.stack) throw err;
+      const changes: Change[] = apigwStage.diff(d, found);
+      return changes.length === 0 ? found : await apigwStage.update(ctx, d, found, changes);
+    }
+  },
+
+  async update(ctx, d, a, changes): Promise<Actual<StageAttrs>> {
+    const client = ctx.clients.apigw();
+    const { apiId, stageName } = a.attributes;
+    if (changes.some((c) => c.path === "description")) {
+      await client.send(new UpdateStageCommand({ ApiId: apiId, StageName: stageName, Description: d.props.description ?? "" }));
+    }
+    await applyTagChanges(client, stageArn(ctx, apiId, stageName), d.props.tags, changes);
+    const stage = await client.send(new GetStageCommand({ ApiId: apiId, StageName: stageName }));
+    return toActual(apiId, await endpointOf(ctx, apiId), stage);
+  },
+
+  async delete(ctx, a) {
+    await unlessNotFound(() => ctx.clients.apigw().send(new DeleteStageCommand({ ApiId: a.attributes.apiId, StageName: a.attributes.stageName })));
+  },
+
+  async list(ctx, parents) {
+    const apiId = parents.apiId;
+    if (apiId === undefined) return [];
+    const client = ctx.clients.apigw();
+    const stages = await unlessNotFound(() => allPages((NextToken) => client.send(new GetStagesCommand({ ApiId: apiId, NextToken }))));
+    const ours = (stages ?? []).filter((s) => s.Tags?.[TAG_STACK] === ctx.stack);
+    if (ours.length === 0) return [];
+    const endpoint = await endpointOf(ctx, apiId);
+    return ours.map((s) => ({ ...toActual(apiId, endpoint, s), logicalId: s.Tags?.[TAG_ID] ?? `stage.${s.StageName ?? ""}` }));
+  },
+} satisfies ResourceKind<StageProps, StageAttrs>;
+
