@@ -1,0 +1,305 @@
+// Checks that need more than one field, or the file system: a route naming a function
+// that does not exist, a handler file that is missing, a derived AWS name that is too long.
+//
+// They run on the parsed value even when the schema found problems elsewhere, so one run
+// reports everything; every field is narrowed here and skipped when it has the wrong type
+// (the schema check already reported that).
+
+import { realpath, stat } from "node:fs/promises";
+import { extname, isAbsolute, relative, resolve, sep, dirname, join } from "node:path";
+import { StackName } from "./schema.js";
+import { type Finding, type SpecPath, atPath, closest, isRecord, listNames, quote } from "./findings.js";
+
+export const HANDLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"] as const;
+
+/** AWS limits for the names derived from the stack name (`${stack}-${name}`). */
+export const MAX_FUNCTION_NAME = 64; // Lambda function names and IAM role names
+export const MIN_TABLE_NAME = 3;
+export const MAX_TABLE_NAME = 255;
+
+/** API Gateway stops waiting for an integration after 29 seconds. */
+export const API_GATEWAY_TIMEOUT_SECONDS = 29;
+
+/** Lambda refuses these environment variable names: the runtime sets them. */
+export const RESERVED_ENVIRONMENT = new Set([
+  "_HANDLER",
+  "_X_AMZN_TRACE_ID",
+  "AWS_DEFAULT_REGION",
+  "AWS_REGION",
+  "AWS_EXECUTION_ENV",
+  "AWS_LAMBDA_FUNCTION_NAME",
+  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+  "AWS_LAMBDA_FUNCTION_VERSION",
+  "AWS_LAMBDA_INITIALIZATION_TYPE",
+  "AWS_LAMBDA_LOG_GROUP_NAME",
+  "AWS_LAMBDA_LOG_STREAM_NAME",
+  "AWS_ACCESS_KEY",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_LAMBDA_RUNTIME_API",
+  "LAMBDA_TASK_ROOT",
+  "LAMBDA_RUNTIME_DIR",
+]);
+
+/** Lambda's limit on the total size of a function's environment variables. */
+export const MAX_ENVIRONMENT_BYTES = 4096;
+
+export interface ValidateContext {
+  /** Folder of the spec file; handler paths are relative to it. */
+  dir: string;
+  /** Handlers must live under this folder (see findProjectRoot). */
+  projectRoot: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The nearest folder at or above `dir` holding package.json or .git: what the bundler
+ * can see. A spec outside any project is its own project.
+ */
+export async function findProjectRoot(dir: string): Promise<string> {
+  let current = resolve(dir);
+  for (;;) {
+    if ((await exists(join(current, "package.json"))) || (await exists(join(current, ".git")))) return current;
+    const parent = dirname(current);
+    if (parent === current) return resolve(dir);
+    current = parent;
+  }
+}
+
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+function entriesOf(value: unknown): [string, unknown][] {
+  return isRecord(value) ? Object.entries(value) : [];
+}
+
+function keyName(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (isRecord(value) && typeof value.name === "string") return value.name;
+  return undefined;
+}
+
+function isWholeNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value);
+}
+
+export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const error = (path: SpecPath, on: Finding["on"], summary: string, detail?: string): void => {
+    out.push({ severity: "error", path, on, summary: atPath(on === "parent" ? path.slice(0, -1) : path, summary), ...(detail !== undefined ? { detail } : {}) });
+  };
+  const warning = (path: SpecPath, on: Finding["on"], summary: string, detail?: string): void => {
+    out.push({ severity: "warning", path, on, summary: atPath(on === "parent" ? path.slice(0, -1) : path, summary), ...(detail !== undefined ? { detail } : {}) });
+  };
+  if (!isRecord(raw)) return out;
+
+  const stack = typeof raw.stack === "string" && StackName.safeParse(raw.stack).success ? raw.stack : undefined;
+  const functions = isRecord(raw.functions) ? raw.functions : undefined;
+  const functionNames = functions === undefined ? [] : Object.keys(functions);
+  // Tables default to none, so a missing `tables` means "no tables" for the references below.
+  const tables = raw.tables === undefined ? {} : isRecord(raw.tables) ? raw.tables : undefined;
+  const tableNames = tables === undefined ? [] : Object.keys(tables);
+  const usedFunctions = new Map<string, string[]>();
+
+  // Routes.
+  if (isRecord(raw.routes)) {
+    const routes = Object.entries(raw.routes);
+    if (routes.length === 0) {
+      error(["routes"], "key", "at least one route is needed", "for example:  $default: default   (route key: function name)");
+    }
+    for (const [routeKey, target] of routes) {
+      if (typeof target !== "string") continue;
+      usedFunctions.set(target, [...(usedFunctions.get(target) ?? []), routeKey]);
+      if (functions === undefined || Object.hasOwn(functions, target)) continue;
+      const hint = closest(target, functionNames);
+      error(
+        ["routes", routeKey],
+        "value",
+        `no function named ${quote(target)}${hint !== undefined ? ` (did you mean ${quote(hint)}?)` : ""}`,
+        functionNames.length === 0 ? "no functions are defined under functions:" : `defined functions: ${listNames(functionNames)}`,
+      );
+    }
+  }
+
+  // API.
+  if (isRecord(raw.api) && typeof raw.api.routeSelectionExpression === "string") {
+    const expression = raw.api.routeSelectionExpression;
+    if (!/^\$request\.body\.[^\s]+$/.test(expression)) {
+      error(
+        ["api", "routeSelectionExpression"],
+        "value",
+        `must be $request.body.<field>, not ${quote(expression)}`,
+        "a WebSocket API picks the route from a field of the JSON message, e.g. $request.body.action",
+      );
+    }
+  }
+
+  // Functions.
+  for (const [name, fn] of entriesOf(functions)) {
+    if (!isRecord(fn)) continue;
+    if (stack !== undefined && name.length <= 40) {
+      const derived = `${stack}-${name}`;
+      if (derived.length > MAX_FUNCTION_NAME) {
+        error(
+          ["functions", name],
+          "key",
+          `the AWS name ${quote(derived, 80)} would be ${derived.length} characters; Lambda and IAM allow ${MAX_FUNCTION_NAME}`,
+          "shorten the function name or the stack name (names are <stack>-<function>)",
+        );
+      }
+    }
+
+    if (Array.isArray(fn.tables) && tables !== undefined) {
+      fn.tables.forEach((table: unknown, index: number) => {
+        if (typeof table !== "string" || Object.hasOwn(tables, table)) return;
+        const hint = closest(table, tableNames);
+        error(
+          ["functions", name, "tables", index],
+          "value",
+          `no table named ${quote(table)}${hint !== undefined ? ` (did you mean ${quote(hint)}?)` : ""}`,
+          tableNames.length === 0 ? "no tables are defined under tables:" : `defined tables: ${listNames(tableNames)}`,
+        );
+      });
+    }
+
+    if (typeof fn.handler === "string" && fn.handler !== "") {
+      await checkHandler(["functions", name, "handler"], fn.handler, ctx, error);
+    }
+
+    const routesOfFunction = usedFunctions.get(name);
+    if (isWholeNumber(fn.timeout) && fn.timeout > API_GATEWAY_TIMEOUT_SECONDS && fn.timeout <= 900 && routesOfFunction !== undefined) {
+      warning(
+        ["functions", name, "timeout"],
+        "value",
+        `timeout ${fn.timeout} s is longer than API Gateway waits (${API_GATEWAY_TIMEOUT_SECONDS} s) for route ${listNames(routesOfFunction, 3)}`,
+        "after 29 s the client gets an error while the function keeps running; 29 or less avoids that",
+      );
+    }
+    if (routesOfFunction === undefined && isRecord(raw.routes)) {
+      warning(["functions", name], "key", "no route uses this function", "it is deployed, but nothing invokes it");
+    }
+
+    if (isRecord(fn.environment)) {
+      let bytes = 0;
+      for (const [variable, value] of Object.entries(fn.environment)) {
+        bytes += Buffer.byteLength(variable) + (typeof value === "string" ? Buffer.byteLength(value) : 0);
+        if (RESERVED_ENVIRONMENT.has(variable)) {
+          error(["functions", name, "environment", variable], "key", `${variable} is set by the Lambda runtime and cannot be overridden`);
+        }
+      }
+      if (bytes > MAX_ENVIRONMENT_BYTES) {
+        error(["functions", name, "environment"], "key", `environment variables take ${bytes} bytes; Lambda allows ${MAX_ENVIRONMENT_BYTES} in all`);
+      }
+    }
+  }
+
+  // Tables.
+  for (const [name, table] of entriesOf(tables)) {
+    if (!isRecord(table)) continue;
+    if (stack !== undefined && name.length <= 40) {
+      const derived = `${stack}-${name}`;
+      if (derived.length < MIN_TABLE_NAME || derived.length > MAX_TABLE_NAME) {
+        error(["tables", name], "key", `the table name ${quote(derived, 80)} must be ${MIN_TABLE_NAME} to ${MAX_TABLE_NAME} characters`);
+      }
+    }
+    const mode = table.billingMode ?? "PAY_PER_REQUEST";
+    if (mode === "PROVISIONED") {
+      const missing = ["readCapacity", "writeCapacity"].filter((field) => table[field] === undefined);
+      if (missing.length > 0) {
+        error(
+          ["tables", name, missing[0] ?? "readCapacity"],
+          "parent",
+          `billingMode PROVISIONED needs ${missing.join(" and ")}`,
+          "for example:  readCapacity: 5   writeCapacity: 5   (or use billingMode: PAY_PER_REQUEST)",
+        );
+      }
+    } else if (mode === "PAY_PER_REQUEST") {
+      for (const field of ["readCapacity", "writeCapacity"]) {
+        if (table[field] !== undefined) {
+          error(
+            ["tables", name, field],
+            "key",
+            `${field} is only for billingMode PROVISIONED`,
+            "remove it (PAY_PER_REQUEST scales by itself), or set billingMode: PROVISIONED",
+          );
+        }
+      }
+    }
+    const partition = keyName(table.partitionKey);
+    const sort = keyName(table.sortKey);
+    if (partition !== undefined && sort !== undefined && partition === sort) {
+      error(["tables", name, "sortKey"], "value", `the sort key must differ from the partition key (both are ${quote(sort)})`);
+    }
+  }
+
+  // Tags.
+  for (const [tagKey] of entriesOf(raw.tags)) {
+    const lower = tagKey.toLowerCase();
+    if (lower.startsWith("aws:")) {
+      error(["tags", tagKey], "key", "tag keys starting with aws: are reserved by AWS");
+    } else if (lower.startsWith("chatctl:")) {
+      error(["tags", tagKey], "key", "tag keys starting with chatctl: are reserved: chatctl marks what it owns with them");
+    }
+  }
+
+  return out;
+}
+
+async function checkHandler(
+  path: SpecPath,
+  handler: string,
+  ctx: ValidateContext,
+  error: (path: SpecPath, on: Finding["on"], summary: string, detail?: string) => void,
+): Promise<void> {
+  const extension = extname(handler).toLowerCase();
+  if (!(HANDLER_EXTENSIONS as readonly string[]).includes(extension)) {
+    error(
+      path,
+      "value",
+      extension === "" ? `handler ${quote(handler)} has no file extension` : `handler files of type ${quote(extension)} are not supported`,
+      `a handler is a ${HANDLER_EXTENSIONS.join(", ")} file that exports \`handler\``,
+    );
+    return;
+  }
+  const absolute = resolve(ctx.dir, handler);
+  const outside = (where: string): void =>
+    error(
+      path,
+      "value",
+      `handler ${quote(handler)} is outside the project`,
+      `it resolves to ${where}, outside ${ctx.projectRoot} (the nearest folder with package.json or .git); keep handlers inside the project`,
+    );
+  if (!isInside(ctx.projectRoot, absolute)) {
+    outside(absolute);
+    return;
+  }
+  let isFile: boolean;
+  try {
+    isFile = (await stat(absolute)).isFile();
+  } catch {
+    error(path, "value", `handler file not found: ${handler}`, `looked for ${absolute} (handler paths are relative to the folder of the spec file)`);
+    return;
+  }
+  if (!isFile) {
+    error(path, "value", `handler ${quote(handler)} is not a file`, `${absolute} is a folder or a device; point at the handler's source file`);
+    return;
+  }
+  // A symbolic link may lead out of the project even when the path does not.
+  try {
+    const [realFile, realRoot] = await Promise.all([realpath(absolute), realpath(ctx.projectRoot)]);
+    if (!isInside(realRoot, realFile)) outside(realFile);
+  } catch {
+    // The file was there a moment ago; whatever happened, bundling will report it.
+  }
+}
