@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { Agent, request, type Server } from "node:http";
+import { Agent, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import dynalite from "dynalite";
 import { signingNameOf } from "./front-door.js";
 import type { WireAdapter, WireRequest, WireResponse } from "./service.js";
 
@@ -59,24 +59,14 @@ interface Forwarded {
   readonly body: string;
 }
 
-interface DynaliteOptions {
-  path?: string;
-  createTableMs?: number;
-  deleteTableMs?: number;
-  updateTableMs?: number;
-}
-
 const TARGET_PREFIX = "DynamoDB_20120810";
 const CONTENT_TYPE = "application/x-amz-json-1.0";
 // dynalite checks that a request looks signed, not the signature.
 const INTERNAL_AUTH = "AWS4-HMAC-SHA256 Credential=chatctl/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0";
 
 export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBackend> {
-  const require = createRequire(import.meta.url);
-  const dynalite = require("dynalite") as (o: DynaliteOptions) => Server;
-
   let extrasFile: string | undefined;
-  const dynaliteOptions: DynaliteOptions = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+  const dynaliteOptions: { path?: string; createTableMs: number; deleteTableMs: number; updateTableMs: number } = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
   if (opts.persistDir !== undefined) {
     mkdirSync(opts.persistDir, { recursive: true });
     dynaliteOptions.path = join(opts.persistDir, "dynalite");

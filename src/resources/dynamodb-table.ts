@@ -1,0 +1,296 @@
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ListTablesCommand,
+  ListTagsOfResourceCommand,
+  ScanCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
+  type AttributeDefinition,
+  type DynamoDBClient,
+  type KeySchemaElement,
+  type TableDescription,
+  type Tag,
+} from "@aws-sdk/client-dynamodb";
+import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
+import type { KeyAttributeProps, TableProps, Tags } from "./props.js";
+
+export interface TableAttrs {
+  readonly tableName: string;
+  readonly status: string; // ACTIVE, CREATING, UPDATING, DELETING...
+  readonly partitionKey: KeyAttributeProps;
+  readonly sortKey: KeyAttributeProps | undefined;
+  readonly billingMode: "PAY_PER_REQUEST" | "PROVISIONED";
+  readonly readCapacity: number | undefined; // only for PROVISIONED
+  readonly writeCapacity: number | undefined;
+  readonly ttlAttribute: string | undefined; // the attribute TTL is enabled (or being enabled) on
+  readonly deletionProtection: boolean;
+  readonly tags: Tags;
+}
+
+/** How long to wait for a table to settle (ACTIVE, or gone) before giving up. */
+export const TABLE_WAIT_MS = 10 * 60 * 1000;
+
+export const dynamodbTable = {
+  kind: "dynamodb.table",
+
+  knownOutputs(ctx: Ctx, d: ResolvedResource<TableProps>): Record<string, string> {
+    return { tableArn: tableArn(ctx, d.props.tableName), tableName: d.props.tableName };
+  },
+
+  async read(ctx: Ctx, d: ResolvedResource<TableProps>): Promise<Actual<TableAttrs> | undefined> {
+    return readTable(ctx.clients.dynamodb(), d.props.tableName);
+  },
+
+  diff(d: ResolvedResource<TableProps>, a: Actual<TableAttrs>): Change[] {
+    const p = d.props;
+    const was = a.attributes;
+    const changes: Change[] = [];
+    if (!sameKey(p.partitionKey, was.partitionKey)) {
+      changes.push({ path: "partitionKey", before: keyText(was.partitionKey), after: keyText(p.partitionKey), forcesReplacement: true, reason: "partition key changed", destroysData: true });
+    }
+    if (!sameKey(p.sortKey, was.sortKey)) {
+      changes.push({ path: "sortKey", before: keyText(was.sortKey), after: keyText(p.sortKey), forcesReplacement: true, reason: "sort key changed", destroysData: true });
+    }
+    if (p.billingMode !== was.billingMode) changes.push({ path: "billingMode", before: was.billingMode, after: p.billingMode });
+    if (p.billingMode === "PROVISIONED") {
+      if (p.readCapacity !== was.readCapacity) changes.push({ path: "readCapacity", before: was.readCapacity, after: p.readCapacity });
+      if (p.writeCapacity !== was.writeCapacity) changes.push({ path: "writeCapacity", before: was.writeCapacity, after: p.writeCapacity });
+    }
+    if (p.ttlAttribute !== was.ttlAttribute) changes.push({ path: "ttlAttribute", before: was.ttlAttribute, after: p.ttlAttribute });
+    if (p.deletionProtection !== was.deletionProtection) changes.push({ path: "deletionProtection", before: was.deletionProtection, after: p.deletionProtection });
+    changes.push(...diffTags(p.tags, was.tags));
+    return changes;
+  },
+
+  async create(ctx: Ctx, d: ResolvedResource<TableProps>): Promise<Actual<TableAttrs>> {
+    const ddb = ctx.clients.dynamodb();
+    const p = d.props;
+    const keys = [p.partitionKey, ...(p.sortKey ? [p.sortKey] : [])];
+    try {
+      await ddb.send(
+        new CreateTableCommand({
+          TableName: p.tableName,
+          AttributeDefinitions: keys.map((k): AttributeDefinition => ({ AttributeName: k.name, AttributeType: k.type })),
+          KeySchema: keys.map((k, i): KeySchemaElement => ({ AttributeName: k.name, KeyType: i === 0 ? "HASH" : "RANGE" })),
+          BillingMode: p.billingMode,
+          ...(p.billingMode === "PROVISIONED" ? { ProvisionedThroughput: provisioned(p) } : {}),
+          DeletionProtectionEnabled: p.deletionProtection,
+          ...(Object.keys(p.tags).length > 0 ? { Tags: tagList(p.tags) } : {}),
+        }),
+      );
+    } catch (err) {
+      if (errorName(err) !== "ResourceInUseException") throw err;
+      // An earlier, interrupted run made it, or it is being deleted.
+      const existing = await waitSettled(ddb, p.tableName);
+      if (!existing) return dynamodbTable.create(ctx, d);
+      if (existing.ownership.by === "tags" && existing.ownership.stack !== ctx.stack) {
+        throw new Error(
+          `table ${p.tableName} already exists and belongs to ${existing.ownership.stack ? `stack ${existing.ownership.stack}` : "no chatctl stack"}; chatctl will not take it over`,
+        );
+      }
+      return dynamodbTable.update(ctx, d, existing, dynamodbTable.diff(d, existing));
+    }
+    await waitSettled(ddb, p.tableName);
+    if (p.ttlAttribute !== undefined) {
+      await ddb.send(new UpdateTimeToLiveCommand({ TableName: p.tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: p.ttlAttribute } }));
+    }
+    return mustRead(ddb, p.tableName);
+  },
+
+  async update(ctx: Ctx, d: ResolvedResource<TableProps>, a: Actual<TableAttrs>, changes: readonly Change[]): Promise<Actual<TableAttrs>> {
+    const ddb = ctx.clients.dynamodb();
+    const p = d.props;
+    const paths = new Set(changes.map((c) => c.path));
+    if (paths.has("billingMode") || paths.has("readCapacity") || paths.has("writeCapacity")) {
+      await ddb.send(
+        new UpdateTableCommand({
+          TableName: p.tableName,
+          BillingMode: p.billingMode,
+          ...(p.billingMode === "PROVISIONED" ? { ProvisionedThroughput: provisioned(p) } : {}),
+        }),
+      );
+      await waitSettled(ddb, p.tableName);
+    }
+    if (paths.has("deletionProtection")) {
+      await ddb.send(new UpdateTableCommand({ TableName: p.tableName, DeletionProtectionEnabled: p.deletionProtection }));
+      await waitSettled(ddb, p.tableName);
+    }
+    if (paths.has("ttlAttribute")) {
+      // TTL moves to another attribute only by way of disabled. AWS allows one TTL
+      // change per table per hour, so a rename fails on the second call there; the
+      // error says so, and the next apply (an hour on) enables the new attribute.
+      const was = a.attributes.ttlAttribute;
+      if (was !== undefined) {
+        await ddb.send(new UpdateTimeToLiveCommand({ TableName: p.tableName, TimeToLiveSpecification: { Enabled: false, AttributeName: was } }));
+      }
+      if (p.ttlAttribute !== undefined) {
+        await ddb.send(new UpdateTimeToLiveCommand({ TableName: p.tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: p.ttlAttribute } }));
+      }
+    }
+    const { set, remove } = tagUpdates(p.tags, changes);
+    if (remove.length > 0) await ddb.send(new UntagResourceCommand({ ResourceArn: a.physicalId, TagKeys: remove }));
+    if (set.length > 0) await ddb.send(new TagResourceCommand({ ResourceArn: a.physicalId, Tags: set }));
+    return mustRead(ddb, p.tableName);
+  },
+
+  /** Deletes as told: whether losing the items is acceptable was the planner's decision. */
+  async delete(ctx: Ctx, a: Actual<TableAttrs>): Promise<void> {
+    const ddb = ctx.clients.dynamodb();
+    try {
+      await ddb.send(new DeleteTableCommand({ TableName: a.attributes.tableName }));
+    } catch (err) {
+      if (errorName(err) !== "ResourceNotFoundException") throw err;
+      return;
+    }
+    // A replacement creates the same name next; AWS refuses that until the old table is gone.
+    await waitSettled(ddb, a.attributes.tableName);
+  },
+
+  async list(ctx: Ctx): Promise<Array<Actual<TableAttrs> & { logicalId: string }>> {
+    const ddb = ctx.clients.dynamodb();
+    const names: string[] = [];
+    let start: string | undefined;
+    do {
+      const out = await ddb.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
+      names.push(...(out.TableNames ?? []));
+      start = out.LastEvaluatedTableName;
+    } while (start);
+    const found: Array<Actual<TableAttrs> & { logicalId: string }> = [];
+    for (const name of names.filter((n) => n.startsWith(`${ctx.stack}-`))) {
+      const actual = await readTable(ddb, name);
+      const id = actual?.attributes.tags[TAG_ID];
+      if (actual && id !== undefined && actual.attributes.tags[TAG_STACK] === ctx.stack) found.push({ ...actual, logicalId: id });
+    }
+    return found;
+  },
+} satisfies ResourceKind<TableProps, TableAttrs>;
+
+async function describe(ddb: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
+  try {
+    return (await ddb.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  } catch (err) {
+    if (errorName(err) === "ResourceNotFoundException") return undefined;
+    throw err;
+  }
+}
+
+async function readTable(ddb: DynamoDBClient, tableName: string): Promise<Actual<TableAttrs> | undefined> {
+  const table = await describe(ddb, tableName);
+  if (!table?.TableArn) return undefined;
+  const arn = table.TableArn;
+  let ttlAttribute: string | undefined;
+  try {
+    const ttl = (await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }))).TimeToLiveDescription;
+    if (ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING") ttlAttribute = ttl.AttributeName;
+  } catch (err) {
+    if (errorName(err) === "ResourceNotFoundException") return undefined;
+    throw err;
+  }
+  const tags: Tags = {};
+  let nextToken: string | undefined;
+  do {
+    const out = await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn, NextToken: nextToken }));
+    for (const t of out.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? "";
+    nextToken = out.NextToken;
+  } while (nextToken);
+  // DescribeTable's ItemCount is refreshed about every six hours; one scanned item is proof.
+  const scan = await ddb.send(new ScanCommand({ TableName: tableName, Limit: 1 }));
+  const holdsData = (scan.Count ?? scan.Items?.length ?? 0) > 0;
+  const keyOf = (keyType: "HASH" | "RANGE"): KeyAttributeProps | undefined => {
+    const name = table.KeySchema?.find((k) => k.KeyType === keyType)?.AttributeName;
+    if (name === undefined) return undefined;
+    const type = table.AttributeDefinitions?.find((ad) => ad.AttributeName === name)?.AttributeType ?? "S";
+    return { name, type };
+  };
+  const billingMode = table.BillingModeSummary?.BillingMode === "PAY_PER_REQUEST" ? "PAY_PER_REQUEST" : "PROVISIONED";
+  return {
+    physicalId: arn,
+    attributes: {
+      tableName,
+      status: table.TableStatus ?? "ACTIVE",
+      partitionKey: keyOf("HASH") ?? { name: "", type: "S" },
+      sortKey: keyOf("RANGE"),
+      billingMode,
+      readCapacity: billingMode === "PROVISIONED" ? table.ProvisionedThroughput?.ReadCapacityUnits : undefined,
+      writeCapacity: billingMode === "PROVISIONED" ? table.ProvisionedThroughput?.WriteCapacityUnits : undefined,
+      ttlAttribute,
+      deletionProtection: table.DeletionProtectionEnabled === true,
+      tags,
+    },
+    outputs: { tableArn: arn, tableName },
+    ownership: ownershipFromTags(tags),
+    holdsData,
+  };
+}
+
+async function mustRead(ddb: DynamoDBClient, tableName: string): Promise<Actual<TableAttrs>> {
+  const actual = await readTable(ddb, tableName);
+  if (!actual) throw new Error(`table ${tableName} disappeared while chatctl was changing it`);
+  return actual;
+}
+
+/** Waits until the table is ACTIVE (and reads it) or gone (undefined). */
+async function waitSettled(ddb: DynamoDBClient, tableName: string): Promise<Actual<TableAttrs> | undefined> {
+  const deadline = Date.now() + TABLE_WAIT_MS;
+  let delay = 50;
+  for (;;) {
+    const table = await describe(ddb, tableName);
+    const indexesBusy = table?.GlobalSecondaryIndexes?.some((i) => i.IndexStatus !== "ACTIVE") ?? false;
+    if (!table) return undefined;
+    if (table.TableStatus === "ACTIVE" && !indexesBusy) return mustRead(ddb, tableName);
+    if (Date.now() > deadline) throw new Error(`table ${tableName} is still ${table.TableStatus ?? "settling"} after ${TABLE_WAIT_MS / 60_000} minutes`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 5000);
+  }
+}
+
+function tableArn(ctx: Ctx, tableName: string): string {
+  return `arn:${ctx.partition}:dynamodb:${ctx.region}:${ctx.accountId}:table/${tableName}`;
+}
+
+function provisioned(p: TableProps): { ReadCapacityUnits: number; WriteCapacityUnits: number } {
+  return { ReadCapacityUnits: p.readCapacity ?? 1, WriteCapacityUnits: p.writeCapacity ?? 1 };
+}
+
+function sameKey(a: KeyAttributeProps | undefined, b: KeyAttributeProps | undefined): boolean {
+  return a?.name === b?.name && a?.type === b?.type;
+}
+
+function keyText(k: KeyAttributeProps | undefined): string | undefined {
+  return k === undefined ? undefined : `${k.name} (${k.type})`;
+}
+
+function diffTags(desired: Tags, actual: Tags): Change[] {
+  const changes: Change[] = [];
+  for (const key of [...new Set([...Object.keys(desired), ...Object.keys(actual)])].sort()) {
+    if (key.startsWith("aws:")) continue; // AWS's own tags cannot be changed
+    if (desired[key] !== actual[key]) changes.push({ path: `tags.${key}`, before: actual[key], after: desired[key] });
+  }
+  return changes;
+}
+
+function tagUpdates(desired: Tags, changes: readonly Change[]): { set: Tag[]; remove: string[] } {
+  const set: Tag[] = [];
+  const remove: string[] = [];
+  for (const c of changes) {
+    if (!c.path.startsWith("tags.")) continue;
+    const key = c.path.slice("tags.".length);
+    const value = desired[key];
+    if (value === undefined) remove.push(key);
+    else set.push({ Key: key, Value: value });
+  }
+  return { set, remove };
+}
+
+function tagList(tags: Tags): Tag[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+function errorName(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : undefined;
+}

@@ -1,0 +1,164 @@
+import {
+  CreateLogGroupCommand,
+  DeleteLogGroupCommand,
+  DescribeLogGroupsCommand,
+  ListTagsForResourceCommand,
+  PutRetentionPolicyCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  type CloudWatchLogsClient,
+  type LogGroup,
+} from "@aws-sdk/client-cloudwatch-logs";
+import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
+import type { LogGroupProps, Tags } from "./props.js";
+
+export interface LogGroupAttrs {
+  readonly logGroupName: string;
+  readonly retentionDays: number | undefined; // undefined: events never expire
+  readonly tags: Tags;
+}
+
+export const logsGroup = {
+  kind: "logs.group",
+
+  knownOutputs(ctx: Ctx, d: ResolvedResource<LogGroupProps>): Record<string, string> {
+    return { logGroupArn: logGroupArn(ctx, d.props.logGroupName) };
+  },
+
+  async read(ctx: Ctx, d: ResolvedResource<LogGroupProps>): Promise<Actual<LogGroupAttrs> | undefined> {
+    const logs = ctx.clients.logs();
+    const group = (await describeGroups(logs, d.props.logGroupName)).find((g) => g.logGroupName === d.props.logGroupName);
+    return group ? actualOf(ctx, group, await tagsOf(logs, ctx, d.props.logGroupName)) : undefined;
+  },
+
+  diff(d: ResolvedResource<LogGroupProps>, a: Actual<LogGroupAttrs>): Change[] {
+    const changes: Change[] = [];
+    if (d.props.retentionDays !== a.attributes.retentionDays) {
+      changes.push({ path: "retentionDays", before: a.attributes.retentionDays, after: d.props.retentionDays });
+    }
+    changes.push(...diffTags(d.props.tags, a.attributes.tags));
+    return changes;
+  },
+
+  async create(ctx: Ctx, d: ResolvedResource<LogGroupProps>): Promise<Actual<LogGroupAttrs>> {
+    const logs = ctx.clients.logs();
+    const p = d.props;
+    try {
+      await logs.send(new CreateLogGroupCommand({ logGroupName: p.logGroupName, tags: p.tags }));
+    } catch (err) {
+      if (errorName(err) !== "ResourceAlreadyExistsException") throw err;
+      // Lambda creates its log group on first run; an interrupted apply may have made it too.
+      const existing = await logsGroup.read(ctx, d);
+      if (!existing) throw err;
+      if (existing.ownership.by === "tags" && existing.ownership.stack !== ctx.stack) {
+        throw new Error(
+          `log group ${p.logGroupName} already exists and belongs to ${existing.ownership.stack ? `stack ${existing.ownership.stack}` : "no chatctl stack"}; chatctl will not take it over`,
+        );
+      }
+      return logsGroup.update(ctx, d, existing, logsGroup.diff(d, existing));
+    }
+    await logs.send(new PutRetentionPolicyCommand({ logGroupName: p.logGroupName, retentionInDays: p.retentionDays }));
+    return expected(ctx, p);
+  },
+
+  async update(ctx: Ctx, d: ResolvedResource<LogGroupProps>, _a: Actual<LogGroupAttrs>, changes: readonly Change[]): Promise<Actual<LogGroupAttrs>> {
+    const logs = ctx.clients.logs();
+    const p = d.props;
+    const arn = logGroupArn(ctx, p.logGroupName);
+    if (changes.some((c) => c.path === "retentionDays")) {
+      await logs.send(new PutRetentionPolicyCommand({ logGroupName: p.logGroupName, retentionInDays: p.retentionDays }));
+    }
+    const { set, remove } = tagUpdates(p.tags, changes);
+    if (remove.length > 0) await logs.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: remove }));
+    if (Object.keys(set).length > 0) await logs.send(new TagResourceCommand({ resourceArn: arn, tags: set }));
+    return expected(ctx, p);
+  },
+
+  async delete(ctx: Ctx, a: Actual<LogGroupAttrs>): Promise<void> {
+    try {
+      await ctx.clients.logs().send(new DeleteLogGroupCommand({ logGroupName: a.attributes.logGroupName }));
+    } catch (err) {
+      if (errorName(err) !== "ResourceNotFoundException") throw err;
+    }
+  },
+
+  async list(ctx: Ctx): Promise<Array<Actual<LogGroupAttrs> & { logicalId: string }>> {
+    const logs = ctx.clients.logs();
+    const found: Array<Actual<LogGroupAttrs> & { logicalId: string }> = [];
+    for (const group of await describeGroups(logs, `/aws/lambda/${ctx.stack}-`)) {
+      if (!group.logGroupName) continue;
+      const tags = await tagsOf(logs, ctx, group.logGroupName);
+      const id = tags[TAG_ID];
+      if (id !== undefined && tags[TAG_STACK] === ctx.stack) found.push({ ...actualOf(ctx, group, tags), logicalId: id });
+    }
+    return found;
+  },
+} satisfies ResourceKind<LogGroupProps, LogGroupAttrs>;
+
+function logGroupArn(ctx: Ctx, name: string): string {
+  return `arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${name}`;
+}
+
+/** Every group whose name starts with the prefix; DescribeLogGroups has no exact-name filter. */
+async function describeGroups(logs: CloudWatchLogsClient, prefix: string): Promise<LogGroup[]> {
+  const all: LogGroup[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken }));
+    all.push(...(out.logGroups ?? []));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return all;
+}
+
+async function tagsOf(logs: CloudWatchLogsClient, ctx: Ctx, name: string): Promise<Tags> {
+  const out = await logs.send(new ListTagsForResourceCommand({ resourceArn: logGroupArn(ctx, name) }));
+  return { ...(out.tags ?? {}) };
+}
+
+function actualOf(ctx: Ctx, group: LogGroup, tags: Tags): Actual<LogGroupAttrs> {
+  const name = group.logGroupName ?? "";
+  const arn = group.logGroupArn ?? logGroupArn(ctx, name);
+  return {
+    physicalId: arn,
+    attributes: { logGroupName: name, retentionDays: group.retentionInDays, tags },
+    outputs: { logGroupArn: arn, logGroupName: name },
+    ownership: ownershipFromTags(tags),
+  };
+}
+
+function expected(ctx: Ctx, p: LogGroupProps): Actual<LogGroupAttrs> {
+  const arn = logGroupArn(ctx, p.logGroupName);
+  return {
+    physicalId: arn,
+    attributes: { logGroupName: p.logGroupName, retentionDays: p.retentionDays, tags: { ...p.tags } },
+    outputs: { logGroupArn: arn, logGroupName: p.logGroupName },
+    ownership: ownershipFromTags(p.tags),
+  };
+}
+
+function diffTags(desired: Tags, actual: Tags): Change[] {
+  const changes: Change[] = [];
+  for (const key of [...new Set([...Object.keys(desired), ...Object.keys(actual)])].sort()) {
+    if (key.startsWith("aws:")) continue; // AWS's own tags cannot be changed
+    if (desired[key] !== actual[key]) changes.push({ path: `tags.${key}`, before: actual[key], after: desired[key] });
+  }
+  return changes;
+}
+
+function tagUpdates(desired: Tags, changes: readonly Change[]): { set: Tags; remove: string[] } {
+  const set: Tags = {};
+  const remove: string[] = [];
+  for (const c of changes) {
+    if (!c.path.startsWith("tags.")) continue;
+    const key = c.path.slice("tags.".length);
+    const value = desired[key];
+    if (value === undefined) remove.push(key);
+    else set[key] = value;
+  }
+  return { set, remove };
+}
+
+function errorName(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : undefined;
+}
