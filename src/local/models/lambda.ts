@@ -123,8 +123,6 @@ interface FunctionRecord {
   settlesAt: number;
 }
 
-type Blob = Uint8Array;
-
 function str(input: OpInput, key: string): string | undefined {
   const v = input[key];
   if (v === undefined || v === null) return undefined;
@@ -157,7 +155,7 @@ function stringMap(v: unknown, what: string): Record<string, string> {
   return out;
 }
 
-function bytes(v: unknown): Blob | undefined {
+function bytes(v: unknown): Uint8Array | undefined {
   if (v === undefined || v === null) return undefined;
   if (v instanceof Uint8Array) return v;
   if (typeof v === "string") return new TextEncoder().encode(v);
@@ -536,7 +534,7 @@ export class LambdaModel extends ServiceModel {
     const qualifier = str(input, "Qualifier") ?? parsed.qualifier;
     const fn = parsed.here ? this.functions.get(parsed.name) : undefined;
     if (!fn || (qualifier !== undefined && qualifier !== "$LATEST")) {
-      const arn = this.functionArn(parsed.name) + (qualifier !== undefined ? `:${qualifier}` : "");
+      const arn = parsed.here ? this.functionArn(parsed.name) + (qualifier !== undefined ? `:${qualifier}` : "") : raw;
       throw new AwsError("ResourceNotFoundException", `Function not found: ${arn}`, 404);
     }
     this.settle(fn);
