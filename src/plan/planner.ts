@@ -193,7 +193,7 @@ function foreignOwner(
 }
 
 function foreignBecause(d: DesiredResource, owner: string | undefined, why: string): ForeignOwner {
-  return { stack: owner, why, message: `a ${noun(d.kind)} named ${d.name} exists and is ${why}` };
+  return { stack: owner, why, message: `${article(noun(d.kind))} ${noun(d.kind)} named ${d.name} exists and is ${why}` };
 }
 
 function orphanIsOurs(o: Orphan, stack: string): boolean {
@@ -205,6 +205,10 @@ const NOUNS: Readonly<Record<string, string>> = { "logs.group": "log group", "ap
 /** "iam.role" -> "role": how a person would name the kind in a sentence. */
 export function noun(kind: string): string {
   return NOUNS[kind] ?? kind.slice(kind.lastIndexOf(".") + 1);
+}
+
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? "an" : "a";
 }
 
 function orphanStepId(o: Orphan): string {
