@@ -16,8 +16,12 @@ export function chatJsonSchema(): Record<string, unknown> {
     // Draft 7 is what yaml-language-server and VS Code understand best.
     target: "draft-7",
     override: (ctx) => {
+      const json = ctx.jsonSchema;
+      // `.int()` means "safe integer" to zod; as bounds those only clutter an editor's hover.
+      if (json.minimum === Number.MIN_SAFE_INTEGER) delete json.minimum;
+      if (json.maximum === Number.MAX_SAFE_INTEGER) delete json.maximum;
       // The refinement is invisible to JSON Schema; an enum lets editors offer the values.
-      if (ctx.zodSchema === LogRetention) ctx.jsonSchema.enum = [...LOG_RETENTION_DAYS];
+      if (ctx.zodSchema === LogRetention) json.enum = [...LOG_RETENTION_DAYS];
     },
   }) as Record<string, unknown>;
   const { $schema, ...rest } = generated;
