@@ -1,5 +1,5 @@
 import { CreateDeploymentCommand, DeleteDeploymentCommand, GetDeploymentCommand, GetStageCommand, type Deployment } from "@aws-sdk/client-apigatewayv2";
-import type { Actual, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
+import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
 import type { DeploymentProps } from "./props.js";
 import { isConflict, unlessNotFound } from "./apigw-api.js";
 
@@ -50,7 +50,7 @@ export const apigwDeployment = {
     return current(ctx, d.props.apiId, d.props.stageName);
   },
 
-  diff(d, a) {
+  diff(d, a): Change[] {
     return d.props.configHash === a.attributes.configHash ? [] : [{ path: "configHash", before: a.attributes.configHash, after: d.props.configHash }];
   },
 
@@ -68,7 +68,7 @@ export const apigwDeployment = {
     }
   },
 
-  update(ctx, d) {
+  update(ctx, d, _actual, _changes) {
     return deploy(ctx, d);
   },
 

@@ -86,7 +86,7 @@ export const apigwIntegration = {
     }
   },
 
-  async update(ctx, d, a) {
+  async update(ctx, d, a, _changes) {
     const updated = await ctx.clients.apigw().send(
       new UpdateIntegrationCommand({
         ApiId: a.attributes.apiId,
@@ -114,5 +114,5 @@ export const apigwIntegration = {
 
 async function converge(ctx: Ctx, d: ResolvedResource<IntegrationProps>, found: Actual<IntegrationAttrs>): Promise<Actual<IntegrationAttrs>> {
   const changes: Change[] = apigwIntegration.diff(d, found);
-  return changes.length === 0 ? found : await apigwIntegration.update(ctx, d, found);
+  return changes.length === 0 ? found : await apigwIntegration.update(ctx, d, found, changes);
 }

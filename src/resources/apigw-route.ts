@@ -37,7 +37,7 @@ export const apigwRoute = {
     return found ? toActual(d.props.apiId, found) : undefined;
   },
 
-  diff(d, a) {
+  diff(d, a): Change[] {
     return d.props.target === a.attributes.target ? [] : [{ path: "target", before: a.attributes.target, after: d.props.target }];
   },
 
@@ -55,7 +55,7 @@ export const apigwRoute = {
     }
   },
 
-  async update(ctx, d, a) {
+  async update(ctx, d, a, _changes) {
     const updated = await ctx.clients.apigw().send(new UpdateRouteCommand({ ApiId: a.attributes.apiId, RouteId: a.physicalId, Target: d.props.target }));
     return toActual(a.attributes.apiId, updated);
   },
@@ -73,5 +73,5 @@ export const apigwRoute = {
 
 async function converge(ctx: Ctx, d: ResolvedResource<RouteProps>, found: Actual<RouteAttrs>): Promise<Actual<RouteAttrs>> {
   const changes: Change[] = apigwRoute.diff(d, found);
-  return changes.length === 0 ? found : await apigwRoute.update(ctx, d, found);
+  return changes.length === 0 ? found : await apigwRoute.update(ctx, d, found, changes);
 }
