@@ -47,7 +47,8 @@ export async function handler(event: WebSocketEvent): Promise<ProxyResult> {
       logEvent({ level: "warn", ...base, rejected: checked.code, replied: replied.outcome === "delivered" ? 1 : 0, durationMs: since(started) });
       return jsonResult(400, answer);
     }
-    const pageSize = process.env.CHAT_SCAN_PAGE_SIZE ? positiveIntEnv("CHAT_SCAN_PAGE_SIZE", 1) : undefined;
+    // Unset: DynamoDB's own 1 MB pages. Small pages are for exercising pagination.
+    const pageSize = positiveIntEnv("CHAT_SCAN_PAGE_SIZE", 0);
     const report = await broadcast({
       db: dynamo(),
       table: tableName("connections"),
