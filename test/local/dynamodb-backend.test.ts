@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTagsOfResourceCommand,
+  PutItemCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  type CreateTableCommandInput,
+} from "@aws-sdk/client-dynamodb";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startDynamo, type DynamoBackend } from "../../src/local/dynamodb.js";
+import { startFrontDoor, type FrontDoor } from "../../src/local/front-door.js";
+
+const region = "ap-northeast-1";
+const accountId = "123456789012";
+const table = (name: string, extra: Partial<CreateTableCommandInput> = {}): CreateTableCommandInput => ({
+  TableName: name,
+  BillingMode: "PAY_PER_REQUEST",
+  KeySchema: [{ AttributeName: "connectionId", KeyType: "HASH" }],
+  AttributeDefinitions: [{ AttributeName: "connectionId", AttributeType: "S" }],
+  ...extra,
+});
+
+async function errorOf(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("DynamoDB backend (real DynamoDBClient -> front door -> dynalite)", () => {
+  let backend: DynamoBackend;
+  let door: FrontDoor;
+  let ddb: DynamoDBClient;
+
+  beforeEach(async () => {
+    backend = await startDynamo({ accountId });
+    door = await startFrontDoor([backend.wire]);
+    ddb = new DynamoDBClient({ region, endpoint: door.url, credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
+  });
+  afterEach(async () => {
+    ddb.destroy();
+    await door.close();
+    await backend.close();
+  });
+
+  it("creates a table that is ACTIVE at once, with our region and account in its ARN, and its tags", async () => {
+    const created = await ddb.send(new CreateTableCommand(table("my-chat-connections", { Tags: [{ Key: "chatctl:stack", Value: "my-chat" }] })));
+    const arn = `arn:aws:dynamodb:${region}:${accountId}:table/my-chat-connections`;
+    expect(created.TableDescription?.TableArn).toBe(arn);
+    await waitUntilTableExists({ client: ddb, maxWaitTime: 5, minDelay: 1 }, { TableName: "my-chat-connections" });
+    const { Table } = await ddb.send(new DescribeTableCommand({ TableName: "my-chat-connections" }));
+    expect(Table).toMatchObject({ TableStatus: "ACTIVE", TableArn: arn, DeletionProtectionEnabled: false, BillingModeSummary: { BillingMode: "PAY_PER_REQUEST" } });
+    expect((await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([{ Key: "chatctl:stack", Value: "my-chat" }]);
+
+    await ddb.send(new PutItemCommand({ TableName: "my-chat-connections", Item: { connectionId: { S: "abc" } } }));
+    expect((await ddb.send(new GetItemCommand({ TableName: "my-chat-connections", Key: { connectionId: { S: "abc" } } }))).Item).toEqual({ connectionId: { S: "abc" } });
+  });
+
+  it("tags and untags by ARN", async () => {
+    await ddb.send(new CreateTableCommand(table("tagged")));
+    const arn = `arn:aws:dynamodb:${region}:${accountId}:table/tagged`;
+    await ddb.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: "a", Value: "1" }, { Key: "b", Value: "2" }] }));
+    await ddb.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ["a"] }));
+    expect((await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([{ Key: "b", Value: "2" }]);
+    expect((await errorOf(ddb.send(new ListTagsOfResourceCommand({ ResourceArn: `arn:aws:dynamodb:${region}:${accountId}:table/nope` })))).name).toBe(
+      "ResourceNotFoundException",
+    );
+  });
+
+  it("keeps the TTL setting per table, refusing what AWS refuses", async () => {
+    await ddb.send(new CreateTableCommand(table("ttl-table")));
+    expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: "ttl-table" }))).TimeToLiveDescription).toEqual({ TimeToLiveStatus: "DISABLED" });
+    const enabled = await ddb.send(new UpdateTimeToLiveCommand({ TableName: "ttl-table", TimeToLiveSpecification: { Enabled: true, AttributeName: "expiresAt" } }));
+    expect(enabled.TimeToLiveSpecification).toEqual({ Enabled: true, AttributeName: "expiresAt" });
+    expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: "ttl-table" }))).TimeToLiveDescription).toEqual({
+      TimeToLiveStatus: "ENABLED",
+      AttributeName: "expiresAt",
+    });
+    const again = await errorOf(ddb.send(new UpdateTimeToLiveCommand({ TableName: "ttl-table", TimeToLiveSpecification: { Enabled: true, AttributeName: "expiresAt" } })));
+    expect(again.name).toBe("ValidationException");
+    const other = await errorOf(ddb.send(new UpdateTimeToLiveCommand({ TableName: "ttl-table", TimeToLiveSpecification: { Enabled: true, AttributeName: "ttl" } })));
+    expect(other.message).toContain("different AttributeName");
+    await ddb.send(new UpdateTimeToLiveCommand({ TableName: "ttl-table", TimeToLiveSpecification: { Enabled: false, AttributeName: "expiresAt" } }));
+    expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: "ttl-table" }))).TimeToLiveDescription?.TimeToLiveStatus).toBe("DISABLED");
+    expect((await errorOf(ddb.send(new DescribeTimeToLiveCommand({ TableName: "nope" })))).name).toBe("ResourceNotFoundException");
+    expect((await errorOf(ddb.send(new UpdateTimeToLiveCommand({ TableName: "nope", TimeToLiveSpecification: { Enabled: true, AttributeName: "x" } })))).name).toBe(
+      "ResourceNotFoundException",
+    );
+  });
+
+  it("refuses to delete a protected table until protection is turned off", async () => {
+    await ddb.send(new CreateTableCommand(table("protected", { DeletionProtectionEnabled: true })));
+    expect((await ddb.send(new DescribeTableCommand({ TableName: "protected" }))).Table?.DeletionProtectionEnabled).toBe(true);
+    const refused = await errorOf(ddb.send(new DeleteTableCommand({ TableName: "protected" })));
+    expect(refused.name).toBe("ResourceInUseException");
+    expect(refused.message).toContain("protected against deletion");
+
+    const updated = await ddb.send(new UpdateTableCommand({ TableName: "protected", DeletionProtectionEnabled: false }));
+    expect(updated.TableDescription?.DeletionProtectionEnabled).toBe(false);
+    await ddb.send(new DeleteTableCommand({ TableName: "protected" }));
+    expect((await errorOf(ddb.send(new UpdateTableCommand({ TableName: "protected", DeletionProtectionEnabled: true })))).name).toBe("ResourceNotFoundException");
+  });
+
+  it("updates billing mode and protection in one call, and forgets a deleted table's settings", async () => {
+    await ddb.send(new CreateTableCommand(table("billing")));
+    await waitUntilTableExists({ client: ddb, maxWaitTime: 5, minDelay: 1 }, { TableName: "billing" });
+    await ddb.send(new UpdateTimeToLiveCommand({ TableName: "billing", TimeToLiveSpecification: { Enabled: true, AttributeName: "expiresAt" } }));
+    const out = await ddb.send(
+      new UpdateTableCommand({ TableName: "billing", BillingMode: "PROVISIONED", ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 3 }, DeletionProtectionEnabled: true }),
+    );
+    expect(out.TableDescription).toMatchObject({ DeletionProtectionEnabled: true, ProvisionedThroughput: { ReadCapacityUnits: 2, WriteCapacityUnits: 3 } });
+    await ddb.send(new UpdateTableCommand({ TableName: "billing", DeletionProtectionEnabled: false }));
+    await ddb.send(new DeleteTableCommand({ TableName: "billing" }));
+    await expect.poll(async () => (await errorOf(ddb.send(new DescribeTableCommand({ TableName: "billing" })))).name).toBe("ResourceNotFoundException");
+
+    await ddb.send(new CreateTableCommand(table("billing")));
+    expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: "billing" }))).TimeToLiveDescription?.TimeToLiveStatus).toBe("DISABLED");
+  });
+});
+
+describe("DynamoDB backend persisted to a folder", () => {
+  it("finds its tables, items and settings again after a restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chatctl-dynamo-"));
+    try {
+      for (const round of [1, 2]) {
+        const backend = await startDynamo({ persistDir: dir, accountId });
+        const door = await startFrontDoor([backend.wire]);
+        const ddb = new DynamoDBClient({ region, endpoint: door.url, credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
+        try {
+          if (round === 1) {
+            await ddb.send(new CreateTableCommand(table("kept", { DeletionProtectionEnabled: true })));
+            await waitUntilTableExists({ client: ddb, maxWaitTime: 5, minDelay: 1 }, { TableName: "kept" });
+            await ddb.send(new UpdateTimeToLiveCommand({ TableName: "kept", TimeToLiveSpecification: { Enabled: true, AttributeName: "expiresAt" } }));
+            await ddb.send(new PutItemCommand({ TableName: "kept", Item: { connectionId: { S: "c1" } } }));
+          } else {
+            expect((await ddb.send(new GetItemCommand({ TableName: "kept", Key: { connectionId: { S: "c1" } } }))).Item).toBeDefined();
+            expect((await ddb.send(new DescribeTableCommand({ TableName: "kept" }))).Table?.DeletionProtectionEnabled).toBe(true);
+            expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: "kept" }))).TimeToLiveDescription?.AttributeName).toBe("expiresAt");
+          }
+        } finally {
+          ddb.destroy();
+          await door.close();
+          await backend.close();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
