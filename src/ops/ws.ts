@@ -8,6 +8,7 @@ import {
   GetIntegrationsCommand,
   GetRoutesCommand,
   UpdateRouteCommand,
+  UpdateStageCommand,
   type Integration,
   type Route,
 } from "@aws-sdk/client-apigatewayv2";
@@ -207,27 +208,36 @@ export interface Deployed {
   readonly url: string;
 }
 
-/** Creates the stage when it is missing, then a deployment of the API's current routes to it. */
+/**
+ * A deployment of the API's current routes, then the stage pointed at it (created
+ * when missing). Deploying first means an API that cannot be deployed (no routes)
+ * is left exactly as it was.
+ */
 export async function deployStage(clients: AwsClients, apiIdOrStack: string, stageName: string): Promise<Deployed> {
   const api = await findApi(clients, apiIdOrStack);
   assertSafeId("stage", stageName);
-  let stageCreated = false;
-  if (!(await getStage(clients, api.apiId, stageName))) {
-    try {
-      await clients.apigw().send(new CreateStageCommand({ ApiId: api.apiId, StageName: stageName }));
-      stageCreated = true;
-    } catch (err) {
-      if (awsErrorName(err) !== "ConflictException") throw err;
-    }
-  }
+  if (!/^[A-Za-z0-9_$-]{1,128}$/.test(stageName)) throw new UserError(`stage name '${stageName}' may only hold letters, digits, _ - and $`);
   let deploymentId: string;
   try {
-    deploymentId = (await clients.apigw().send(new CreateDeploymentCommand({ ApiId: api.apiId, StageName: stageName }))).DeploymentId ?? "";
+    deploymentId = (await clients.apigw().send(new CreateDeploymentCommand({ ApiId: api.apiId, Description: "chatctl ws-deploy" }))).DeploymentId ?? "";
   } catch (err) {
     if (awsErrorName(err) === "BadRequestException" && /route/i.test(err instanceof Error ? err.message : "")) {
       throw new UserError(`API ${api.apiId} has no routes to deploy yet; add one with: chatctl ws-add-route ${api.apiId} '$default' <lambda-arn>`);
     }
     throw err;
+  }
+  let stageCreated = false;
+  if (await getStage(clients, api.apiId, stageName)) {
+    await clients.apigw().send(new UpdateStageCommand({ ApiId: api.apiId, StageName: stageName, DeploymentId: deploymentId }));
+  } else {
+    try {
+      await clients.apigw().send(new CreateStageCommand({ ApiId: api.apiId, StageName: stageName, DeploymentId: deploymentId }));
+      stageCreated = true;
+    } catch (err) {
+      // Created meanwhile by someone else: point it at our deployment all the same.
+      if (awsErrorName(err) !== "ConflictException") throw err;
+      await clients.apigw().send(new UpdateStageCommand({ ApiId: api.apiId, StageName: stageName, DeploymentId: deploymentId }));
+    }
   }
   return { apiId: api.apiId, stageName, stageCreated, deploymentId, url: stageUrl(api, stageName) };
 }

@@ -1,0 +1,39 @@
+import { Command, Option } from "clipanion";
+import { splitTarget } from "./connection-args.js";
+import { OpsCommand } from "./shared.js";
+
+const USAGE = "<api-id> <stage> <connection-id>, or <stack> <connection-id>";
+
+export class ConnectionInfoCommand extends OpsCommand {
+  static override paths = [["connection-info"], ["connection", "info"]];
+  static override usage = Command.Usage({
+    category: "Connections",
+    description: "Show what API Gateway knows about one connection",
+    details: `
+      Asks the stage's @connections API when the connection opened, when it was last active, and its source IP and user agent. A closed connection is reported in one line, with exit code 1.
+    `,
+    examples: [
+      ["Is this client still there?", "chatctl connection info my-chat L0SM9cOFvHcCIhw="],
+      ["As JSON", "chatctl connection-info a1b2c3d4e5 prod L0SM9cOFvHcCIhw= --json"],
+    ],
+  });
+
+  args = Option.Rest({ name: "api-id stage connection-id", required: 2 });
+
+  async execute(): Promise<void> {
+    const { api, stage, connectionId } = splitTarget(this.args, 0, USAGE);
+    const { resolveTarget, connectionInfo } = await import("../../ops/connections.js");
+    const clients = await this.clients();
+    const info = await connectionInfo(clients, await resolveTarget(clients, api, stage, connectionId));
+    if (this.json) return this.printJson(info);
+    for (const [k, v] of [
+      ["connection", info.connectionId],
+      ["connected", info.connectedAt ?? "-"],
+      ["last active", info.lastActiveAt ?? "-"],
+      ["source IP", info.sourceIp ?? "-"],
+      ["user agent", info.userAgent ?? "-"],
+    ] as const) {
+      this.out(`${this.dim(k.padEnd(12))}${v}`);
+    }
+  }
+}
