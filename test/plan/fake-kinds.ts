@@ -76,12 +76,13 @@ export interface FakeWorld {
   readonly log: string[];
   inFlight: number;
   maxInFlight: number;
+  serial: number; // physical ids are numbered across the whole world, so a replacement is visibly new
   /** Called before every create/update/delete; throw to fail the call, await to hold it. */
   hook?: (op: "create" | "update" | "delete", id: string) => Promise<void> | void;
 }
 
 export function newWorld(): FakeWorld {
-  return { resources: new Map(), log: [], inFlight: 0, maxInFlight: 0 };
+  return { resources: new Map(), log: [], inFlight: 0, maxInFlight: 0, serial: 0 };
 }
 
 /**
@@ -89,9 +90,8 @@ export function newWorld(): FakeWorld {
  * physical id is `<name>-<n>` so a replacement is visibly a new resource.
  */
 export function worldKind(kind: string, world: FakeWorld, opts: { replaceOn?: readonly string[]; listable?: boolean } = {}): AnyResourceKind {
-  let serial = 0;
   const make = (d: ResolvedResource): Actual<unknown> => {
-    const physicalId = `${d.name}-${++serial}`;
+    const physicalId = `${d.name}-${++world.serial}`;
     return actual(physicalId, { ...(d.props as Attrs) }, { outputs: { id: physicalId, name: d.name, arn: `arn:fake:${kind}:${physicalId}` } });
   };
   const op = async <T>(name: "create" | "update" | "delete", id: string, body: () => T): Promise<T> => {
