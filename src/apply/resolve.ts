@@ -60,9 +60,8 @@ export function mapRefs(value: unknown, f: (r: Ref) => unknown): unknown {
   if (isRef(value)) return f(value);
   if (Array.isArray(value)) return value.map((v) => mapRefs(v, f));
   if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = mapRefs(v, f);
-    return out;
+    // fromEntries, not assignment: a "__proto__" key stays an ordinary key.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapRefs(v, f)]));
   }
   return value;
 }
