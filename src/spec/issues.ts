@@ -100,7 +100,8 @@ function stringRule(schema: AnySchema | undefined): string {
 function expectedNoun(expected: string, schema: AnySchema | undefined): string {
   switch (expected) {
     case "string":
-      return stringRule(schema);
+      // Length rules matter once it is text; naming them now would only distract.
+      return "text";
     case "number":
     case "int":
       return numberRule(schema);
@@ -223,7 +224,8 @@ function rewrite(issue: Issue, prefix: SpecPath, ctx: Context): void {
       const message = inner !== undefined && inner.message.startsWith("must") ? inner.message
         : inner?.code === "too_big" ? `must be at most ${String(inner.maximum)} characters`
         : inner?.code === "too_small" ? "must not be empty"
-        : "is not allowed here";
+        : inner !== undefined ? `is not valid: ${inner.message}`
+        : "is not valid";
       push({ on: "key", summary: atPath(parent, `${keyNoun(parent)} ${quote(key)} ${message}`) });
       return;
     }

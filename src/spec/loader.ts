@@ -195,6 +195,17 @@ function structuralProblems(doc: Document, locator: Locator, file: string): Diag
           continue;
         }
         const childPath = [...path, key];
+        if (key === "__proto__") {
+          // JavaScript objects cannot hold this key faithfully; refusing it keeps every later lookup honest.
+          out.push({
+            severity: "error",
+            file,
+            ...at(locator.positionOfNode(pair.key as Node)),
+            path: formatPath(childPath),
+            summary: atPath(path, 'the key "__proto__" is not allowed'),
+          });
+          continue;
+        }
         const first = seen.get(key);
         if (first !== undefined) {
           const firstAt = at(locator.positionOfNode(first));

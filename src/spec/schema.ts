@@ -41,7 +41,7 @@ export const FunctionSpec = z
     runtime: Runtime.default("nodejs22.x"),
     memory: z.number().int().min(128).max(10240).default(256).describe("Memory in MB (128-10240)."),
     timeout: z.number().int().min(1).max(900).default(10).describe("Timeout in seconds. API Gateway waits at most 29 s for a route's answer."),
-    environment: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "environment variable names hold letters, digits and '_'"), z.string()).default({}),
+    environment: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "must start with a letter and hold only letters, digits and '_'"), z.string()).default({}),
     tables: z.array(logicalName).default([]).describe("Tables this function may read and write; their names reach it as TABLE_<NAME> (and TABLE_NAME when there is one)."),
     manageConnections: z.boolean().default(false).describe("May post to and drop connections of this API's stage (execute-api:ManageConnections)."),
     logRetentionDays: LogRetention.default(14),

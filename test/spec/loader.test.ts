@@ -132,6 +132,13 @@ describe("schema problems", () => {
     ]);
   });
 
+  it("explains a bad environment variable name at the name", async () => {
+    const diags = problems(await project.load(VALID.replace("    handler: ../handlers/default.ts\n", "    handler: ../handlers/default.ts\n    environment: { 1ST: a }\n")));
+    const diag = find(diags, "1ST");
+    expect(diag.summary).toBe(`functions.default.environment: environment variable name "1ST" must start with a letter and hold only letters, digits and '_'`);
+    expect(where(diag)).toBe("11:20");
+  });
+
   it("lists the allowed values of an enumeration", async () => {
     const diags = problems(await project.load(VALID.replace("    partitionKey: connectionId\n", "    partitionKey: connectionId\n    billingMode: ON_DEMAND\n")));
     expect(find(diags, "billingMode").summary).toBe('tables.connections.billingMode: must be one of PAY_PER_REQUEST, PROVISIONED, not the text "ON_DEMAND"');
@@ -212,6 +219,16 @@ describe("YAML problems", () => {
   it("treats keys that differ only in YAML type as duplicates", async () => {
     const diags = problems(await project.load(`${VALID}tags:\n  1: a\n  "1": b\n`));
     expect(where(find(diags, "duplicate"))).toBe("16:3");
+  });
+
+  it("refuses keys that are lists or mappings", async () => {
+    const diags = problems(await project.load(`${VALID}tags:\n  ? [a, b]\n  : c\n`));
+    expect(where(find(diags, "keys must be plain text"))).toBe("15:5");
+  });
+
+  it("refuses a __proto__ key, which JavaScript objects cannot hold faithfully", async () => {
+    const diags = problems(await project.load(VALID.replace("  default:\n", "  __proto__:\n    handler: ../handlers/default.ts\n  default:\n")));
+    expect(where(find(diags, '"__proto__" is not allowed'))).toBe("9:3");
   });
 
   it("refuses a top level that is not a mapping", async () => {
