@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import dynalite from "dynalite";
 import { signingNameOf } from "./front-door.js";
-import type { WireAdapter, WireRequest, WireResponse } from "./service.js";
+import { AwsError, type BeforeCall, type CallRecord, type WireAdapter, type WireRequest, type WireResponse } from "./service.js";
 
 /**
  * DynamoDB for the local cloud: dynalite (a DynamoDB implementation on LevelDB)
@@ -41,6 +41,10 @@ export interface DynamoOptions {
 
 export interface DynamoBackend {
   readonly wire: WireAdapter;
+  /** Every operation received, as ServiceModel.calls records them (service "dynamodb"). */
+  readonly calls: CallRecord[];
+  /** Runs before each operation, as ServiceModel.beforeCall: where faults are injected. */
+  beforeCall: BeforeCall | undefined;
   /** dynalite's own loopback URL, for diagnostics; clients go through `wire`. */
   readonly privateUrl: string;
   close(): Promise<void>;
@@ -256,7 +260,17 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
       }
       const target = headers["x-amz-target"] ?? "";
       const operation = target.startsWith(`${TARGET_PREFIX}.`) ? target.slice(TARGET_PREFIX.length + 1) : "";
-      const res = await handleOperation(operation, headers, req.body.toString("utf8"));
+      const raw = req.body.toString("utf8");
+      backend.calls.push({ service: "dynamodb", operation, at: Date.now() });
+      let res: Forwarded;
+      try {
+        if (backend.beforeCall) await backend.beforeCall("dynamodb", operation, parseInput(raw));
+        res = await handleOperation(operation, headers, raw);
+      } catch (err) {
+        // An injected AWS error is answered as DynamoDB would; anything else (a dropped connection) goes to the front door.
+        if (!(err instanceof AwsError)) throw err;
+        res = { status: err.statusCode, headers: {}, body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${err.name}`, message: err.message }) };
+      }
       const region = opts.region ?? regionOf(req.headers.authorization) ?? "us-east-1";
       const body = res.body.replace(/arn:aws:dynamodb:[^:"]*:[^:"]*:table\//g, `arn:${partitionOf(region)}:dynamodb:${region}:${accountId}:table/`);
       const out: Record<string, string> = { "content-type": res.headers["content-type"] ?? CONTENT_TYPE };
@@ -267,8 +281,10 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
     },
   };
 
-  return {
+  const backend: DynamoBackend = {
     wire,
+    calls: [],
+    beforeCall: undefined,
     privateUrl: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -276,6 +292,16 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
         server.close((err?: Error) => (err ? reject(err) : resolve()));
       }),
   };
+  return backend;
+}
+
+function parseInput(raw: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 // dynalite accepts only its own ARN shape (partition "aws", a numeric account) and looks at the table name alone.

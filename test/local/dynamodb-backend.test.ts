@@ -20,6 +20,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startDynamo, type DynamoBackend } from "../../src/local/dynamodb.js";
 import { startFrontDoor, type FrontDoor } from "../../src/local/front-door.js";
+import { AwsError } from "../../src/local/service.js";
 
 const region = "ap-northeast-1";
 const accountId = "123456789012";
@@ -128,6 +129,26 @@ describe("DynamoDB backend (real DynamoDBClient -> front door -> dynalite)", () 
 
     await ddb.send(new CreateTableCommand(table("billing")));
     expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: "billing" }))).TimeToLiveDescription?.TimeToLiveStatus).toBe("DISABLED");
+  });
+});
+
+describe("DynamoDB backend faults", () => {
+  it("records calls and answers an injected error as DynamoDB would", async () => {
+    const backend = await startDynamo({});
+    const door = await startFrontDoor([backend.wire]);
+    const ddb = new DynamoDBClient({ region, endpoint: door.url, credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
+    try {
+      backend.beforeCall = (_service, operation) => {
+        if (operation === "DescribeTable") throw new AwsError("ThrottlingException", "Rate exceeded", 400);
+      };
+      const err = await errorOf(ddb.send(new DescribeTableCommand({ TableName: "any-table" })));
+      expect(err.name).toBe("ThrottlingException");
+      expect(backend.calls.map((c) => `${c.service}.${c.operation}`)).toEqual(["dynamodb.DescribeTable"]);
+    } finally {
+      ddb.destroy();
+      await door.close();
+      await backend.close();
+    }
   });
 });
 

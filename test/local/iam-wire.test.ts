@@ -18,6 +18,7 @@ import {
   paginateListRoles,
 } from "@aws-sdk/client-iam";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DroppedConnection } from "../../src/local/faults.js";
 import { startFrontDoor, type FrontDoor } from "../../src/local/front-door.js";
 import { IamModel } from "../../src/local/models/iam.js";
 import { AwsError } from "../../src/local/service.js";
@@ -154,5 +155,14 @@ describe("IAM over the wire (real IAMClient -> front door -> model)", () => {
     const err = await errorOf(iam.send(new GetRoleCommand({ RoleName: "r1" })));
     expect(err.name).toBe("Throttling");
     expect(err.message).toBe("Rate exceeded");
+  });
+
+  it("leaves a dropped connection to the front door, which cuts it", async () => {
+    model.beforeCall = (service, operation) => {
+      throw new DroppedConnection(service, operation);
+    };
+    const err = await errorOf(iam.send(new GetRoleCommand({ RoleName: "r1" })));
+    expect(err.name).not.toBe("InternalFailure");
+    expect(err.$metadata?.httpStatusCode).toBeUndefined();
   });
 });

@@ -40,7 +40,9 @@ export function jsonWire(model: ServiceModel, opts: JsonWireOptions): WireAdapte
         const output = await model.dispatch(operation, input);
         return answer(200, requestId, datesToEpochSeconds(output));
       } catch (err) {
-        const e = err instanceof AwsError ? err : new AwsError("InternalFailure", err instanceof Error ? err.message : String(err), 500);
+        // Anything but an AWS error (an injected dropped connection, our own bug) is the front door's to answer.
+        if (!(err instanceof AwsError)) throw err;
+        const e = err;
         return answer(e.statusCode, requestId, { __type: e.name, message: e.message }, e.name);
       }
     },

@@ -46,7 +46,9 @@ export function queryWire(model: ServiceModel, opts: QueryWireOptions): WireAdap
           body: `<${action}Response xmlns="${opts.xmlns}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`,
         };
       } catch (err) {
-        const e = err instanceof AwsError ? err : new AwsError("InternalFailure", err instanceof Error ? err.message : String(err), 500);
+        // Anything but an AWS error (an injected dropped connection, our own bug) is the front door's to answer.
+        if (!(err instanceof AwsError)) throw err;
+        const e = err;
         const code = opts.errorCodes?.[e.name] ?? e.name;
         return {
           status: e.statusCode,
