@@ -12,7 +12,6 @@ const THROTTLING = new Set([
   "ProvisionedThroughputExceededException",
   "SlowDown",
   "PriorRequestNotComplete",
-  "LimitExceededException", // DynamoDB: too many concurrent control-plane operations
 ]);
 
 const TRANSIENT = new Set([
@@ -49,6 +48,8 @@ function fields(err: unknown): { name: string; message: string; status: number |
 export function isRetryable(err: unknown): RetryVerdict {
   const { name, message, status, code } = fields(err);
   if (THROTTLING.has(name) || status === 429) return { retry: true, reason: `throttled (${name || status})` };
+  // DynamoDB's cap on simultaneous table operations passes; IAM's quotas of the same name do not.
+  if (name === "LimitExceededException" && /simultaneous|concurrent/i.test(message)) return { retry: true, reason: "too many table operations at once" };
   // IAM is eventually consistent: a role made seconds ago is not yet assumable by Lambda.
   if (/cannot be assumed by Lambda/i.test(message)) return { retry: true, reason: "waiting for the new IAM role to propagate" };
   // Lambda refuses a change while the previous one is still being applied.

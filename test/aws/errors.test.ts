@@ -27,4 +27,9 @@ describe("isRetryable", () => {
     expect(isRetryable(new AwsError("AccessDeniedException", "no", 403)).retry).toBe(false);
     expect(isRetryable("not an error").retry).toBe(false);
   });
+
+  it("tells DynamoDB's passing limit from IAM's hard quota, which share a name", () => {
+    expect(isRetryable(new AwsError("LimitExceededException", "Subscriber limit exceeded: Only 10 tables can be created, updated, or deleted simultaneously")).retry).toBe(true);
+    expect(isRetryable(new AwsError("LimitExceededException", "Cannot exceed quota for PoliciesPerRole: 10", 409)).retry).toBe(false);
+  });
 });
