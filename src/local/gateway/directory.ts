@@ -1,0 +1,137 @@
+import { allItems } from "../models/apigatewayv2.js";
+import type { InvokeResult, ServiceModel } from "../service.js";
+
+/** One WebSocket API at one stage, as the data plane needs it. */
+export interface ApiView {
+  readonly apiId: string;
+  readonly routeSelectionExpression: string;
+  readonly stage: string;
+  /** Route key ("$connect", "$default", "sendmessage"...) -> Lambda function name. */
+  readonly routes: ReadonlyMap<string, string>;
+}
+
+/** Which API and stage a URL path names: `/{stage}` or `/{apiId}/{stage}`. */
+export interface ApiTarget {
+  readonly apiId?: string;
+  readonly stage: string;
+}
+
+/**
+ * Where the gateway looks APIs up, on every connection and every message, so
+ * that route changes apply to open connections without reconnecting.
+ * `/{stage}` alone resolves only when exactly one API has that stage.
+ */
+export interface GatewayDirectory {
+  resolve(target: ApiTarget): Promise<ApiView | undefined>;
+}
+
+export type InvokeFunction = (functionName: string, event: object) => Promise<InvokeResult>;
+
+/** "arn:aws:lambda:us-east-1:123456789012:function:name[:qualifier]" -> "name[:qualifier]". */
+export function functionNameOfArn(arn: string): string | undefined {
+  const parts = arn.split(":");
+  if (parts.length < 7 || parts[0] !== "arn" || parts[2] !== "lambda" || parts[5] !== "function") return undefined;
+  return parts.slice(6).join(":");
+}
+
+const INVOCATION_URI = /^arn:[^:]+:apigateway:[^:]+:lambda:path\/[^/]+\/functions\/(.+)\/invocations$/;
+
+/** The Lambda function ARN a Lambda(-proxy) integration calls, from its IntegrationUri. */
+export function functionArnOfIntegrationUri(uri: string): string | undefined {
+  const m = INVOCATION_URI.exec(uri);
+  if (m?.[1]) return decodeURIComponent(m[1]);
+  // HTTP APIs accept a bare function ARN; harmless to accept it here too.
+  return uri.startsWith("arn:") && uri.includes(":lambda:") && uri.includes(":function:") ? uri : undefined;
+}
+
+function str(record: Record<string, unknown>, key: string): string | undefined {
+  const v = record[key];
+  return typeof v === "string" ? v : undefined;
+}
+
+export interface DirectoryOptions {
+  /** Turns an integration's function ARN into what `invoke` takes; the name from the ARN by default. */
+  readonly lambdaArnToName?: (arn: string) => string | undefined;
+}
+
+/**
+ * A directory read from the API Gateway v2 model through its AWS operations
+ * (GetApis, GetStages, GetRoutes, GetIntegrations), so it sees exactly what
+ * `chatctl apply` created. Routes are the API's current routes: like a stage
+ * with auto-deploy, a deployment is not needed for a change to take effect.
+ */
+export function directoryFromModels(apigw: ServiceModel, options: DirectoryOptions = {}): GatewayDirectory {
+  const toName = options.lambdaArnToName ?? functionNameOfArn;
+  return {
+    async resolve(target: ApiTarget): Promise<ApiView | undefined> {
+      const apis = (await allItems(apigw, "GetApis", {})).filter(
+        (api) => str(api, "ProtocolType") === "WEBSOCKET" && (target.apiId === undefined || str(api, "ApiId") === target.apiId),
+      );
+      const matches: Record<string, unknown>[] = [];
+      for (const api of apis) {
+        const apiId = str(api, "ApiId");
+        if (!apiId) continue;
+        const stages = await allItems(apigw, "GetStages", { ApiId: apiId });
+        if (stages.some((s) => str(s, "StageName") === target.stage)) matches.push(api);
+      }
+      const api = matches.length === 1 ? matches[0] : undefined;
+      const apiId = api ? str(api, "ApiId") : undefined;
+      if (!api || !apiId) return undefined;
+
+      const [routes, integrations] = await Promise.all([
+        allItems(apigw, "GetRoutes", { ApiId: apiId }),
+        allItems(apigw, "GetIntegrations", { ApiId: apiId }),
+      ]);
+      const functionByIntegration = new Map<string, string>();
+      for (const integration of integrations) {
+        const id = str(integration, "IntegrationId");
+        const uri = str(integration, "IntegrationUri");
+        const arn = uri ? functionArnOfIntegrationUri(uri) : undefined;
+        const name = arn ? toName(arn) : undefined;
+        if (id && name) functionByIntegration.set(id, name);
+      }
+      const byKey = new Map<string, string>();
+      for (const route of routes) {
+        const key = str(route, "RouteKey");
+        const target = str(route, "Target");
+        const integrationId = target?.startsWith("integrations/") ? target.slice("integrations/".length) : undefined;
+        const fn = integrationId ? functionByIntegration.get(integrationId) : undefined;
+        if (key && fn) byKey.set(key, fn);
+      }
+      return {
+        apiId,
+        routeSelectionExpression: str(api, "RouteSelectionExpression") ?? "$request.body.action",
+        stage: target.stage,
+        routes: byKey,
+      };
+    },
+  };
+}
+
+function payloadBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === "string") return Buffer.from(value, "utf8");
+  return new Uint8Array();
+}
+
+/**
+ * Invokes through the Lambda model's Invoke operation, as API Gateway calls
+ * Lambda: the model checks the function exists and is Active, then hands it
+ * to its FunctionInvoker (the runner). AwsErrors (e.g. ResourceNotFoundException)
+ * propagate; the gateway answers them as integration failures.
+ */
+export function invokeThroughLambdaModel(lambda: ServiceModel): InvokeFunction {
+  return async (functionName, event) => {
+    const out = await lambda.dispatch("Invoke", {
+      FunctionName: functionName,
+      InvocationType: "RequestResponse",
+      Payload: Buffer.from(JSON.stringify(event), "utf8"),
+    });
+    const fe = out.FunctionError;
+    return {
+      statusCode: typeof out.StatusCode === "number" ? out.StatusCode : 200,
+      payload: payloadBytes(out.Payload),
+      ...(fe === "Unhandled" || fe === "Handled" ? { functionError: fe } : {}),
+    };
+  };
+}

@@ -1,0 +1,14 @@
+export { createGateway, API_GATEWAY_LIMITS, type Gateway, type GatewayOptions, type Limits, type ConnectionInfo } from "./gateway.js";
+export {
+  directoryFromModels,
+  invokeThroughLambdaModel,
+  functionNameOfArn,
+  functionArnOfIntegrationUri,
+  type ApiView,
+  type ApiTarget,
+  type GatewayDirectory,
+  type InvokeFunction,
+  type DirectoryOptions,
+} from "./directory.js";
+export { selectRouteKey } from "./events.js";
+export { createSniffingServer, type SniffingServer, type SniffingServerOptions } from "./server.js";
