@@ -1,0 +1,38 @@
+import { Command, Option } from "clipanion";
+import { StackCommand } from "./stack-base.js";
+
+/** The original script's `deploy <stack-name>`: apply that stack's spec. */
+export class DeployCommand extends StackCommand {
+  static override paths = [["deploy"]];
+  static override usage = Command.Usage({
+    description: "Deploy a stack (the original script's name for apply)",
+    details: `
+      The same as \`chatctl apply\`. The stack's spec is the \`-f\` file, else ./chat.yaml, ./STACK.yaml or ./specs/STACK.yaml; when a stack name is given it must match the spec's \`stack\`.
+    `,
+    examples: [
+      ["Deploy stack my-chat from ./chat.yaml", "chatctl deploy my-chat"],
+      ["Without asking (CI)", "chatctl deploy my-chat -f chat.yaml --auto-approve"],
+    ],
+  });
+
+  stack = Option.String({ required: false, name: "stack" });
+  autoApprove = Option.Boolean("--auto-approve", false, { description: "Do not ask for confirmation" });
+  deleteData = Option.Boolean("--delete-data", false, { description: "Allow deleting or replacing tables that hold items" });
+  lockTimeout = Option.String("--lock-timeout", "0s", { description: "How long to wait for another run's lock (e.g. 5m)" });
+  concurrency = Option.String("--parallelism", "8", { description: "Steps run side by side at most" });
+
+  async execute(): Promise<number> {
+    const { specFileForStack } = await import("./find-spec.js");
+    const { runApply } = await import("./apply-run.js");
+    const { loadSpec } = await import("../spec/loader.js");
+    const { UserError } = await import("../errors.js");
+    this.file = specFileForStack(this.stack, this.file, process.argv.some((a) => a === "-f" || a.startsWith("--file")));
+    if (this.stack !== undefined) {
+      const loaded = await loadSpec(this.file);
+      if (loaded.ok && loaded.spec.stack !== this.stack) {
+        throw new UserError(`${this.file} describes stack ${loaded.spec.stack}, not ${this.stack}; name the right file with -f`);
+      }
+    }
+    return runApply(this);
+  }
+}

@@ -1,0 +1,58 @@
+import { UserError } from "../errors.js";
+import { planStack } from "../stack/run.js";
+import { stackStatus, type ComponentStatus } from "../stack/status.js";
+import type { PreparedStack } from "../stack/prepare.js";
+import type { StatusCommand } from "./status.js";
+import { explain, prepare } from "./stack-session.js";
+
+export async function runStatus(cmd: StatusCommand): Promise<number> {
+  // Code drift needs the bundles; a handler that does not compile must not hide the rest.
+  let p: PreparedStack;
+  let codeChecked = true;
+  try {
+    p = await prepare(cmd, { bundle: true });
+  } catch (err) {
+    if (!(err instanceof UserError) || !/Nothing was changed: fix the handler/.test(err.message)) throw err;
+    cmd.err(`warning: a handler does not compile, so code drift is not checked:\n${err.message.split("\n")[0]}`);
+    p = await prepare(cmd, { bundle: false });
+    codeChecked = false;
+  }
+  const { plan, state } = await planStack(p, "apply", { deleteData: false }).catch(explain);
+  const status = await stackStatus(p.ctx, plan, state, { codeChecked });
+  if (cmd.json) {
+    cmd.out(JSON.stringify(status, null, 2));
+  } else {
+    cmd.out(`Stack ${status.stack} in ${status.region}`);
+    cmd.out("");
+    const rows = status.components.map((c) => [c.kind, c.name, mark(c, cmd.color), detail(c)]);
+    for (const line of alignRows([["KIND", "NAME", "STATE", "DETAIL"], ...rows])) cmd.out(line);
+    cmd.out("");
+    cmd.out(status.url ? `WebSocket URL: ${status.url}` : "WebSocket URL: (not deployed yet: run chatctl apply)");
+  }
+  return status.healthy ? 0 : 2;
+}
+
+function mark(c: ComponentStatus, color: boolean): string {
+  if (!color) return c.state;
+  const code = c.state === "ok" ? 32 : c.state === "drift" || c.state === "orphan" ? 33 : 31;
+  return `\u001b[${code}m${c.state}\u001b[0m`;
+}
+
+function detail(c: ComponentStatus): string {
+  const parts = [c.health, c.drift ? `differs: ${c.drift.join(", ")}` : undefined, c.state === "orphan" ? "no longer in chat.yaml: apply deletes it" : undefined];
+  return parts.filter(Boolean).join("; ");
+}
+
+// Visible width ignores colour codes, so coloured cells still line up.
+const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "").length;
+
+export function alignRows(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell))));
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat((widths[i] ?? 0) - visible(cell))))
+      .join("  ")
+      .trimEnd(),
+  );
+}

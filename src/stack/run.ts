@@ -1,0 +1,57 @@
+import { createHash } from "node:crypto";
+import { isRetryable } from "../aws/errors.js";
+import { executePlan, type ApplyEvent, type ApplyResult } from "../apply/executor.js";
+import { planChanges } from "../plan/planner.js";
+import { readState } from "../plan/read.js";
+import { stableStringify, type StateSnapshot } from "../plan/snapshot.js";
+import type { Plan } from "../plan/types.js";
+import { registry } from "../resources/registry.js";
+import type { PreparedStack } from "./prepare.js";
+
+export interface PlannedStack {
+  readonly plan: Plan;
+  readonly state: StateSnapshot;
+  /** Identity of the desired graph (spec + code): a saved plan is stale when it changes. */
+  readonly desiredHash: string;
+}
+
+export function desiredHash(p: Pick<PreparedStack, "desired">): string {
+  return createHash("sha256").update(stableStringify(p.desired)).digest("hex");
+}
+
+export async function planStack(p: PreparedStack, mode: "apply" | "destroy", options: { deleteData: boolean }): Promise<PlannedStack> {
+  const state = await readState(p.ctx, p.desired, registry, { concurrency: 8 });
+  const plan = planChanges({
+    mode,
+    stack: p.spec.stack,
+    region: p.region,
+    accountId: p.ctx.accountId,
+    desired: p.desired,
+    state,
+    registry,
+    options,
+  });
+  return { plan, state, desiredHash: desiredHash(p) };
+}
+
+export interface ExecuteOptions {
+  readonly onEvent?: (e: ApplyEvent) => void;
+  readonly signal?: AbortSignal;
+  readonly concurrency?: number;
+}
+
+export async function executeStack(p: PreparedStack, plan: Plan, opts: ExecuteOptions): Promise<ApplyResult> {
+  return executePlan(plan, {
+    ctx: p.ctx,
+    registry,
+    isRetryable,
+    concurrency: opts.concurrency ?? 8,
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+}
+
+/** The wss:// (or, locally, ws://) URL clients connect to, once the stage exists. */
+export function stackUrl(outputs: Readonly<Record<string, Readonly<Record<string, string>>>>): string | undefined {
+  return outputs.stage?.invokeUrl;
+}
