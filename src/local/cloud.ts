@@ -1,0 +1,157 @@
+import { join } from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createDispatcher } from "./front-door.js";
+import { ApiGatewayV2Model } from "./models/apigatewayv2.js";
+import { IamModel } from "./models/iam.js";
+import { LambdaModel } from "./models/lambda.js";
+import { LogsModel } from "./models/logs.js";
+import { StsModel } from "./models/sts.js";
+import { apigatewayv2Wire } from "./wire/apigatewayv2.js";
+import { lambdaWire } from "./wire/lambda.js";
+import { iamWire, stsWire } from "./wire/query.js";
+import { logsWire } from "./wire/json.js";
+import { startDynamo, type DynamoBackend } from "./dynamodb.js";
+import { createGateway, createSniffingServer, type Gateway, type Limits, type SniffingServer } from "./gateway/index.js";
+import { directoryFromModels, invokeThroughLambdaModel } from "./gateway/directory.js";
+import { LambdaRunner } from "./runner/runner.js";
+import { loadOrCreateLocalCertificate } from "./tls.js";
+import type { BeforeCall, CallRecord, ServiceModel } from "./service.js";
+
+/** The account id every local resource lives in. */
+export const LOCAL_ACCOUNT_ID = "000000000000";
+
+export interface LocalCloudOptions {
+  readonly host?: string; // 127.0.0.1 unless told otherwise
+  readonly port?: number; // 0: any free port
+  readonly region?: string;
+  /** Keep tables (and the local certificate) here across restarts; in memory otherwise. */
+  readonly persistDir?: string;
+  /** Where the self-signed certificate is kept when there is no persistDir. */
+  readonly certDir: string;
+  readonly limits?: Partial<Limits>;
+  /** Control-plane latency, as a real region has (benchmarks): added to every AWS call. */
+  readonly callDelayMs?: number;
+  /** Lambda's state transitions (Pending -> Active), in ms; 0 by default. */
+  readonly stateTransitionMs?: number;
+  readonly logger?: (line: string) => void;
+}
+
+export interface LocalCloud {
+  readonly url: string; // http://127.0.0.1:PORT: every AWS service, and the WebSocket stages
+  readonly port: number;
+  readonly host: string;
+  readonly region: string;
+  readonly models: {
+    readonly apigatewayv2: ApiGatewayV2Model;
+    readonly lambda: LambdaModel;
+    readonly iam: IamModel;
+    readonly logs: LogsModel;
+    readonly sts: StsModel;
+  };
+  readonly dynamodb: DynamoBackend;
+  readonly gateway: Gateway;
+  readonly runner: LambdaRunner;
+  readonly certificate: { readonly ca: string };
+  /** Every AWS call made to the local cloud, DynamoDB's included. */
+  calls(): CallRecord[];
+  /** Runs before every AWS call (fault injection); undefined to clear. */
+  setBeforeCall(hook: BeforeCall | undefined): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole AWS side of a chat stack on one port: the control plane (API
+ * Gateway v2, Lambda, IAM, STS, CloudWatch Logs, DynamoDB) in their wire
+ * protocols, the WebSocket stages and their @connections API, and a Lambda
+ * runner. TLS and plain HTTP share the port, so handlers that build
+ * `https://{domainName}/{stage}` from the event reach the @connections API too.
+ */
+export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalCloud> {
+  const host = opts.host ?? "127.0.0.1";
+  const region = opts.region ?? "ap-northeast-1";
+  let port = 0;
+  const url = () => `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
+
+  const iam = new IamModel({ accountId: LOCAL_ACCOUNT_ID });
+  const sts = new StsModel({ accountId: LOCAL_ACCOUNT_ID });
+  const logs = new LogsModel({ region, accountId: LOCAL_ACCOUNT_ID });
+  const apigatewayv2 = new ApiGatewayV2Model({ region, accountId: LOCAL_ACCOUNT_ID, endpointFor: () => url().replace(/^http/, "ws") });
+  const lambda = new LambdaModel({
+    region,
+    accountId: LOCAL_ACCOUNT_ID,
+    roles: { lookup: (arn) => (iam.roleCreatedAt(arn) === undefined ? undefined : { createdAt: iam.roleCreatedAt(arn)! }) },
+    ...(opts.stateTransitionMs !== undefined ? { stateTransitionMs: opts.stateTransitionMs } : {}),
+  });
+  const dynamodb = await startDynamo({ ...(opts.persistDir ? { persistDir: join(opts.persistDir, "dynamodb") } : {}), accountId: LOCAL_ACCOUNT_ID, region });
+  const certificate = await loadOrCreateLocalCertificate(opts.persistDir ? join(opts.persistDir, "tls") : opts.certDir);
+
+  const runner = new LambdaRunner({
+    endpointUrl: url,
+    region,
+    trustedCertificates: certificate.ca,
+    logSink: (_fn, lines, stream) => logs.append(stream.logGroupName, stream.logStreamName, lines),
+  });
+  lambda.setInvoker(runner);
+
+  const gateway = createGateway({
+    directory: directoryFromModels(apigatewayv2),
+    invoke: invokeThroughLambdaModel(lambda),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+
+  const models: ServiceModel[] = [apigatewayv2, lambda, iam, logs, sts];
+  const dispatch = createDispatcher([
+    apigatewayv2Wire(apigatewayv2),
+    lambdaWire(lambda),
+    iamWire(iam),
+    stsWire(sts),
+    logsWire(logs),
+    dynamodb.wire,
+    gateway.connectionsWire,
+  ]);
+
+  let userHook: BeforeCall | undefined;
+  const delay = opts.callDelayMs ?? 0;
+  const hook: BeforeCall = async (service, operation, input) => {
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (userHook) await userHook(service, operation, input);
+  };
+  for (const m of models) m.beforeCall = hook;
+  dynamodb.beforeCall = hook;
+
+  const server: SniffingServer = createSniffingServer({
+    request: (req: IncomingMessage, res: ServerResponse) => {
+      // Unsigned @connections calls (curl, tests) go to the gateway; signed ones by scope.
+      if (!req.headers.authorization && gateway.handleRequest(req, res)) return;
+      void dispatch(req, res);
+    },
+    upgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
+    tls: { key: certificate.key, cert: certificate.cert },
+  });
+  port = await server.listen(opts.port ?? 0, host);
+
+  return {
+    get url() {
+      return url();
+    },
+    port,
+    host,
+    region,
+    models: { apigatewayv2, lambda, iam, logs, sts },
+    dynamodb,
+    gateway,
+    runner,
+    certificate: { ca: certificate.ca },
+    calls: () => [...models.flatMap((m) => m.calls), ...dynamodb.calls].sort((a, b) => a.at - b.at),
+    setBeforeCall(h) {
+      userHook = h;
+    },
+    async close() {
+      await gateway.close();
+      await runner.close();
+      await server.close();
+      await dynamodb.close();
+    },
+  };
+}
