@@ -1,5 +1,6 @@
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   GoneException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
@@ -134,6 +135,9 @@ describe("connection commands", () => {
     expect(JSON.parse(viaId.stdout)).toEqual({ apiId, stage: "prod", connectionId: "conn1=", bytes: 19 });
     const piped = await run(["connection", "send", "my-chat", "conn1=", "-"], {}, "from stdin");
     expect(piped.stdout).toContain("sent 10 bytes");
+    management.on(DeleteConnectionCommand).resolves({});
+    expect((await run(["connection-disconnect", apiId, "prod", "conn1="])).stdout).toBe(`disconnected conn1= (${apiId}/prod)\n`);
+    expect(JSON.parse((await run(["connection", "disconnect", "my-chat", "conn1=", "--json"])).stdout)).toEqual({ apiId, stage: "prod", connectionId: "conn1=", disconnected: true });
     const sent = management.commandCalls(PostToConnectionCommand).map((c) => Buffer.from(c.args[0].input.Data as Uint8Array).toString());
     expect(sent).toEqual(["hi", '{"message":"Hello"}', "from stdin"]);
   });
@@ -147,7 +151,7 @@ describe("connection commands", () => {
     expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(1);
     const disconnect = await run(["connection", "disconnect", "my-chat", "gone=", "extra", "args", "here"]);
     expect(disconnect.code).toBe(1);
-    expect(disconnect.stderr).toContain("expected <api-id> <stage> <connection-id>, or <stack> <connection-id>");
+    expect(disconnect.stdout).toContain("<api-id|stack> <stage|connection-id> [connection-id]");
   });
 
   it("lists connections of a stack's table as an aligned table and as JSON", async () => {

@@ -1,27 +1,26 @@
 import { Command, Option } from "clipanion";
-import { splitTarget } from "./connection-args.js";
 import { OpsCommand } from "./shared.js";
 
-const USAGE = "<api-id> <stage> <connection-id>, or <stack> <connection-id>";
+const usage = Command.Usage({
+  category: "Connections",
+  description: "Show what API Gateway knows about one connection",
+  details: `
+    Two forms: \`<api-id> <stage> <connection-id>\`, or \`<stack> <connection-id>\`.
 
-export class ConnectionInfoCommand extends OpsCommand {
-  static override paths = [["connection-info"], ["connection", "info"]];
-  static override usage = Command.Usage({
-    category: "Connections",
-    description: "Show what API Gateway knows about one connection",
-    details: `
-      Asks the stage's @connections API when the connection opened, when it was last active, and its source IP and user agent. A closed connection is reported in one line, with exit code 1.
-    `,
-    examples: [
-      ["Is this client still there?", "chatctl connection info my-chat L0SM9cOFvHcCIhw="],
-      ["As JSON", "chatctl connection-info a1b2c3d4e5 prod L0SM9cOFvHcCIhw= --json"],
-    ],
-  });
+    Asks the stage's @connections API when the connection opened, when it was last active, and its source IP and user agent.
+    A closed connection is reported in one line, with exit code 1.
+  `,
+  examples: [
+    ["Is this client still there?", "chatctl connection info my-chat L0SM9cOFvHcCIhw="],
+    ["As JSON", "chatctl connection-info a1b2c3d4e5 prod L0SM9cOFvHcCIhw= --json"],
+  ],
+});
 
-  args = Option.Rest({ name: "api-id stage connection-id", required: 2 });
+abstract class InfoCommand extends OpsCommand {
+  abstract target(): { api: string; stage: string | undefined; connectionId: string };
 
   async execute(): Promise<void> {
-    const { api, stage, connectionId } = splitTarget(this.args, 0, USAGE);
+    const { api, stage, connectionId } = this.target();
     const { resolveTarget, connectionInfo } = await import("../../ops/connections.js");
     const clients = await this.clients();
     const info = await connectionInfo(clients, await resolveTarget(clients, api, stage, connectionId));
@@ -35,5 +34,19 @@ export class ConnectionInfoCommand extends OpsCommand {
     ] as const) {
       this.out(`${this.dim(k.padEnd(12))}${v}`);
     }
+  }
+}
+
+/** One class for both forms, `<api-id> <stage> <connection-id>` and `<stack> <connection-id>`, so that --help shows the examples at once. */
+export class ConnectionInfoCommand extends InfoCommand {
+  static override paths = [["connection-info"], ["connection", "info"]];
+  static override usage = usage;
+  first = Option.String({ name: "api-id|stack" });
+  second = Option.String({ name: "stage|connection-id" });
+  third = Option.String({ name: "connection-id", required: false });
+  target() {
+    return this.third === undefined
+      ? { api: this.first, stage: undefined, connectionId: this.second }
+      : { api: this.first, stage: this.second, connectionId: this.third };
   }
 }
