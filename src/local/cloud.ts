@@ -34,6 +34,8 @@ export interface LocalCloudOptions {
   /** Lambda's state transitions (Pending -> Active), in ms; 0 by default. */
   readonly stateTransitionMs?: number;
   readonly logger?: (line: string) => void;
+  /** Every line a function logs, as it is logged (for `chatctl dev`'s terminal). */
+  readonly onFunctionLog?: (functionName: string, message: string) => void;
 }
 
 export interface LocalCloud {
@@ -89,7 +91,10 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     endpointUrl: url,
     region,
     trustedCertificates: certificate.ca,
-    logSink: (_fn, lines, stream) => logs.append(stream.logGroupName, stream.logStreamName, lines),
+    logSink: (fn, lines, stream) => {
+      logs.append(stream.logGroupName, stream.logStreamName, lines);
+      if (opts.onFunctionLog) for (const l of lines) opts.onFunctionLog(fn, l.message);
+    },
   });
   lambda.setInvoker(runner);
 

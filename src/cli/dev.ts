@@ -1,0 +1,31 @@
+import { Command, Option } from "clipanion";
+import { StackCommand } from "./stack-base.js";
+
+export class DevCommand extends StackCommand {
+  static override paths = [["dev"]];
+  static override usage = Command.Usage({
+    description: "Run the whole stack on this machine, no AWS account needed",
+    details: `
+      Starts a local cloud in this process (API Gateway WebSocket stages with their @connections API, Lambda, DynamoDB, IAM, CloudWatch Logs, STS, all speaking AWS's own protocols on one port), applies chat.yaml to it with the same planner and executor as \`chatctl apply\`, prints the plan and the ws:// URL, and keeps running. Editing chat.yaml or a handler re-plans and re-applies; open connections stay open when the API itself did not change.
+
+      Other commands reach it with \`--local\`: \`chatctl connections-list my-chat --local\`, \`chatctl lambda-logs my-chat-sendmessage --local --follow\`. Handlers may build their management client from the event (\`https://\${domainName}/\${stage}\`, as AWS's samples do): that works too, over TLS on the same port, with a certificate the functions trust.
+
+      It listens on 127.0.0.1 unless \`--host\` says otherwise. \`--persist DIR\` keeps tables and their items across restarts; everything else is re-created from chat.yaml at start. Ctrl-C stops it cleanly (every connection gets its $disconnect).
+    `,
+    examples: [
+      ["Run the example stack", "chatctl dev -f specs/chat.yaml"],
+      ["On a fixed port, keeping the tables", "chatctl dev -f chat.yaml --port 4510 --persist .chatctl/local"],
+    ],
+  });
+
+  port = Option.String("--port", "4510", { description: "Port for every service and the WebSocket stages (0: any free port)" });
+  host = Option.String("--host", "127.0.0.1", { description: "Address to listen on (127.0.0.1 by default: only this machine)" });
+  persist = Option.String("--persist", { description: "Keep tables and their items in this folder across restarts" });
+  watch = Option.Boolean("--watch", true, { description: "Re-apply when chat.yaml or a handler changes (--no-watch to turn off)" });
+  quiet = Option.Boolean("--quiet", false, { description: "Do not print the functions' log lines" });
+
+  async execute(): Promise<number> {
+    const { runDev } = await import("./dev-run.js");
+    return runDev(this);
+  }
+}
