@@ -143,8 +143,10 @@ describe("LambdaRunner", () => {
     });
     const result = await start().invoke(fn, input({}));
     expect(json(result)).toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, 50)); // raw stdout travels on its own stream
-    const messages = logs.flatMap((l) => l.lines.map((x) => x.message));
+    const all = (): string[] => logs.flatMap((l) => l.lines.map((x) => x.message));
+    // Raw stdout travels on its own stream and may come after the result.
+    for (let i = 0; i < 300 && !all().includes("raw"); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const messages = all();
     const startAt = messages.findIndex((m) => m.startsWith("START RequestId: "));
     const requestId = messages[startAt]?.split(" ")[2];
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);

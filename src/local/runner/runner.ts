@@ -69,10 +69,14 @@ class Slot {
   pending: LogLine[] = [];
   readonly ready: Promise<LambdaErrorBody | undefined>;
 
+  private lateFlush: NodeJS.Immediate | undefined;
+
   constructor(
     readonly key: string,
     worker: Worker,
     now: Date,
+    /** Output that arrives between invocations, once the first has run (e.g. raw stdout behind the result). */
+    private readonly deliverLate: (lines: LogLine[], streamName: string) => void,
   ) {
     this.worker = worker;
     const date = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, "0")}/${String(now.getUTCDate()).padStart(2, "0")}`;
@@ -133,7 +137,18 @@ class Slot {
   }
 
   log(line: LogLine): void {
-    (this.current ? this.current.lines : this.pending).push(line);
+    if (this.current) {
+      this.current.lines.push(line);
+      return;
+    }
+    this.pending.push(line);
+    // Before the first invocation, keep module-init output to put it ahead of the first START.
+    if (this.usedOnce && !this.lateFlush) {
+      this.lateFlush = setImmediate(() => {
+        this.lateFlush = undefined;
+        if (!this.current && this.pending.length > 0) this.deliverLate(this.pending.splice(0), this.streamName);
+      });
+    }
   }
 
   terminate(): void {
@@ -332,7 +347,6 @@ export class LambdaRunner implements FunctionInvoker {
     if (slot.dead || slot.retired || slot.key !== pool.key) {
       if (!slot.dead) slot.terminate();
       pool.slots.delete(slot);
-      this.flushOrphanLines(functionName, slot);
     }
     pool.waiters.shift()?.();
   }
@@ -349,7 +363,7 @@ export class LambdaRunner implements FunctionInvoker {
       resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb) },
     });
     worker.unref();
-    return new Slot(key, worker, new Date());
+    return new Slot(key, worker, new Date(), (lines, stream) => this.deliver(fn.functionName, lines, stream));
   }
 
   private async run(fn: LocalFunction, slot: Slot, event: string): Promise<InvokeResult> {
@@ -433,14 +447,6 @@ export class LambdaRunner implements FunctionInvoker {
     const tail = tailOf(lines);
     if (outcome.kind === "ok") return { statusCode: 200, payload: Buffer.from(outcome.payload, "utf8"), logTail: tail };
     return { statusCode: 200, functionError: "Unhandled", payload: Buffer.from(JSON.stringify(outcome.error), "utf8"), logTail: tail };
-  }
-
-  private flushOrphanLines(functionName: string, slot: Slot): void {
-    // A retired worker's last raw output may arrive after its final invocation.
-    setImmediate(() => {
-      const late = slot.pending.splice(0);
-      if (late.length > 0) this.deliver(functionName, late, slot.streamName);
-    });
   }
 
   private deliver(functionName: string, lines: readonly LogLine[], logStreamName: string): void {
