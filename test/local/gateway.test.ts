@@ -58,6 +58,17 @@ export const handler = async (event) => {
 };
 `;
 
+// Handlers that leave the endpoint to the environment: the SDK reads AWS_ENDPOINT_URL and
+// posts to /@connections/{id} with no stage.
+const ENV_ENDPOINT_REPLY = `
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+const client = new ApiGatewayManagementApiClient({});
+export const handler = async (event) => {
+  await client.send(new PostToConnectionCommand({ ConnectionId: event.requestContext.connectionId, Data: "pong: " + event.body }));
+  return { statusCode: 200 };
+};
+`;
+
 interface Event {
   readonly body?: string;
   readonly isBase64Encoded?: boolean;
@@ -498,5 +509,13 @@ describe("WebSocket gateway", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(clients.map((c) => c.messages)).toEqual([["from the sample"], ["from the sample"], ["from the sample"]]);
     for (const c of clients) c.ws.close();
+  });
+
+  it("serves handlers whose SDK client takes its endpoint from AWS_ENDPOINT_URL", async () => {
+    const cloud = await startCloud({ routes: { $default: "reply" }, functions: { reply: { source: ENV_ENDPOINT_REPLY, timeoutSeconds: 20 } } });
+    const c = await client(cloud.url);
+    c.ws.send("ping");
+    expect(await c.next()).toBe("pong: ping");
+    c.ws.close();
   });
 });
