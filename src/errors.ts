@@ -6,6 +6,8 @@ export class UserError extends Error {
   constructor(
     message: string,
     readonly exitCode = 1,
+    /** The message already reads like a compiler's (file:line:col: error: ...): print it as is. */
+    readonly formatted = false,
   ) {
     super(message);
     this.name = "UserError";

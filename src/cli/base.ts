@@ -53,11 +53,19 @@ export abstract class ChatctlCommand extends Command {
     this.context.stderr.write(`${line}\n`);
   }
 
-  override async catch(error: unknown): Promise<void> {
-    const message = describeFailure(error);
-    if (message === undefined) throw error;
-    this.context.stderr.write(`${message}\n`);
-    process.exitCode = error instanceof UserError ? error.exitCode : 1;
+  /**
+   * Every command's failures pass here: a user's mistake becomes one line on
+   * stderr and its exit code; anything else is our bug and keeps its stack.
+   */
+  override async validateAndExecute(): Promise<number> {
+    try {
+      return await super.validateAndExecute();
+    } catch (error) {
+      const message = describeFailure(error);
+      if (message === undefined) throw error;
+      this.context.stderr.write(`${message}\n`);
+      return error instanceof UserError ? error.exitCode : 1;
+    }
   }
 }
 
@@ -71,7 +79,7 @@ function hasEnvCredentials(): boolean {
  */
 export function describeFailure(error: unknown): string | undefined {
   if (error instanceof UsageError) return `error: ${error.message}`;
-  if (error instanceof UserError) return `error: ${error.message}`;
+  if (error instanceof UserError) return error.formatted ? error.message : `error: ${error.message}`;
   if (!(error instanceof Error)) return undefined;
   const name = error.name;
   if (name === "CredentialsProviderError" || /Could not load credentials/.test(error.message)) {

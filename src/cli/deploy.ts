@@ -26,7 +26,7 @@ export class DeployCommand extends StackCommand {
     const { runApply } = await import("./apply-run.js");
     const { loadSpec } = await import("../spec/loader.js");
     const { UserError } = await import("../errors.js");
-    this.file = specFileForStack(this.stack, this.file, process.argv.some((a) => a === "-f" || a.startsWith("--file")));
+    this.file = specFileForStack(this.stack, this.file, this.fileGiven);
     if (this.stack !== undefined) {
       const loaded = await loadSpec(this.file);
       if (loaded.ok && loaded.spec.stack !== this.stack) {

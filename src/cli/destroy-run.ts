@@ -8,7 +8,7 @@ import { specFileForStack } from "./find-spec.js";
 import { explain, prepare, withLock } from "./stack-session.js";
 
 export async function runDestroy(cmd: DestroyCommand): Promise<number> {
-  const file = specFileForStack(cmd.stack, cmd.file, process.argv.some((a) => a === "-f" || a.startsWith("--file")));
+  const file = specFileForStack(cmd.stack, cmd.file, cmd.fileGiven);
   const p = await prepare(cmd, { bundle: false, file });
   if (cmd.stack !== undefined && cmd.stack !== p.spec.stack) {
     throw new UserError(`${p.specFile} describes stack ${p.spec.stack}, not ${cmd.stack}; name the right file with -f`);

@@ -5,7 +5,20 @@ import { ChatctlCommand } from "./base.js";
 
 /** Commands that work from a chat.yaml. */
 export abstract class StackCommand extends ChatctlCommand {
-  file = Option.String("-f,--file", "chat.yaml", { description: "The stack's spec (default: ./chat.yaml)" });
+  fileOption = Option.String("-f,--file", { description: "The stack's spec (default: ./chat.yaml)" });
+
+  get file(): string {
+    return this.fileOption ?? "chat.yaml";
+  }
+
+  set file(path: string) {
+    this.fileOption = path;
+  }
+
+  /** True when the user named the spec with -f. */
+  get fileGiven(): boolean {
+    return this.fileOption !== undefined;
+  }
 
   /**
    * Asks before changing anything. In CI there is nobody to ask: refuse rather

@@ -31,7 +31,7 @@ export interface PrepareOptions {
 /** Thrown when chat.yaml has problems: the message is every diagnostic, formatted. */
 export class SpecError extends UserError {
   constructor(readonly diagnostics: readonly Diagnostic[], color: boolean) {
-    super(formatDiagnostics(diagnostics, { color }).replace(/\n+$/, ""));
+    super(formatDiagnostics(diagnostics, { color }).replace(/\n+$/, ""), 1, true);
   }
 }
 
