@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: "forks",
     setupFiles: ["test/setup.ts"],
+    // clipanion's ESM build imports a directory, which Node's ESM loader refuses; let vite resolve it.
+    server: { deps: { inline: ["clipanion"] } },
   },
 });
