@@ -258,8 +258,14 @@ export class LambdaRunner implements FunctionInvoker {
     let dir = this.codeDirs.get(fn.codeSha256);
     if (!dir) {
       dir = (async () => {
-        const target = join(await this.root(), "code", codeDirName(fn.codeSha256));
+        const root = await this.root();
+        const target = join(root, "code", codeDirName(fn.codeSha256));
         await unzipInto(fn.zip, target);
+        if (this.closed) {
+          // close() ran while we unzipped: leave nothing behind in the temp dir.
+          await rm(root, { recursive: true, force: true });
+          throw new Error("the Lambda runner is closed");
+        }
         return target;
       })();
       this.codeDirs.set(fn.codeSha256, dir);
