@@ -9,18 +9,12 @@ import { mockClient } from "aws-sdk-client-mock";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRequire } from "node:module";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClients } from "../../src/aws/clients.js";
 import { opsCommands } from "../../src/cli/ops-commands.js";
 import { TAG_STACK } from "../../src/resources/kind.js";
 import { run, type RunResult } from "./cli-helper.js";
 import { accountId, credentials, makeModels, modelFunction, plugClasses, region, startLocalDynamo, tinyZip, type LocalDynamo, type Models } from "./world.js";
-
-// clipanion 3's ESM build imports a directory ("../platform"), which Node's ESM
-// loader refuses once vitest externalizes it; its CommonJS build (what `node`
-// itself loads through "main") works. Remove once vitest.config inlines clipanion.
-vi.mock("clipanion", () => createRequire(import.meta.url)("clipanion") as Record<string, unknown>);
 
 let dynamo: LocalDynamo;
 let models: Models;
