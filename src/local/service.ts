@@ -25,6 +25,9 @@ export type OpInput = Record<string, unknown>;
 export type OpOutput = Record<string, unknown>;
 export type OpHandler = (input: OpInput) => Promise<OpOutput> | OpOutput;
 
+const MAX_CALL_RECORDS = 100_000;
+const READ_ONLY = /^(Get|List|Describe|Filter)/;
+
 /** One recorded call, for tests and benchmarks (e.g. "a no-op plan makes no write call"). */
 export interface CallRecord {
   readonly service: string;
@@ -48,20 +51,42 @@ export abstract class ServiceModel {
   abstract readonly service: string; // "lambda", "apigatewayv2", ...
   readonly calls: CallRecord[] = [];
   beforeCall: BeforeCall | undefined;
+  private mutationCount = 0;
   protected abstract readonly operations: Readonly<Record<string, OpHandler>>;
 
   supports(operation: string): boolean {
     return Object.hasOwn(this.operations, operation);
   }
 
+  /** Grows with every call that may have changed state: lets readers cache what they derive from it. */
+  get mutations(): number {
+    return this.mutationCount;
+  }
+
   async dispatch(operation: string, input: OpInput): Promise<OpOutput> {
+    // A long `chatctl dev` session must not grow without bound: keep the recent half.
+    if (this.calls.length >= MAX_CALL_RECORDS) this.calls.splice(0, MAX_CALL_RECORDS / 2);
     this.calls.push({ service: this.service, operation, at: Date.now() });
     if (this.beforeCall) await this.beforeCall(this.service, operation, input);
+    const handler = this.handlerFor(operation);
+    if (!READ_ONLY.test(operation)) this.mutationCount++;
+    return await handler(input);
+  }
+
+  /**
+   * The local cloud's own look at its state (the gateway resolving routes):
+   * not an AWS call, so it is neither recorded nor subject to injected faults.
+   */
+  async peek(operation: string, input: OpInput): Promise<OpOutput> {
+    return await this.handlerFor(operation)(input);
+  }
+
+  private handlerFor(operation: string): OpHandler {
     const handler = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
     if (!handler) {
       throw new AwsError("UnknownOperationException", `${this.service}: ${operation} is not supported by the chatctl local cloud`, 400);
     }
-    return await handler(input);
+    return handler;
   }
 }
 

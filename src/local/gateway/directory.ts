@@ -62,50 +62,61 @@ export interface DirectoryOptions {
  */
 export function directoryFromModels(apigw: ServiceModel, options: DirectoryOptions = {}): GatewayDirectory {
   const toName = options.lambdaArnToName ?? functionNameOfArn;
+  // Resolved on every connect and message: cache until the model next changes.
+  const cache = new Map<string, { mutations: number; view: Promise<ApiView | undefined> }>();
   return {
-    async resolve(target: ApiTarget): Promise<ApiView | undefined> {
-      const apis = (await allItems(apigw, "GetApis", {})).filter(
-        (api) => str(api, "ProtocolType") === "WEBSOCKET" && (target.apiId === undefined || str(api, "ApiId") === target.apiId),
-      );
-      const matches: Record<string, unknown>[] = [];
-      for (const api of apis) {
-        const apiId = str(api, "ApiId");
-        if (!apiId) continue;
-        const stages = await allItems(apigw, "GetStages", { ApiId: apiId });
-        if (stages.some((s) => str(s, "StageName") === target.stage)) matches.push(api);
-      }
-      const api = matches.length === 1 ? matches[0] : undefined;
-      const apiId = api ? str(api, "ApiId") : undefined;
-      if (!api || !apiId) return undefined;
-
-      const [routes, integrations] = await Promise.all([
-        allItems(apigw, "GetRoutes", { ApiId: apiId }),
-        allItems(apigw, "GetIntegrations", { ApiId: apiId }),
-      ]);
-      const functionByIntegration = new Map<string, string>();
-      for (const integration of integrations) {
-        const id = str(integration, "IntegrationId");
-        const uri = str(integration, "IntegrationUri");
-        const arn = uri ? functionArnOfIntegrationUri(uri) : undefined;
-        const name = arn ? toName(arn) : undefined;
-        if (id && name) functionByIntegration.set(id, name);
-      }
-      const byKey = new Map<string, string>();
-      for (const route of routes) {
-        const key = str(route, "RouteKey");
-        const target = str(route, "Target");
-        const integrationId = target?.startsWith("integrations/") ? target.slice("integrations/".length) : undefined;
-        const fn = integrationId ? functionByIntegration.get(integrationId) : undefined;
-        if (key && fn) byKey.set(key, fn);
-      }
-      return {
-        apiId,
-        routeSelectionExpression: str(api, "RouteSelectionExpression") ?? "$request.body.action",
-        stage: target.stage,
-        routes: byKey,
-      };
+    resolve(target: ApiTarget): Promise<ApiView | undefined> {
+      const key = `${target.apiId ?? ""}/${target.stage}`;
+      const hit = cache.get(key);
+      if (hit && hit.mutations === apigw.mutations) return hit.view;
+      const view = read(target);
+      cache.set(key, { mutations: apigw.mutations, view });
+      return view;
     },
   };
+
+  async function read(target: ApiTarget): Promise<ApiView | undefined> {
+    const apis = (await allItems(apigw, "GetApis", {}, "peek")).filter(
+      (api) => str(api, "ProtocolType") === "WEBSOCKET" && (target.apiId === undefined || str(api, "ApiId") === target.apiId),
+    );
+    const matches: Record<string, unknown>[] = [];
+    for (const api of apis) {
+      const apiId = str(api, "ApiId");
+      if (!apiId) continue;
+      const stages = await allItems(apigw, "GetStages", { ApiId: apiId }, "peek");
+      if (stages.some((s) => str(s, "StageName") === target.stage)) matches.push(api);
+    }
+    const api = matches.length === 1 ? matches[0] : undefined;
+    const apiId = api ? str(api, "ApiId") : undefined;
+    if (!api || !apiId) return undefined;
+
+    const [routes, integrations] = await Promise.all([
+      allItems(apigw, "GetRoutes", { ApiId: apiId }, "peek"),
+      allItems(apigw, "GetIntegrations", { ApiId: apiId }, "peek"),
+    ]);
+    const functionByIntegration = new Map<string, string>();
+    for (const integration of integrations) {
+      const id = str(integration, "IntegrationId");
+      const uri = str(integration, "IntegrationUri");
+      const arn = uri ? functionArnOfIntegrationUri(uri) : undefined;
+      const name = arn ? toName(arn) : undefined;
+      if (id && name) functionByIntegration.set(id, name);
+    }
+    const byKey = new Map<string, string>();
+    for (const route of routes) {
+      const key = str(route, "RouteKey");
+      const target = str(route, "Target");
+      const integrationId = target?.startsWith("integrations/") ? target.slice("integrations/".length) : undefined;
+      const fn = integrationId ? functionByIntegration.get(integrationId) : undefined;
+      if (key && fn) byKey.set(key, fn);
+    }
+    return {
+      apiId,
+      routeSelectionExpression: str(api, "RouteSelectionExpression") ?? "$request.body.action",
+      stage: target.stage,
+      routes: byKey,
+    };
+  }
 }
 
 function payloadBytes(value: unknown): Uint8Array {

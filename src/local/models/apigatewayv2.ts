@@ -490,11 +490,17 @@ export class ApiGatewayV2Model extends ServiceModel {
  * Every item of a paginated Get* operation, following NextToken: what the local
  * gateway uses to read an API's routes, integrations and stages.
  */
-export async function allItems(model: ServiceModel, operation: string, input: OpInput): Promise<Record<string, unknown>[]> {
+export async function allItems(
+  model: ServiceModel,
+  operation: string,
+  input: OpInput,
+  via: "dispatch" | "peek" = "dispatch",
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let token: string | undefined;
   do {
-    const out = await model.dispatch(operation, token === undefined ? input : { ...input, NextToken: token });
+    const page = token === undefined ? input : { ...input, NextToken: token };
+    const out = via === "peek" ? await model.peek(operation, page) : await model.dispatch(operation, page);
     if (Array.isArray(out.Items)) for (const item of out.Items) if (isRecord(item)) items.push(item);
     token = typeof out.NextToken === "string" ? out.NextToken : undefined;
   } while (token !== undefined);
