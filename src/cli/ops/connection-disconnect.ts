@@ -16,8 +16,18 @@ const usage = Command.Usage({
   ],
 });
 
-abstract class DisconnectCommand extends OpsCommand {
-  abstract target(): { api: string; stage: string | undefined; connectionId: string };
+/** One class for both forms, `<api-id> <stage> <connection-id>` and `<stack> <connection-id>`, so that --help shows the examples at once. */
+export class ConnectionDisconnectCommand extends OpsCommand {
+  static override paths = [["connection-disconnect"], ["connection", "disconnect"]];
+  static override usage = usage;
+  first = Option.String({ name: "api-id|stack" });
+  second = Option.String({ name: "stage|connection-id" });
+  third = Option.String({ name: "connection-id", required: false });
+  private target() {
+    return this.third === undefined
+      ? { api: this.first, stage: undefined, connectionId: this.second }
+      : { api: this.first, stage: this.second, connectionId: this.third };
+  }
 
   async execute(): Promise<void> {
     const { api, stage, connectionId } = this.target();
@@ -27,19 +37,5 @@ abstract class DisconnectCommand extends OpsCommand {
     await disconnectConnection(clients, target);
     if (this.json) return this.printJson({ ...target, disconnected: true });
     this.out(`disconnected ${target.connectionId} (${target.apiId}/${target.stage})`);
-  }
-}
-
-/** One class for both forms, `<api-id> <stage> <connection-id>` and `<stack> <connection-id>`, so that --help shows the examples at once. */
-export class ConnectionDisconnectCommand extends DisconnectCommand {
-  static override paths = [["connection-disconnect"], ["connection", "disconnect"]];
-  static override usage = usage;
-  first = Option.String({ name: "api-id|stack" });
-  second = Option.String({ name: "stage|connection-id" });
-  third = Option.String({ name: "connection-id", required: false });
-  target() {
-    return this.third === undefined
-      ? { api: this.first, stage: undefined, connectionId: this.second }
-      : { api: this.first, stage: this.second, connectionId: this.third };
   }
 }

@@ -16,8 +16,18 @@ const usage = Command.Usage({
   ],
 });
 
-abstract class InfoCommand extends OpsCommand {
-  abstract target(): { api: string; stage: string | undefined; connectionId: string };
+/** One class for both forms, `<api-id> <stage> <connection-id>` and `<stack> <connection-id>`, so that --help shows the examples at once. */
+export class ConnectionInfoCommand extends OpsCommand {
+  static override paths = [["connection-info"], ["connection", "info"]];
+  static override usage = usage;
+  first = Option.String({ name: "api-id|stack" });
+  second = Option.String({ name: "stage|connection-id" });
+  third = Option.String({ name: "connection-id", required: false });
+  private target() {
+    return this.third === undefined
+      ? { api: this.first, stage: undefined, connectionId: this.second }
+      : { api: this.first, stage: this.second, connectionId: this.third };
+  }
 
   async execute(): Promise<void> {
     const { api, stage, connectionId } = this.target();
@@ -34,19 +44,5 @@ abstract class InfoCommand extends OpsCommand {
     ] as const) {
       this.out(`${this.dim(k.padEnd(12))}${v}`);
     }
-  }
-}
-
-/** One class for both forms, `<api-id> <stage> <connection-id>` and `<stack> <connection-id>`, so that --help shows the examples at once. */
-export class ConnectionInfoCommand extends InfoCommand {
-  static override paths = [["connection-info"], ["connection", "info"]];
-  static override usage = usage;
-  first = Option.String({ name: "api-id|stack" });
-  second = Option.String({ name: "stage|connection-id" });
-  third = Option.String({ name: "connection-id", required: false });
-  target() {
-    return this.third === undefined
-      ? { api: this.first, stage: undefined, connectionId: this.second }
-      : { api: this.first, stage: this.second, connectionId: this.third };
   }
 }

@@ -19,8 +19,22 @@ const usage = Command.Usage({
   ],
 });
 
-abstract class SendCommand extends OpsCommand {
-  abstract target(): { api: string; stage: string | undefined; connectionId: string; message: string };
+/**
+ * One class for both forms, `<api-id> <stage> <connection-id> <message>` and
+ * `<stack> <connection-id> <message>`, so that --help shows the examples at once.
+ */
+export class ConnectionSendCommand extends OpsCommand {
+  static override paths = [["connection-send"], ["connection", "send"]];
+  static override usage = usage;
+  first = Option.String({ name: "api-id|stack" });
+  second = Option.String({ name: "stage|connection-id" });
+  third = Option.String({ name: "connection-id|message" });
+  fourth = Option.String({ name: "message", required: false });
+  private target() {
+    return this.fourth === undefined
+      ? { api: this.first, stage: undefined, connectionId: this.second, message: this.third }
+      : { api: this.first, stage: this.second, connectionId: this.third, message: this.fourth };
+  }
 
   async execute(): Promise<void> {
     const { api, stage, connectionId, message: arg } = this.target();
@@ -32,23 +46,5 @@ abstract class SendCommand extends OpsCommand {
     const sent = await sendToConnection(clients, target, message);
     if (this.json) return this.printJson({ ...target, bytes: sent.bytes });
     this.out(`sent ${sent.bytes} byte${sent.bytes === 1 ? "" : "s"} to ${target.connectionId} (${target.apiId}/${target.stage})`);
-  }
-}
-
-/**
- * One class for both forms, `<api-id> <stage> <connection-id> <message>` and
- * `<stack> <connection-id> <message>`, so that --help shows the examples at once.
- */
-export class ConnectionSendCommand extends SendCommand {
-  static override paths = [["connection-send"], ["connection", "send"]];
-  static override usage = usage;
-  first = Option.String({ name: "api-id|stack" });
-  second = Option.String({ name: "stage|connection-id" });
-  third = Option.String({ name: "connection-id|message" });
-  fourth = Option.String({ name: "message", required: false });
-  target() {
-    return this.fourth === undefined
-      ? { api: this.first, stage: undefined, connectionId: this.second, message: this.third }
-      : { api: this.first, stage: this.second, connectionId: this.third, message: this.fourth };
   }
 }
