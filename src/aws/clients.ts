@@ -7,7 +7,7 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 
-export const DEFAULT_REGION = "ap-northeast-1";
+export { DEFAULT_REGION, resolveRegion } from "./region.js";
 
 export interface AwsConfig {
   readonly region: string;
@@ -30,10 +30,6 @@ export interface AwsClients {
   dynamodb(): DynamoDBClient;
   /** The @connections API of one stage: https://{apiId}.execute-api.{region}.amazonaws.com/{stage}. */
   management(endpoint: string): ApiGatewayManagementApiClient;
-}
-
-export function resolveRegion(explicit?: string): string {
-  return explicit || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || DEFAULT_REGION;
 }
 
 export function createClients(config: AwsConfig): AwsClients {

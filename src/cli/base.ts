@@ -1,7 +1,7 @@
 import { Command, Option, UsageError } from "clipanion";
 import type { Writable } from "node:stream";
 import type { AwsConfig } from "../aws/clients.js";
-import { resolveRegion } from "../aws/clients.js";
+import { resolveRegion } from "../aws/region.js";
 import { UserError, errorMessage } from "../errors.js";
 import { findLocalCloud } from "./local-endpoint.js";
 
