@@ -3,9 +3,13 @@ import { planStack } from "../stack/run.js";
 import { stackStatus, type ComponentStatus } from "../stack/status.js";
 import type { PreparedStack } from "../stack/prepare.js";
 import type { StatusCommand } from "./status.js";
+import { specFileForStack } from "./find-spec.js";
 import { explain, prepare } from "./stack-session.js";
 
 export async function runStatus(cmd: StatusCommand): Promise<number> {
+  if (cmd.stack !== undefined) {
+    cmd.file = specFileForStack(cmd.stack, cmd.file, cmd.fileGiven);
+  }
   // Code drift needs the bundles; a handler that does not compile must not hide the rest.
   let p: PreparedStack;
   let codeChecked = true;
@@ -16,6 +20,9 @@ export async function runStatus(cmd: StatusCommand): Promise<number> {
     cmd.err(`warning: a handler does not compile, so code drift is not checked:\n${err.message.split("\n")[0]}`);
     p = await prepare(cmd, { bundle: false });
     codeChecked = false;
+  }
+  if (cmd.stack !== undefined && cmd.stack !== p.spec.stack) {
+    throw new UserError(`${p.specFile} describes stack ${p.spec.stack}, not ${cmd.stack}; name the right file with -f`);
   }
   const { plan, state } = await planStack(p, "apply", { deleteData: false }).catch(explain);
   const status = await stackStatus(p.ctx, plan, state, { codeChecked });
