@@ -1,0 +1,100 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import WebSocket from "ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cloud.js";
+
+const root = resolve(import.meta.dirname, "../..");
+const built = existsSync(join(root, "dist/cli/main.js"));
+
+let dir: string;
+let dev: ChildProcessWithoutNullStreams;
+let output = "";
+
+function waitFor(pattern: RegExp, from: number, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  return new Promise((resolvePromise, reject) => {
+    const check = () => {
+      const m = pattern.exec(output.slice(from));
+      if (m) {
+        clearInterval(timer);
+        clearTimeout(deadline);
+        resolvePromise(m);
+      }
+    };
+    const timer = setInterval(check, 50);
+    const deadline = setTimeout(() => {
+      clearInterval(timer);
+      reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`));
+    }, timeoutMs);
+    check();
+  });
+}
+
+function nextMessage(ws: WebSocket): Promise<Record<string, unknown>> {
+  return new Promise((r) => ws.once("message", (d) => r(JSON.parse(String(d)) as Record<string, unknown>)));
+}
+
+describe.skipIf(!built)("chatctl dev", () => {
+  let url = "";
+  beforeAll(async () => {
+    // A project of its own, so the test can edit a handler: its specs, handlers and package.json.
+    dir = mkdtempSync(join(tmpdir(), "chatctl-dev-"));
+    cpSync(join(root, "specs"), join(dir, "specs"), { recursive: true });
+    cpSync(join(root, "handlers"), join(dir, "handlers"), { recursive: true });
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "dev-test", type: "module" }));
+    symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+    dev = spawn(process.execPath, [join(root, "bin/chatctl.js"), "dev", "-f", join(dir, "specs/chat.yaml"), "--port", "0"], {
+      env: { ...process.env, CHATCTL_HOME: join(dir, "home"), NO_COLOR: "1" },
+    });
+    dev.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    dev.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const m = await waitFor(/WebSocket URL: (ws:\/\/127\.0\.0\.1:\d+\/prod)/, 0);
+    url = m[1]!;
+  }, 60_000);
+
+  afterAll(async () => {
+    if (dev && dev.exitCode === null) {
+      dev.kill("SIGKILL");
+      await new Promise((r) => dev.once("exit", r));
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves the stack, re-applies an edited handler without dropping the connection, and stops cleanly", async () => {
+    expect(output).toMatch(/Apply complete: 28 created/);
+    const ws = new WebSocket(url);
+    await new Promise((r, j) => ws.once("open", r).once("error", j));
+    let closed = false;
+    ws.on("close", () => (closed = true));
+
+    ws.send(JSON.stringify({ action: "dance" }));
+    expect(await nextMessage(ws)).toMatchObject({ type: "error", actions: ["sendmessage"] });
+
+    // Another command finds the running dev server with --local.
+    process.env.CHATCTL_HOME = join(dir, "home");
+    const status = await runCli(["status", "-f", join(dir, "specs/chat.yaml"), "--local"]);
+    delete process.env.CHATCTL_HOME;
+    expect(status.stdout).toMatch(/WebSocket URL: ws:\/\/127\.0\.0\.1:\d+\/prod/);
+    expect(status.code).toBe(0);
+
+    const mark = output.length;
+    const file = join(dir, "handlers/default.ts");
+    writeFileSync(file, readFileSync(file, "utf8").replace(`: ["sendmessage"];`, `: ["sendmessage", "dance"];`));
+    await waitFor(/Apply complete: 0 created, 1 updated/, mark);
+    expect(output.slice(mark)).toMatch(/~ update\s+lambda\.function\s+my-chat-default/);
+
+    ws.send(JSON.stringify({ action: "dance" }));
+    expect(await nextMessage(ws)).toMatchObject({ actions: ["sendmessage", "dance"] });
+    expect(closed).toBe(false);
+
+    const exited = new Promise<number | null>((r) => dev.once("exit", (code) => r(code)));
+    dev.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/Stopped\./);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(true);
+    expect(existsSync(join(dir, "home/local.json"))).toBe(false);
+  }, 60_000);
+});
