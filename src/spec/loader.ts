@@ -162,13 +162,7 @@ function structuralProblems(doc: Document, locator: Locator, file: string): Diag
   while (stack.length > 0) {
     const { node, path } = stack.pop() as WalkItem;
     if (isAlias(node)) {
-      let target: unknown;
-      try {
-        target = node.resolve(doc);
-      } catch {
-        target = undefined;
-      }
-      if (target === undefined) {
+      if (locator.aliasTarget(node) === undefined) {
         out.push({
           severity: "error",
           file,

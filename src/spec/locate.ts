@@ -1,7 +1,7 @@
 // From a path in the parsed value (functions.connect.timeout) back to the text that
 // produced it, so every message names a line and column.
 
-import { type Document, type LineCounter, type Node, type Pair, isAlias, isMap, isScalar, isSeq, type YAMLMap } from "yaml";
+import { type Alias, type Document, type LineCounter, type Node, type Pair, isAlias, isMap, isPair, isScalar, isSeq, type YAMLMap } from "yaml";
 import type { SpecPath } from "./findings.js";
 
 export interface Position {
@@ -27,9 +27,40 @@ export function keyText(key: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * What each alias stands for: the closest anchor of its name before it in the text.
+ * yaml's own Alias.resolve searches the whole document per alias, which a file of many
+ * aliases turns into quadratic time; one walk in document order does them all.
+ */
+function indexAliases(doc: Document): Map<Alias, Node | undefined> {
+  const targets = new Map<Alias, Node | undefined>();
+  const anchors = new Map<string, Node>();
+  // Iterative, children pushed in reverse so they come off the stack in document order.
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isAlias(node)) {
+      targets.set(node, anchors.get(node.source));
+      continue;
+    }
+    if (isPair(node)) {
+      stack.push(node.value, node.key);
+      continue;
+    }
+    if (isScalar(node) || isMap(node) || isSeq(node)) {
+      if (node.anchor !== undefined) anchors.set(node.anchor, node);
+      if (isMap(node) || isSeq(node)) {
+        for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
+      }
+    }
+  }
+  return targets;
+}
+
 export class Locator {
   private readonly lines: string[];
   private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+  private readonly aliasTargets: Map<Alias, Node | undefined>;
 
   constructor(
     private readonly doc: Document,
@@ -37,6 +68,12 @@ export class Locator {
     text: string,
   ) {
     this.lines = text.split("\n");
+    this.aliasTargets = indexAliases(doc);
+  }
+
+  /** The node an alias stands for; undefined when no anchor of its name comes before it. */
+  aliasTarget(alias: Alias): Node | undefined {
+    return this.aliasTargets.get(alias);
   }
 
   /** Line/column of a character offset, with the source line for the caret. */
@@ -71,7 +108,7 @@ export class Locator {
     // Aliases may point at aliases only through collections, so a few hops always suffice;
     // the bound keeps a malformed tree from looping.
     let current = node;
-    for (let hops = 0; hops < 8 && isAlias(current); hops++) current = current.resolve(this.doc);
+    for (let hops = 0; hops < 8 && isAlias(current); hops++) current = this.aliasTarget(current);
     return current;
   }
 
@@ -115,27 +152,26 @@ export class Locator {
     let node: unknown = this.resolve(this.doc.contents);
     // The text standing for the deepest entry found so far: its key, or its list item.
     let anchor: Node | undefined;
-    let valueOfAnchor: Node | undefined;
     for (let depth = 0; depth < target.length; depth++) {
       const segment = target[depth];
+      const last = depth === target.length - 1;
       if (isMap(node) && segment !== undefined) {
         const pair = this.findPair(node, String(segment));
         if (pair === undefined) break;
         anchor = isScalar(pair.key) ? pair.key : undefined;
         const value = pair.value as Node | null;
-        valueOfAnchor = value !== null && nodeRange(value) !== undefined && !(isScalar(value) && value.value === null) ? value : undefined;
-        node = this.resolve(value);
-        if (depth === target.length - 1) {
-          const chosen = on === "value" ? (valueOfAnchor ?? anchor) : anchor;
-          return this.positionOfNode(chosen) ?? this.top();
+        if (last) {
+          // An absent value (`timeout:` with nothing after it) has no text of its own: point at the key.
+          const hasText = value !== null && nodeRange(value) !== undefined && !(isScalar(value) && value.value === null);
+          return this.positionOfNode(on === "value" && hasText ? value : anchor) ?? this.top();
         }
+        node = this.resolve(value);
       } else if (isSeq(node) && typeof segment === "number") {
         const item = node.items[segment] as Node | undefined;
         if (item === undefined) break;
+        if (last) return this.positionOfNode(item) ?? this.top();
         anchor = item;
-        valueOfAnchor = item;
         node = this.resolve(item);
-        if (depth === target.length - 1) return this.positionOfNode(item) ?? this.top();
       } else {
         break;
       }

@@ -231,6 +231,18 @@ describe("YAML problems", () => {
     expect(where(find(diags, '"__proto__" is not allowed'))).toBe("9:3");
   });
 
+  it("reads Windows line endings, with the same positions", async () => {
+    expect((await project.load(VALID.replace(/\n/g, "\r\n"))).ok).toBe(true);
+    const diag = find(problems(await project.load("stack: my-chat\r\nroutes: {}\r\nfunctions: {}\r\nbogus: 1\r\n")), "bogus");
+    expect(diag).toMatchObject({ line: 4, column: 1, sourceLine: "bogus: 1" });
+  });
+
+  it("points at the key when the value is left out", async () => {
+    const diag = find(problems(await project.load(VALID.replace("    tables: [connections]\n", "    tables: [connections]\n    timeout:\n"))), "timeout");
+    expect(diag.summary).toBe("functions.connect.timeout: must be a whole number between 1 and 900, not empty");
+    expect(where(diag)).toBe("9:5");
+  });
+
   it("refuses a top level that is not a mapping", async () => {
     expect(problems(await project.load("- stack: my-chat\n"))[0]?.summary).toBe(
       "the top level must be a mapping (stack:, routes:, functions: ...), not a list",
