@@ -1,0 +1,58 @@
+// Helpers shared by the bench scripts: where dist/ is, the machine, statistics.
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const cliBin = join(root, "bin", "chatctl.js");
+
+/** The bench scripts run the built CLI; say how to build it rather than fail on an import. */
+export function requireDist() {
+  if (!existsSync(join(root, "dist", "cli", "main.js"))) {
+    console.error("dist/ is missing: build first with `npx tsc -p tsconfig.json` (the benches run the built CLI).");
+    process.exit(1);
+  }
+}
+
+export function distUrl(path) {
+  return pathToFileURL(join(root, "dist", path)).href;
+}
+
+export function machine() {
+  const model = cpus()[0]?.model ?? "unknown CPU";
+  // The load average says how much else ran on the machine: its cores are shared.
+  const load = loadavg().map((l) => l.toFixed(2)).join(" ");
+  return `${new Date().toISOString().slice(0, 10)}; ${cpus().length} cores (${model}); ${(totalmem() / 2 ** 30).toFixed(1)} GiB; node ${process.version}; ${process.platform}; load average ${load}`;
+}
+
+export function median(xs) {
+  return quantile(xs, 0.5);
+}
+
+/** Nearest-rank quantile: p99 of 200 samples is the 198th smallest. */
+export function quantile(xs, q) {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+/** Peak and current resident set of a process (Linux), in MB. */
+export function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { peakMb: kb("VmHWM") / 1024, rssMb: kb("VmRSS") / 1024 };
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux; all its threads). */
+export function cpuSecondsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export function fmt(n, digits = 0) {
+  if (!Number.isFinite(n)) return "n/a";
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
