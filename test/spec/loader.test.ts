@@ -293,6 +293,14 @@ describe("YAML problems", () => {
     expect(find(diags, "too many aliases").detail).toContain("100");
   });
 
+  it("handles a file of many aliases without anchors, showing the first problems and a count of the rest", async () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `k${i}: *x${i}`);
+    const diags = problems(await project.load(`${lines.join("\n")}\n`));
+    expect(diags).toHaveLength(201);
+    expect(diags[0]?.summary).toBe("k0: alias *x0 has no anchor &x0 before it");
+    expect(diags[200]?.summary).toBe("19800 more problems not shown; fix the ones above first");
+  });
+
   it("refuses text over 1 MiB before parsing it", async () => {
     const text = `stack: my-chat\n# ${"x".repeat(1024 * 1024)}\n`;
     expect(problems(await project.load(text))[0]?.summary).toMatch(/at most 1048576 bytes/);
