@@ -1,5 +1,6 @@
 import { allItems } from "../models/apigatewayv2.js";
-import type { InvokeResult, ServiceModel } from "../service.js";
+import { AwsError, type InvokeResult, type ServiceModel } from "../service.js";
+import { apiGatewayPermissionCheck, type InvokeSource } from "./permission.js";
 
 /** One WebSocket API at one stage, as the data plane needs it. */
 export interface ApiView {
@@ -25,7 +26,8 @@ export interface GatewayDirectory {
   resolve(target: ApiTarget): Promise<ApiView | undefined>;
 }
 
-export type InvokeFunction = (functionName: string, event: object) => Promise<InvokeResult>;
+/** `source` names the API, stage and route on whose behalf the gateway invokes (always given by the gateway). */
+export type InvokeFunction = (functionName: string, event: object, source?: InvokeSource) => Promise<InvokeResult>;
 
 /** "arn:aws:lambda:us-east-1:123456789012:function:name[:qualifier]" -> "name[:qualifier]". */
 export function functionNameOfArn(arn: string): string | undefined {
@@ -125,14 +127,37 @@ function payloadBytes(value: unknown): Uint8Array {
   return new Uint8Array();
 }
 
+export interface LambdaInvokeOptions {
+  /**
+   * Refuse, as AWS does, unless the function's resource policy lets
+   * apigateway.amazonaws.com invoke it for this API, stage and route (true by
+   * default). Only invocations that name their `source` are checked.
+   */
+  readonly checkPermission?: boolean;
+}
+
+/** What API Gateway writes in its execution log when Lambda refuses it. */
+export const INVALID_PERMISSIONS = "Execution failed due to configuration error: Invalid permissions on Lambda function";
+
 /**
  * Invokes through the Lambda model's Invoke operation, as API Gateway calls
- * Lambda: the model checks the function exists and is Active, then hands it
- * to its FunctionInvoker (the runner). AwsErrors (e.g. ResourceNotFoundException)
- * propagate; the gateway answers them as integration failures.
+ * Lambda: first the function's resource policy must allow API Gateway for this
+ * route (the permission `chatctl apply` adds), then the model checks the
+ * function exists and is Active and hands it to its FunctionInvoker (the
+ * runner). AwsErrors (e.g. ResourceNotFoundException, AccessDeniedException)
+ * propagate; the gateway answers them as integration failures: 500 on
+ * $connect, an "Internal server error" frame on a message.
  */
-export function invokeThroughLambdaModel(lambda: ServiceModel): InvokeFunction {
-  return async (functionName, event) => {
+export function invokeThroughLambdaModel(lambda: ServiceModel, options: LambdaInvokeOptions = {}): InvokeFunction {
+  const mayInvoke = options.checkPermission === false ? undefined : apiGatewayPermissionCheck(lambda);
+  return async (functionName, event, source) => {
+    if (mayInvoke && source && !(await mayInvoke(functionName, source))) {
+      throw new AwsError(
+        "AccessDeniedException",
+        `${INVALID_PERMISSIONS} ${functionName}: its resource policy does not allow apigateway.amazonaws.com for ${source.apiId}/${source.stage}/${source.routeKey}`,
+        403,
+      );
+    }
     const out = await lambda.dispatch("Invoke", {
       FunctionName: functionName,
       InvocationType: "RequestResponse",

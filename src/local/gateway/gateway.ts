@@ -5,6 +5,7 @@ import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { readBody, sendWire, toWireRequest } from "../front-door.js";
 import type { InvokeResult, WireAdapter, WireRequest, WireResponse } from "../service.js";
 import type { ApiTarget, ApiView, GatewayDirectory, InvokeFunction } from "./directory.js";
+import type { InvokeSource } from "./permission.js";
 import {
   connectEvent,
   disconnectEvent,
@@ -37,6 +38,14 @@ export interface Limits {
    */
   readonly messagesPerSecond: number;
   readonly messageBurst: number;
+  /**
+   * Bytes queued for one client beyond what its socket has taken (a reader that
+   * stops reading). Not an API Gateway quota: AWS's side is not ours to see.
+   * Here, a connection over it is dropped (its $disconnect reports 1006) and the
+   * @connections POST that overflowed answers 410 Gone, so one stalled client
+   * can neither hold the memory of the process nor slow anyone else.
+   */
+  readonly maxSendBufferBytes: number;
 }
 
 export const API_GATEWAY_LIMITS: Limits = {
@@ -47,6 +56,7 @@ export const API_GATEWAY_LIMITS: Limits = {
   integrationTimeoutMs: 29_000,
   messagesPerSecond: 500,
   messageBurst: 1000,
+  maxSendBufferBytes: 4 * 1024 * 1024,
 };
 
 export interface GatewayOptions {
@@ -133,6 +143,15 @@ function isUtf8(bytes: Buffer): boolean {
   }
 }
 
+/** The close code `ws` sends after a protocol error (1002, 1007 invalid UTF-8, 1008, 1009 too big). */
+function closeCodeOf(err: Error & { code?: string }): number {
+  const symbol = Object.getOwnPropertySymbols(err).find((s) => s.description === "status-code");
+  const carried = symbol ? (err as unknown as Record<symbol, unknown>)[symbol] : undefined;
+  if (typeof carried === "number") return carried;
+  if (err.code === "WS_ERR_INVALID_UTF8") return 1007;
+  return err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? 1009 : 1002;
+}
+
 function sourceIpOf(req: IncomingMessage): string {
   const ip = req.socket.remoteAddress ?? "127.0.0.1";
   return ip.startsWith("::ffff:") ? ip.slice("::ffff:".length) : ip;
@@ -211,7 +230,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     return p;
   }
 
-  async function integrate(functionName: string, event: object, what: string): Promise<Outcome> {
+  async function integrate(functionName: string, event: object, what: string, source: InvokeSource): Promise<Outcome> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Outcome>((resolve) => {
       timer = setTimeout(() => resolve({ ok: false, message: "Endpoint request timed out" }), limits.integrationTimeoutMs);
@@ -220,7 +239,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const call = (async (): Promise<Outcome> => {
       let result: InvokeResult;
       try {
-        result = await options.invoke(functionName, event);
+        result = await options.invoke(functionName, event, source);
       } catch (err) {
         log(`${what}: invoking ${functionName} failed: ${err instanceof Error ? err.message : String(err)}`);
         return { ok: false, message: "Internal server error" };
@@ -243,19 +262,29 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
-  function send(conn: Connection, data: Buffer | string): void {
-    if (conn.ws.readyState !== WebSocket.OPEN) return;
+  /** False when the message was not queued: the connection is not open, or it is dropped now for not reading. */
+  function send(conn: Connection, data: Buffer | string): boolean {
+    if (conn.ws.readyState !== WebSocket.OPEN) return false;
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    if (conn.ws.bufferedAmount + bytes.length > limits.maxSendBufferBytes) {
+      log(`${conn.facts.connectionId}: dropped, ${conn.ws.bufferedAmount} bytes unread (limit ${limits.maxSendBufferBytes})`);
+      // A close frame would queue behind what the client is not reading: cut the socket instead.
+      conn.endedBy ??= { code: 1006, reason: "Slow consumer: send buffer full" };
+      open.delete(conn.facts.connectionId);
+      conn.ws.terminate();
+      return false;
+    }
     const binary = typeof data === "string" ? false : !isUtf8(bytes);
     // Like API Gateway, a message over one frame's size goes out in several frames.
     if (bytes.length <= limits.maxFrameBytes) {
       conn.ws.send(bytes, { binary });
-      return;
+      return true;
     }
     for (let at = 0; at < bytes.length; at += limits.maxFrameBytes) {
       const end = Math.min(bytes.length, at + limits.maxFrameBytes);
       conn.ws.send(bytes.subarray(at, end), { binary, fin: end === bytes.length });
     }
+    return true;
   }
 
   function end(conn: Connection, code: number, reason: string): void {
@@ -275,7 +304,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     const fn = api?.routes.get("$disconnect");
     if (!fn) return;
-    await integrate(fn, disconnectEvent(facts, handshake, code, reason, now(), gatewayId()), `$disconnect ${facts.connectionId}`);
+    await integrate(fn, disconnectEvent(facts, handshake, code, reason, now(), gatewayId()), `$disconnect ${facts.connectionId}`, {
+      apiId: facts.apiId,
+      stage: facts.stage,
+      routeKey: "$disconnect",
+    });
   }
 
   function allowMessage(conn: Connection): boolean {
@@ -293,6 +326,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     conn.timers[0]?.refresh();
     const requestId = gatewayId();
     const id = conn.facts.connectionId;
+    if (isBinary) {
+      // API Gateway takes text frames only: "If a client app sends a binary frame, API Gateway
+      // rejects it and disconnects the client with code 1003" (WebSocket binary media types).
+      end(conn, 1003, "Binary frames are not supported");
+      return;
+    }
     if (!allowMessage(conn)) {
       send(conn, errorFrame("Too Many Requests", id, requestId));
       return;
@@ -306,15 +345,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       send(conn, errorFrame("Internal server error", id, requestId));
       return;
     }
-    const selected = api ? selectRouteKey(api.routeSelectionExpression, isBinary ? undefined : body.toString("utf8")) : undefined;
+    const selected = api ? selectRouteKey(api.routeSelectionExpression, body.toString("utf8")) : undefined;
     const routeKey = selected !== undefined && api?.routes.has(selected) ? selected : api?.routes.has("$default") ? "$default" : undefined;
     const fn = routeKey ? api?.routes.get(routeKey) : undefined;
     if (!routeKey || !fn) {
       send(conn, errorFrame("Forbidden", id, requestId));
       return;
     }
-    const event = messageEvent(conn.facts, routeKey, body, isBinary, now(), requestId, gatewayId());
-    const outcome = await integrate(fn, event, `${routeKey} on ${id}`);
+    const event = messageEvent(conn.facts, routeKey, body, false, now(), requestId, gatewayId());
+    const outcome = await integrate(fn, event, `${routeKey} on ${id}`, { apiId: conn.facts.apiId, stage: conn.facts.stage, routeKey });
     // A Lambda-proxy route without a route response sends nothing back; only failures are reported.
     if (!outcome.ok) send(conn, errorFrame(outcome.message, id, requestId));
   }
@@ -344,7 +383,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
     ws.on("error", (err: Error & { code?: string }) => {
       // ws closes the connection itself after a protocol error; remember why.
-      const code = err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? 1009 : 1002;
+      const code = closeCodeOf(err);
       conn.endedBy ??= { code, reason: code === 1009 ? "Message too big" : err.message };
     });
     ws.once("close", (code: number, reason: Buffer) => {
@@ -391,7 +430,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     try {
       const connectFn = api.routes.get("$connect");
       if (connectFn) {
-        const outcome = await integrate(connectFn, connectEvent(facts, handshake, now(), gatewayId()), `$connect ${facts.connectionId}`);
+        const outcome = await integrate(connectFn, connectEvent(facts, handshake, now(), gatewayId()), `$connect ${facts.connectionId}`, {
+          apiId: facts.apiId,
+          stage: facts.stage,
+          routeKey: "$connect",
+        });
         const status = outcome.ok ? statusCodeOf(outcome.value) : 500;
         if (status < 200 || status > 299) {
           const body = outcome.ok ? "" : JSON.stringify({ message: outcome.message });
@@ -438,7 +481,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (body.length > limits.maxMessageBytes) {
           return json(413, { message: `Message too long. Max bytes allowed: ${limits.maxMessageBytes}` }, "PayloadTooLargeException");
         }
-        send(conn, body);
+        // Not queued means the connection is gone now (dropped for not reading): as AWS would, say 410.
+        if (!send(conn, body)) return json(410, {}, "GoneException");
         return { status: 200, headers: {}, body: "" };
       case "GET":
         return json(200, {

@@ -9,6 +9,8 @@ export {
   type GatewayDirectory,
   type InvokeFunction,
   type DirectoryOptions,
+  type LambdaInvokeOptions,
 } from "./directory.js";
+export { policyAllowsApiGateway, arnLike, type InvokeSource } from "./permission.js";
 export { selectRouteKey } from "./events.js";
 export { createSniffingServer, type SniffingServer, type SniffingServerOptions } from "./server.js";

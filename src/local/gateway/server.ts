@@ -19,6 +19,7 @@ export interface SniffingServer {
   close(): Promise<void>;
 }
 
+const FIRST_BYTE_TIMEOUT_MS = 30_000;
 const TLS_HANDSHAKE = 0x16; // first byte of a TLS ClientHello record; never the start of an HTTP method
 
 /**
@@ -41,7 +42,11 @@ export function createSniffingServer(options: SniffingServerOptions): SniffingSe
     all.add(socket);
     socket.once("close", () => all.delete(socket));
     socket.on("error", () => socket.destroy());
+    // A client that connects and says nothing would hold its socket forever; once it
+    // speaks, the http/https server's own header and handshake timeouts take over.
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.once("data", (first: Buffer) => {
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(first);
       const target = first[0] === TLS_HANDSHAKE ? https : http;
