@@ -10,13 +10,10 @@ import {
   type ApiGatewayV2Client,
 } from "@aws-sdk/client-apigatewayv2";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
+import { diffTags, errorName, withoutAwsTags } from "./common.js";
 import type { ApiProps, Tags } from "./props.js";
 
 // --- Helpers shared by the apigw.* kinds ---
-
-export function errorName(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : undefined;
-}
 
 export const isNotFound = (err: unknown): boolean => errorName(err) === "NotFoundException";
 export const isConflict = (err: unknown): boolean => errorName(err) === "ConflictException";
@@ -44,16 +41,7 @@ export async function allPages<T>(fetch: (nextToken: string | undefined) => Prom
 }
 
 /** AWS adds aws:* tags of its own (CloudFormation, ...); they are not ours to diff. */
-function userTags(tags: Readonly<Record<string, string>> | undefined): Tags {
-  return Object.fromEntries(Object.entries(tags ?? {}).filter(([k]) => !k.startsWith("aws:")));
-}
-
 /** One change per tag key that differs: "tags.app". */
-export function tagChanges(desired: Readonly<Tags>, actual: Readonly<Tags>): Change[] {
-  const keys = [...new Set([...Object.keys(desired), ...Object.keys(userTags(actual))])].sort();
-  return keys.filter((k) => desired[k] !== actual[k]).map((k) => ({ path: `tags.${k}`, before: actual[k], after: desired[k] }));
-}
-
 /** Applies tag changes to a taggable API Gateway resource (an API or a stage). */
 export async function applyTagChanges(client: ApiGatewayV2Client, resourceArn: string, desired: Readonly<Tags>, changes: readonly Change[]): Promise<void> {
   const keys = changes.filter((c) => c.path.startsWith("tags.")).map((c) => c.path.slice("tags.".length));
@@ -86,7 +74,7 @@ export interface ApiAttrs {
 
 function toActual(ctx: Ctx, api: Partial<Api>): Actual<ApiAttrs> {
   const apiId = api.ApiId ?? "";
-  const tags = userTags(api.Tags);
+  const tags = withoutAwsTags(api.Tags);
   const apiEndpoint = api.ApiEndpoint ?? "";
   return {
     physicalId: apiId,
@@ -145,7 +133,7 @@ export const apigwApi = {
     if (!sameDescription(d.props.description, a.attributes.description)) {
       changes.push({ path: "description", before: a.attributes.description, after: d.props.description });
     }
-    changes.push(...tagChanges(d.props.tags, a.attributes.tags));
+    changes.push(...diffTags(d.props.tags, a.attributes.tags));
     return changes;
   },
 

@@ -9,7 +9,8 @@ import {
 } from "@aws-sdk/client-apigatewayv2";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResourceKind } from "./kind.js";
 import type { StageProps, Tags } from "./props.js";
-import { allPages, apiArn, applyTagChanges, isConflict, sameDescription, tagChanges, unlessNotFound } from "./apigw-api.js";
+import { allPages, apiArn, applyTagChanges, isConflict, sameDescription, unlessNotFound } from "./apigw-api.js";
+import { diffTags } from "./common.js";
 
 export interface StageAttrs {
   readonly apiId: string;
@@ -58,7 +59,7 @@ export const apigwStage = {
     if (!sameDescription(d.props.description, a.attributes.description)) {
       changes.push({ path: "description", before: a.attributes.description, after: d.props.description });
     }
-    changes.push(...tagChanges(d.props.tags, a.attributes.tags));
+    changes.push(...diffTags(d.props.tags, a.attributes.tags));
     return changes;
   },
 

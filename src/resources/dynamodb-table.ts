@@ -17,6 +17,7 @@ import {
   type Tag,
 } from "@aws-sdk/client-dynamodb";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
+import { diffTags, errorName, tagEdits, tagList } from "./common.js";
 import type { KeyAttributeProps, TableProps, Tags } from "./props.js";
 
 export interface TableAttrs {
@@ -132,9 +133,9 @@ export const dynamodbTable = {
         await ddb.send(new UpdateTimeToLiveCommand({ TableName: p.tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: p.ttlAttribute } }));
       }
     }
-    const { set, remove } = tagUpdates(p.tags, changes);
+    const { set, remove } = tagEdits(p.tags, changes);
     if (remove.length > 0) await ddb.send(new UntagResourceCommand({ ResourceArn: a.physicalId, TagKeys: remove }));
-    if (set.length > 0) await ddb.send(new TagResourceCommand({ ResourceArn: a.physicalId, Tags: set }));
+    if (Object.keys(set).length > 0) await ddb.send(new TagResourceCommand({ ResourceArn: a.physicalId, Tags: tagList(set) }));
     return mustRead(ddb, p.tableName);
   },
 
@@ -265,32 +266,3 @@ function keyText(k: KeyAttributeProps | undefined): string | undefined {
   return k === undefined ? undefined : `${k.name} (${k.type})`;
 }
 
-function diffTags(desired: Tags, actual: Tags): Change[] {
-  const changes: Change[] = [];
-  for (const key of [...new Set([...Object.keys(desired), ...Object.keys(actual)])].sort()) {
-    if (key.startsWith("aws:")) continue; // AWS's own tags cannot be changed
-    if (desired[key] !== actual[key]) changes.push({ path: `tags.${key}`, before: actual[key], after: desired[key] });
-  }
-  return changes;
-}
-
-function tagUpdates(desired: Tags, changes: readonly Change[]): { set: Tag[]; remove: string[] } {
-  const set: Tag[] = [];
-  const remove: string[] = [];
-  for (const c of changes) {
-    if (!c.path.startsWith("tags.")) continue;
-    const key = c.path.slice("tags.".length);
-    const value = desired[key];
-    if (value === undefined) remove.push(key);
-    else set.push({ Key: key, Value: value });
-  }
-  return { set, remove };
-}
-
-function tagList(tags: Tags): Tag[] {
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
-
-function errorName(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : undefined;
-}

@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { INLINE_POLICY_NAME, ROLE_PATH } from "../spec/names.js";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
+import { diffTags, errorName, tagEdits, tagList } from "./common.js";
 import type { RoleProps, Tags } from "./props.js";
 
 /**
@@ -101,9 +102,9 @@ export const iamRole = {
       await iam.send(new PutRolePolicyCommand({ RoleName: p.roleName, PolicyName: p.inlinePolicyName, PolicyDocument: JSON.stringify(p.inlinePolicy) }));
     }
     if (paths.has("description")) await iam.send(new UpdateRoleCommand({ RoleName: p.roleName, Description: p.description }));
-    const { set, remove } = tagUpdates(p.tags, changes);
+    const { set, remove } = tagEdits(p.tags, changes);
     if (remove.length > 0) await iam.send(new UntagRoleCommand({ RoleName: p.roleName, TagKeys: remove }));
-    if (set.length > 0) await iam.send(new TagRoleCommand({ RoleName: p.roleName, Tags: set }));
+    if (Object.keys(set).length > 0) await iam.send(new TagRoleCommand({ RoleName: p.roleName, Tags: tagList(set) }));
     return actualOf(a.physicalId, p);
   },
 
@@ -283,32 +284,6 @@ function prettyPolicy(doc: unknown): string | undefined {
   return typeof doc === "string" ? doc : JSON.stringify(doc, null, 2);
 }
 
-function diffTags(desired: Tags, actual: Tags): Change[] {
-  const changes: Change[] = [];
-  for (const key of [...new Set([...Object.keys(desired), ...Object.keys(actual)])].sort()) {
-    if (key.startsWith("aws:")) continue; // AWS's own tags cannot be changed
-    if (desired[key] !== actual[key]) changes.push({ path: `tags.${key}`, before: actual[key], after: desired[key] });
-  }
-  return changes;
-}
-
-function tagUpdates(desired: Tags, changes: readonly Change[]): { set: { Key: string; Value: string }[]; remove: string[] } {
-  const set: { Key: string; Value: string }[] = [];
-  const remove: string[] = [];
-  for (const c of changes) {
-    if (!c.path.startsWith("tags.")) continue;
-    const key = c.path.slice("tags.".length);
-    const value = desired[key];
-    if (value === undefined) remove.push(key);
-    else set.push({ Key: key, Value: value });
-  }
-  return { set, remove };
-}
-
-function tagList(tags: Tags): { Key: string; Value: string }[] {
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
-
 async function allPages<O extends { IsTruncated?: boolean; Marker?: string }, T>(
   call: (marker: string | undefined) => Promise<O>,
   items: (out: O) => T[] | undefined,
@@ -331,6 +306,3 @@ async function ignoreNoSuchEntity(p: Promise<unknown>): Promise<void> {
   }
 }
 
-function errorName(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : undefined;
-}

@@ -16,6 +16,7 @@ import {
   type UpdateFunctionConfigurationCommandInput,
 } from "@aws-sdk/client-lambda";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
+import { diffMaps, isAwsError } from "./common.js";
 import type { FunctionProps, Tags } from "./props.js";
 
 export interface FunctionAttributes {
@@ -46,10 +47,6 @@ export const lambdaWaitOptions: LambdaWaitOptions = { pollIntervalMs: 250, maxPo
 
 const CONFIG_PATHS = new Set(["runtime", "handler", "memory", "timeout", "description", "roleArn"]);
 const OWNERSHIP_TAG = /^chatctl:/;
-
-function isAwsError(err: unknown, name: string): boolean {
-  return err instanceof Error && err.name === name;
-}
 
 function userTags(tags: Readonly<Record<string, string>> | undefined): Tags {
   return Object.fromEntries(Object.entries(tags ?? {}).filter(([k]) => !OWNERSHIP_TAG.test(k)));
@@ -82,11 +79,6 @@ function toActual(config: FunctionConfiguration, tags: Readonly<Record<string, s
     outputs: { functionArn: arn, functionName: name },
     ownership: ownershipFromTags(tags),
   };
-}
-
-function diffMaps(prefix: string, before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>): Change[] {
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  return keys.filter((k) => before[k] !== after[k]).map((k) => ({ path: `${prefix}.${k}`, before: before[k], after: after[k] }));
 }
 
 async function readZip(props: FunctionProps): Promise<Uint8Array> {

@@ -1,5 +1,6 @@
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from "@aws-sdk/client-lambda";
 import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
+import { isAwsError } from "./common.js";
 import type { PermissionProps } from "./props.js";
 
 export interface PermissionAttributes {
@@ -11,10 +12,6 @@ export interface PermissionAttributes {
 }
 
 const REPLACE_REASON = "a Lambda permission statement cannot be changed in place";
-
-function isAwsError(err: unknown, name: string): boolean {
-  return err instanceof Error && err.name === name;
-}
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;

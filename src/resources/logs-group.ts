@@ -10,6 +10,7 @@ import {
   type LogGroup,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
+import { diffTags, errorName, tagEdits } from "./common.js";
 import type { LogGroupProps, Tags } from "./props.js";
 
 export interface LogGroupAttrs {
@@ -68,7 +69,7 @@ export const logsGroup = {
     if (changes.some((c) => c.path === "retentionDays")) {
       await logs.send(new PutRetentionPolicyCommand({ logGroupName: p.logGroupName, retentionInDays: p.retentionDays }));
     }
-    const { set, remove } = tagUpdates(p.tags, changes);
+    const { set, remove } = tagEdits(p.tags, changes);
     if (remove.length > 0) await logs.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: remove }));
     if (Object.keys(set).length > 0) await logs.send(new TagResourceCommand({ resourceArn: arn, tags: set }));
     return expected(ctx, p);
@@ -137,28 +138,3 @@ function expected(ctx: Ctx, p: LogGroupProps): Actual<LogGroupAttrs> {
   };
 }
 
-function diffTags(desired: Tags, actual: Tags): Change[] {
-  const changes: Change[] = [];
-  for (const key of [...new Set([...Object.keys(desired), ...Object.keys(actual)])].sort()) {
-    if (key.startsWith("aws:")) continue; // AWS's own tags cannot be changed
-    if (desired[key] !== actual[key]) changes.push({ path: `tags.${key}`, before: actual[key], after: desired[key] });
-  }
-  return changes;
-}
-
-function tagUpdates(desired: Tags, changes: readonly Change[]): { set: Tags; remove: string[] } {
-  const set: Tags = {};
-  const remove: string[] = [];
-  for (const c of changes) {
-    if (!c.path.startsWith("tags.")) continue;
-    const key = c.path.slice("tags.".length);
-    const value = desired[key];
-    if (value === undefined) remove.push(key);
-    else set[key] = value;
-  }
-  return { set, remove };
-}
-
-function errorName(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : undefined;
-}
