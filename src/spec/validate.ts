@@ -9,6 +9,7 @@ import { realpath, stat } from "node:fs/promises";
 import { extname, isAbsolute, relative, resolve, sep, dirname, join } from "node:path";
 import { StackName } from "./schema.js";
 import { type Finding, type SpecPath, atPath, closest, isRecord, listNames, quote } from "./findings.js";
+import { RESERVED_LAMBDA_ENVIRONMENT } from "../aws/lambda-rules.js";
 
 export const HANDLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"] as const;
 
@@ -21,26 +22,7 @@ export const MAX_TABLE_NAME = 255;
 export const API_GATEWAY_TIMEOUT_SECONDS = 29;
 
 /** Lambda refuses these environment variable names: the runtime sets them. */
-export const RESERVED_ENVIRONMENT = new Set([
-  "_HANDLER",
-  "_X_AMZN_TRACE_ID",
-  "AWS_DEFAULT_REGION",
-  "AWS_REGION",
-  "AWS_EXECUTION_ENV",
-  "AWS_LAMBDA_FUNCTION_NAME",
-  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-  "AWS_LAMBDA_FUNCTION_VERSION",
-  "AWS_LAMBDA_INITIALIZATION_TYPE",
-  "AWS_LAMBDA_LOG_GROUP_NAME",
-  "AWS_LAMBDA_LOG_STREAM_NAME",
-  "AWS_ACCESS_KEY",
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_LAMBDA_RUNTIME_API",
-  "LAMBDA_TASK_ROOT",
-  "LAMBDA_RUNTIME_DIR",
-]);
+export const RESERVED_ENVIRONMENT = RESERVED_LAMBDA_ENVIRONMENT;
 
 /** Lambda's limit on the total size of a function's environment variables. */
 export const MAX_ENVIRONMENT_BYTES = 4096;

@@ -24,6 +24,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { unzipSync } from "fflate";
 import { AwsError, ServiceModel, type FunctionInvoker, type InvokeResult, type LocalFunction, type OpHandler, type OpInput, type OpOutput } from "../service.js";
+import { RESERVED_LAMBDA_ENVIRONMENT } from "../../aws/lambda-rules.js";
 
 export interface RoleDirectory {
   lookup(roleArn: string): { createdAt: number } | undefined;
@@ -59,26 +60,7 @@ const NAME_WITH_QUALIFIER = /^([a-zA-Z0-9_-]+)(?::([a-zA-Z0-9$_-]+))?$/;
 const STATEMENT_ID = /^[a-zA-Z0-9_.-]{1,100}$/;
 const PERMISSION_ACTION = /^(lambda:[*]|lambda:[a-zA-Z]+|[*])$/;
 const ENV_KEY = /^[a-zA-Z]([a-zA-Z0-9_])+$/;
-const RESERVED_ENV_KEYS = new Set([
-  "_HANDLER",
-  "_X_AMZN_TRACE_ID",
-  "AWS_DEFAULT_REGION",
-  "AWS_REGION",
-  "AWS_EXECUTION_ENV",
-  "AWS_LAMBDA_FUNCTION_NAME",
-  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-  "AWS_LAMBDA_FUNCTION_VERSION",
-  "AWS_LAMBDA_INITIALIZATION_TYPE",
-  "AWS_LAMBDA_LOG_GROUP_NAME",
-  "AWS_LAMBDA_LOG_STREAM_NAME",
-  "AWS_ACCESS_KEY",
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_LAMBDA_RUNTIME_API",
-  "LAMBDA_TASK_ROOT",
-  "LAMBDA_RUNTIME_DIR",
-]);
+const RESERVED_ENV_KEYS = RESERVED_LAMBDA_ENVIRONMENT;
 
 export const ROLE_CANNOT_BE_ASSUMED = "The role defined for the function cannot be assumed by Lambda.";
 
