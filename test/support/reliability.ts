@@ -372,3 +372,32 @@ export function pendingChanges(plan: Plan): string[] {
 
 /** Output that shows a crash rather than a message: a JavaScript stack trace. */
 export const STACK_TRACE = /^\s+at .+[(:]\d+/m;
+
+/** Runs `body` on a fresh cloud that is stopped afterwards, whatever happens. */
+export async function withCloud<T>(body: (cloud: TestCloud) => Promise<T>, opts: { callDelayMs?: number } = {}): Promise<T> {
+  const cloud = await freshCloud(opts);
+  try {
+    return await body(cloud);
+  } finally {
+    cloud.setBeforeCall(undefined);
+    await cloud.stop();
+  }
+}
+
+/** Tally of the stack's write calls, "service.Operation" -> count. */
+export function writeTally(calls: readonly RecordedCall[]): Record<string, number> {
+  const tally: Record<string, number> = {};
+  for (const c of calls.filter(isStackWrite)) tally[`${c.service}.${c.operation}`] = (tally[`${c.service}.${c.operation}`] ?? 0) + 1;
+  return tally;
+}
+
+/** "service.Operation" + position -> the call a fault aims at. */
+export function targetOf(key: string, nth = 1): TargetCall {
+  const [service, operation] = key.split(".") as [string, string];
+  return { service, operation, nth };
+}
+
+/** An empty inventory: what a fresh cloud holds. */
+export function emptyInventory(): Inventory {
+  return { apis: [], integrations: [], routes: [], stages: [], roles: [], rolePolicies: [], functions: [], permissions: [], logGroups: [], tables: [] };
+}
