@@ -10,6 +10,7 @@ import { extname, isAbsolute, relative, resolve, sep, dirname, join } from "node
 import { StackName } from "./schema.js";
 import { type Finding, type SpecPath, atPath, closest, isRecord, listNames, quote } from "./findings.js";
 import { RESERVED_LAMBDA_ENVIRONMENT } from "../aws/lambda-rules.js";
+import { tableEnvName } from "./names.js";
 
 export const HANDLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"] as const;
 
@@ -222,6 +223,18 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
     const sort = keyName(table.sortKey);
     if (partition !== undefined && sort !== undefined && partition === sort) {
       error(["tables", name, "sortKey"], "value", `the sort key must differ from the partition key (both are ${quote(sort)})`);
+    }
+  }
+
+  // Functions learn table names as TABLE_<NAME>: two tables must not share one variable.
+  const byEnvName = new Map<string, string>();
+  for (const name of tableNames) {
+    const env = tableEnvName(name);
+    const other = byEnvName.get(env);
+    if (other !== undefined) {
+      error(["tables", name], "key", `tables ${quote(other)} and ${quote(name)} would both reach functions as ${env}`, "rename one of them");
+    } else {
+      byEnvName.set(env, name);
     }
   }
 

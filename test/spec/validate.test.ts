@@ -121,6 +121,15 @@ describe("handler files", () => {
   });
 });
 
+describe("table names reach functions as environment variables", () => {
+  it("refuses two tables that would share one TABLE_ variable", async () => {
+    const text = `${VALID}  chat-rooms:\n    partitionKey: id\n  chat_rooms:\n    partitionKey: id\n`;
+    const diag = find(problems(await project.load(text)), "would both reach functions");
+    expect(diag.summary).toBe('tables.chat_rooms: tables "chat-rooms" and "chat_rooms" would both reach functions as TABLE_CHAT_ROOMS');
+    expect(where(diag)).toBe("16:3");
+  });
+});
+
 describe("AWS limits", () => {
   it("refuses a function whose derived name is longer than 64 characters", async () => {
     const stack = "a".repeat(24);
