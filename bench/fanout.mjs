@@ -123,6 +123,7 @@ async function runOne(variant, n) {
   const dev = startDev(variant.spec);
   try {
     const url = await dev.ready;
+    const idle = memoryOf(dev.pid);
     // Per broadcast: how many clients got it, and when the last one did.
     const got = new Map();
     const onBroadcast = (text, at) => {
@@ -132,7 +133,9 @@ async function runOne(variant, n) {
         rec.last = at;
       } else got.set(text, { count: 1, last: at });
     };
+    const cpuBeforeOpen = cpuSecondsOf(dev.pid);
     const opened = await openAll(url, n, onBroadcast);
+    const openCpuMs = (cpuSecondsOf(dev.pid) - cpuBeforeOpen) * 1000;
     const sender = opened.clients[0];
     const broadcast = (text) =>
       new Promise((resolve, reject) => {
@@ -180,6 +183,7 @@ async function runOne(variant, n) {
       connectFailed: opened.failed,
       connPerS: opened.clients.length / (opened.ms / 1000),
       openMs: opened.ms,
+      devCpuPerConnectionMs: openCpuMs / Math.max(1, opened.clients.length),
       deliveries: received,
       lost: opened.clients.length * broadcasts - received,
       shortReceipts,
@@ -189,6 +193,7 @@ async function runOne(variant, n) {
       wallS,
       devCpuPerDeliveryMs: (devCpu * 1000) / received,
       peakMb: memory.peakMb,
+      peakAfterApplyMb: idle.peakMb,
     };
   } finally {
     await dev.stop();
@@ -203,14 +208,14 @@ for (const name of variantNames) {
   if (!variant) throw new Error(`unknown variant ${name}: ${Object.keys(VARIANTS).join(", ")}`);
   results[name] = [];
   console.log(`\n${variant.label}\n`);
-  console.log("| N | deliveries/s | p50 ms | p99 ms | connections/s (open N) | dev peak RSS MB | lost | dev CPU ms / delivery | wall s |");
-  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("| N | deliveries/s | p50 ms | p99 ms | connections/s (open N) | dev peak RSS MB (peak once applied) | lost | dev CPU ms / delivery | dev CPU ms / connection | wall s |");
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const n of sizes) {
     const r = await runOne(variant, n);
     results[name].push(r);
     const lost = r.lost + (r.connectFailed ? ` (${r.connectFailed} not connected)` : "") + (r.shortReceipts ? ` (${r.shortReceipts} short receipts)` : "");
     console.log(
-      `| ${fmt(n)} | ${fmt(r.perS)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.connPerS)} (${fmt(r.openMs)} ms) | ${fmt(r.peakMb)} | ${lost} | ${fmt(r.devCpuPerDeliveryMs, 3)} | ${fmt(r.wallS, 1)} |`,
+      `| ${fmt(n)} | ${fmt(r.perS)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.connPerS)} (${fmt(r.openMs)} ms) | ${fmt(r.peakMb)} (${fmt(r.peakAfterApplyMb)}) | ${lost} | ${fmt(r.devCpuPerDeliveryMs, 3)} | ${fmt(r.devCpuPerConnectionMs, 2)} | ${fmt(r.wallS, 1)} |`,
     );
   }
 }

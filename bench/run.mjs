@@ -31,7 +31,10 @@ for (const [name, args, limitMs] of benches) {
       console.error(`\n${name}: still running after ${limitMs / 1000} s; stopped.`);
       process.kill(-child.pid, "SIGKILL");
     }, limitMs);
+    const interrupt = () => process.kill(-child.pid, "SIGTERM");
+    process.once("SIGINT", interrupt);
     child.once("exit", (c, signal) => {
+      process.off("SIGINT", interrupt);
       clearTimeout(timer);
       resolve(c ?? signal);
     });
