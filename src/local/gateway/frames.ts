@@ -44,19 +44,29 @@ export class FrameScanner {
  * Puts a FrameScanner in front of whoever reads `socket`'s "data" events (the
  * ws receiver, attached by handleUpgrade). Once a frame is too big nothing more
  * is passed on and `onTooBig` runs, which closes the connection with 1009.
+ *
+ * Each reader is re-attached behind a wrapper that names it as its `listener`
+ * (as `once` wrappers do), so that a reader's own `removeListener("data", reader)`
+ * still detaches it: ws does that after a protocol error, and a reader left
+ * attached would pause the socket for good (no "end", no "close", no $disconnect).
  */
 export function guardFrames(socket: Duplex, maxFrameBytes: number, onTooBig: () => void): void {
   const readers = socket.listeners("data") as Array<(chunk: Buffer) => void>;
-  for (const reader of readers) socket.removeListener("data", reader);
   const scanner = new FrameScanner(maxFrameBytes);
   let tripped = false;
-  socket.on("data", (chunk: Buffer) => {
-    if (tripped) return;
-    if (!scanner.push(chunk)) {
-      tripped = true;
-      onTooBig();
-      return;
-    }
-    for (const reader of readers) reader.call(socket, chunk);
+  for (const reader of readers) {
+    socket.removeListener("data", reader);
+    const guarded = Object.assign(
+      function (this: Duplex, chunk: Buffer): void {
+        if (!tripped) reader.call(this, chunk);
+      },
+      { listener: reader },
+    );
+    socket.on("data", guarded);
+  }
+  socket.prependListener("data", (chunk: Buffer) => {
+    if (tripped || scanner.push(chunk)) return;
+    tripped = true;
+    onTooBig();
   });
 }
