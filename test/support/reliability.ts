@@ -286,7 +286,18 @@ export function counts(inv: Inventory): Record<keyof Inventory, number> {
  * A copy of specs/ and handlers/ in a temp folder that bundles like the real
  * one (node_modules linked), for tests that edit a spec or a handler.
  */
-export function tempProject(): { dir: string; spec(name: string): string; edit(rel: string, change: (text: string) => string): void; remove(): void } {
+export interface TempProject {
+  readonly dir: string;
+  /** Absolute path of specs/<name>. */
+  spec(name: string): string;
+  readSpec(name: string): string;
+  /** Writes specs/<name>; returns its absolute path. */
+  writeSpec(name: string, text: string): string;
+  edit(rel: string, change: (text: string) => string): void;
+  remove(): void;
+}
+
+export function tempProject(): TempProject {
   const dir = mkdtempSync(join(tmpdir(), "chatctl-project-"));
   cpSync(join(REPO_ROOT, "specs"), join(dir, "specs"), { recursive: true });
   cpSync(join(REPO_ROOT, "handlers"), join(dir, "handlers"), { recursive: true });
@@ -296,6 +307,11 @@ export function tempProject(): { dir: string; spec(name: string): string; edit(r
   return {
     dir,
     spec: (name) => join(dir, "specs", name),
+    readSpec: (name) => readFileSync(join(dir, "specs", name), "utf8"),
+    writeSpec(name, text) {
+      writeFileSync(join(dir, "specs", name), text);
+      return join(dir, "specs", name);
+    },
     edit(rel, change) {
       const file = join(dir, rel);
       writeFileSync(file, change(readFileSync(file, "utf8")));
