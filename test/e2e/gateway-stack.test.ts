@@ -20,7 +20,7 @@ import { runCli, startTestCloud, type TestCloud } from "../support/cloud.js";
 // /dev) and specs/test-gateway.yaml (gw-test, /test: a token-checking $connect, a
 // handler that throws and one that times out). Real sockets, real SDK clients.
 
-const IDLE_MS = 1500; // connections that neither send nor ping for this long are closed
+const IDLE_MS = 2000; // connections that neither send nor ping for this long are closed
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 const region = "ap-northeast-1";
 
