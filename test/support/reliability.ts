@@ -1,4 +1,5 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { executePlan, type ApplyResult } from "../../src/apply/executor.js";
@@ -416,4 +417,49 @@ export function targetOf(key: string, nth = 1): TargetCall {
 /** An empty inventory: what a fresh cloud holds. */
 export function emptyInventory(): Inventory {
   return { apis: [], integrations: [], routes: [], stages: [], roles: [], rolePolicies: [], functions: [], permissions: [], logGroups: [], tables: [] };
+}
+
+export interface ChildRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The built CLI (dist/), as a user runs it; undefined when dist/ has not been built. */
+export function builtCli(): string | undefined {
+  const main = join(REPO_ROOT, "dist", "cli", "main.js");
+  return existsSync(main) ? join(REPO_ROOT, "bin", "chatctl.js") : undefined;
+}
+
+/**
+ * Runs the built CLI as a child process. `onStdout` sees the output as it comes
+ * (and may kill the child); the promise settles when the child has exited.
+ */
+export function spawnCli(argv: readonly string[], opts: { onStdout?: (soFar: string, child: ChildProcess) => void; timeoutMs?: number } = {}): Promise<ChildRun> {
+  const bin = builtCli();
+  if (bin === undefined) throw new Error("dist/cli/main.js is missing: run tsc first");
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [bin, ...argv], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NO_COLOR: "1", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      opts.onStdout?.(stdout, child);
+    });
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+  });
 }
