@@ -159,6 +159,13 @@ describe("gateway on the service models", () => {
       Code: { ZipFile: zipSync({ "index.mjs": strToU8(source) }) },
     });
     await apiWith(apigw, "prod", { $connect: "app", $disconnect: "app", $default: "app" });
+    // As on AWS, API Gateway may invoke the function only once its policy says so.
+    await lambda.dispatch("AddPermission", {
+      FunctionName: "app",
+      StatementId: "apigw",
+      Action: "lambda:InvokeFunction",
+      Principal: "apigateway.amazonaws.com",
+    });
     const gateway = createGateway({ directory: directoryFromModels(apigw), invoke: invokeThroughLambdaModel(lambda) });
     const server = createSniffingServer({ request: (req, res) => void gateway.handleRequest(req, res), upgrade: gateway.handleUpgrade });
     try {
