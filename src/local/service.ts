@@ -26,7 +26,8 @@ export type OpOutput = Record<string, unknown>;
 export type OpHandler = (input: OpInput) => Promise<OpOutput> | OpOutput;
 
 const MAX_CALL_RECORDS = 100_000;
-const READ_ONLY = /^(Get|List|Describe|Filter)/;
+// Invoke runs code but changes no control-plane state.
+const READ_ONLY = /^(Get|List|Describe|Filter|Invoke$)/;
 
 /** One recorded call, for tests and benchmarks (e.g. "a no-op plan makes no write call"). */
 export interface CallRecord {
