@@ -219,6 +219,24 @@ describe("a cold apply of specs/chat.yaml with one call failed", () => {
     });
   });
 
+  // BUG (reported): the consequence of the duplicate API. The apply reports success on the
+  // second API; the next plan reads the first one (apigw.api read takes the first tagged match)
+  // and re-creates every route, integration and the stage on it, replacing the permissions —
+  // the WebSocket URL changes — and destroy then leaves the other API behind.
+  it.fails("after a lost CreateApi answer, a successful apply is followed by an empty plan, and destroy leaves no API", async () => {
+    await withCloud(async (cloud) => {
+      const fault = faultAt(cloud, target("apigatewayv2.CreateApi", 1), { type: "drop-after" });
+      cloud.setBeforeCall(fault.hook);
+      const run = await cli(cloud, "apply", "-f", SPEC, "--auto-approve");
+      cloud.setBeforeCall(undefined);
+      expect(run.code).toBe(0);
+      const plan = await cli(cloud, "plan", "-f", SPEC, "--detailed-exitcode");
+      const destroy = await cli(cloud, "destroy", "-f", SPEC, "--auto-approve");
+      expect(destroy.code).toBe(0);
+      expect({ planExit: plan.code, apisLeft: (await inventory(cloud)).apis }).toEqual({ planExit: 0, apisLeft: [] });
+    });
+  });
+
   it("a dropped connection before the call lands, three times over, is retried", async () => {
     await withCloud(async (cloud) => {
       const fault = faultAt(cloud, target("lambda.CreateFunction", 2), { type: "drop-before", times: 3 });
