@@ -23,7 +23,11 @@ export const WRITE_OPERATION = /^(Create|Update|Delete|Put|Add|Remove|Tag|Untag)
 // Generating the local TLS certificate is the slow part of starting a cloud: share one per test file.
 let sharedCertDir: string | undefined;
 function certDir(): string {
-  sharedCertDir ??= mkdtempSync(join(tmpdir(), "chatctl-reliability-tls-"));
+  if (sharedCertDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "chatctl-reliability-tls-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    sharedCertDir = dir;
+  }
   return sharedCertDir;
 }
 
