@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { executePlan, type ApplyResult } from "../../src/apply/executor.js";
 import { isRetryable } from "../../src/aws/errors.js";
 import { LOCAL_CREDENTIALS } from "../../src/cli/base.js";
 import { DroppedConnection } from "../../src/local/faults.js";
+import { loadOrCreateLocalCertificate } from "../../src/local/tls.js";
 import { AwsError, type BeforeCall, type OpInput } from "../../src/local/service.js";
 import { registry } from "../../src/resources/registry.js";
 import { prepareStack, type PreparedStack } from "../../src/stack/prepare.js";
@@ -20,20 +21,29 @@ export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 /** Operations that may change state (what "a write call" means in these tests). */
 export const WRITE_OPERATION = /^(Create|Update|Delete|Put|Add|Remove|Tag|Untag)/;
 
-// Generating the local TLS certificate is the slow part of starting a cloud: share one per test file.
-let sharedCertDir: string | undefined;
-function certDir(): string {
-  if (sharedCertDir === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), "chatctl-reliability-tls-"));
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    sharedCertDir = dir;
-  }
-  return sharedCertDir;
+// Generating the local TLS certificate is the slow part of starting a cloud: one, kept in the
+// temp folder like the bundle cache, serves every test cloud. Made aside and renamed into
+// place, so workers starting together never see half of it.
+const CERT_CACHE = join(tmpdir(), "chatctl-test-tls");
+let certReady: Promise<string> | undefined;
+function certDir(): Promise<string> {
+  certReady ??= (async () => {
+    if (existsSync(CERT_CACHE)) return CERT_CACHE;
+    const aside = mkdtempSync(join(tmpdir(), "chatctl-test-tls-"));
+    await loadOrCreateLocalCertificate(aside);
+    try {
+      renameSync(aside, CERT_CACHE);
+    } catch {
+      rmSync(aside, { recursive: true, force: true }); // another worker was first
+    }
+    return CERT_CACHE;
+  })();
+  return certReady;
 }
 
-/** A fresh, empty local cloud that reuses this worker's certificate. */
-export function freshCloud(opts: { callDelayMs?: number } = {}): Promise<TestCloud> {
-  return startTestCloud({ certDir: certDir(), ...opts });
+/** A fresh, empty local cloud that reuses the shared test certificate. */
+export async function freshCloud(opts: { callDelayMs?: number } = {}): Promise<TestCloud> {
+  return startTestCloud({ certDir: await certDir(), ...opts });
 }
 
 export interface RecordedCall {
