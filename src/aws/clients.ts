@@ -51,7 +51,10 @@ export function createClients(config: AwsConfig): AwsClients {
   }
   return {
     config,
-    apigw: () => memo("apigw", () => new ApiGatewayV2Client(base)),
+    // API Gateway names nothing uniquely: a CreateApi whose answer was lost and that the
+    // SDK then sent again makes a second API. Its calls are tried once; the executor
+    // retries whole steps, and the kinds look for an earlier attempt before creating.
+    apigw: () => memo("apigw", () => new ApiGatewayV2Client({ ...base, maxAttempts: 1 })),
     lambda: () => memo("lambda", () => new LambdaClient(base)),
     iam: () => memo("iam", () => new IAMClient(base)),
     logs: () => memo("logs", () => new CloudWatchLogsClient(base)),

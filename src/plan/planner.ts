@@ -56,6 +56,7 @@ export function planChanges(input: PlanInput): Plan {
 
     if (input.mode === "destroy") {
       if (d.retainOnDestroy) kept.push({ id, kind: d.kind, name: d.name, reason: REASON_RETAIN });
+      else if (actual.deletionBlocked) kept.push({ id, kind: d.kind, name: d.name, reason: actual.deletionBlocked });
       else if (actual.holdsData && !input.options.deleteData) kept.push({ id, kind: d.kind, name: d.name, reason: REASON_HOLDS_DATA });
       else drafts.set(id, { id, kind: d.kind, name: d.name, action: "delete", changes: [], actual, ...(actual.holdsData ? { destroysData: true } : {}) });
       continue;
@@ -74,6 +75,10 @@ export function planChanges(input: PlanInput): Plan {
       continue;
     }
     const reason = forcing.reason ?? `${forcing.path} cannot change in place`;
+    if (actual.deletionBlocked) {
+      kept.push({ id, kind: d.kind, name: d.name, reason: `must be replaced (${reason}) but ${actual.deletionBlocked}` });
+      continue;
+    }
     if (actual.holdsData && !input.options.deleteData) {
       kept.push({ id, kind: d.kind, name: d.name, reason: `must be replaced (${reason}) but holds items; pass --delete-data to replace it` });
       continue;
@@ -87,6 +92,10 @@ export function planChanges(input: PlanInput): Plan {
     if (!orphanIsOurs(orphan, stack)) continue;
     const id = uniqueId(orphanStepId(orphan), drafts, byId);
     const name = orphan.actual.physicalId;
+    if (orphan.actual.deletionBlocked) {
+      kept.push({ id, kind: orphan.kind, name, reason: orphan.actual.deletionBlocked });
+      continue;
+    }
     if (orphan.actual.holdsData && !input.options.deleteData) {
       kept.push({ id, kind: orphan.kind, name, reason: REASON_HOLDS_DATA });
       continue;

@@ -95,7 +95,11 @@ export async function readState(
       try {
         const found = await limit(() => kind.list!(ctx, parents));
         for (const { logicalId, ...actual } of found) {
-          if (!byId.has(logicalId)) orphans.push({ kind: kindName, logicalId, actual });
+          // Not in the spec, or a second copy of something that is (a create whose answer
+          // was lost and that was sent again): either way, not the resource the plan manages.
+          const managed = states.get(logicalId);
+          const duplicate = managed?.status === "present" && byId.get(logicalId)?.kind === kindName && managed.actual.physicalId !== actual.physicalId;
+          if (!byId.has(logicalId) || duplicate) orphans.push({ kind: kindName, logicalId, actual });
         }
       } catch (error) {
         failures.push({ id: `(every ${kindName})`, kind: kindName, error });

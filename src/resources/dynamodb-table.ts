@@ -125,12 +125,14 @@ export const dynamodbTable = {
       // TTL moves to another attribute only by way of disabled. AWS allows one TTL
       // change per table per hour, so a rename fails on the second call there; the
       // error says so, and the next apply (an hour on) enables the new attribute.
+      // A retried update starts again from the plan's view: a step that already
+      // happened ("already disabled/enabled") counts as done.
       const was = a.attributes.ttlAttribute;
       if (was !== undefined) {
-        await ddb.send(new UpdateTimeToLiveCommand({ TableName: p.tableName, TimeToLiveSpecification: { Enabled: false, AttributeName: was } }));
+        await ttlStep(ddb, p.tableName, false, was);
       }
       if (p.ttlAttribute !== undefined) {
-        await ddb.send(new UpdateTimeToLiveCommand({ TableName: p.tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: p.ttlAttribute } }));
+        await ttlStep(ddb, p.tableName, true, p.ttlAttribute);
       }
     }
     const { set, remove } = tagEdits(p.tags, changes);
@@ -139,9 +141,27 @@ export const dynamodbTable = {
     return mustRead(ddb, p.tableName);
   },
 
-  /** Deletes as told: whether losing the items is acceptable was the planner's decision. */
+  /**
+   * Deletes as the plan says. A table the plan saw empty is looked at once more
+   * first: items written since the plan (another writer, a slow "yes") are not
+   * lost without --delete-data. DynamoDB has no conditional DeleteTable, so the
+   * window left is the few milliseconds between that look and the delete.
+   */
   async delete(ctx: Ctx, a: Actual<TableAttrs>): Promise<void> {
     const ddb = ctx.clients.dynamodb();
+    if (a.holdsData !== true) {
+      try {
+        const scan = await ddb.send(new ScanCommand({ TableName: a.attributes.tableName, Limit: 1 }));
+        if ((scan.Count ?? scan.Items?.length ?? 0) > 0) {
+          throw new Error(
+            `table ${a.attributes.tableName} was empty when the plan was made but holds items now; it was not deleted (plan again, with --delete-data to delete them)`,
+          );
+        }
+      } catch (err) {
+        if (errorName(err) === "ResourceNotFoundException") return;
+        throw err;
+      }
+    }
     try {
       await ddb.send(new DeleteTableCommand({ TableName: a.attributes.tableName }));
     } catch (err) {
@@ -226,7 +246,20 @@ async function readTable(ddb: DynamoDBClient, tableName: string): Promise<Actual
     outputs: { tableArn: arn, tableName },
     ownership: ownershipFromTags(tags),
     holdsData,
+    ...(table.DeletionProtectionEnabled === true
+      ? { deletionBlocked: "deletion protection is on (set deletionProtection: false and apply first)" }
+      : {}),
   };
+}
+
+async function ttlStep(ddb: DynamoDBClient, tableName: string, enabled: boolean, attributeName: string): Promise<void> {
+  try {
+    await ddb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: enabled, AttributeName: attributeName } }));
+  } catch (err) {
+    const done = enabled ? /already enabled/i : /already disabled/i;
+    if (errorName(err) === "ValidationException" && err instanceof Error && done.test(err.message)) return;
+    throw err;
+  }
 }
 
 async function mustRead(ddb: DynamoDBClient, tableName: string): Promise<Actual<TableAttrs>> {

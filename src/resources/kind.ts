@@ -64,6 +64,8 @@ export interface Actual<A> {
   readonly ownership: Ownership;
   /** True when deleting this resource would lose user data (a table that holds items). */
   readonly holdsData?: boolean;
+  /** Why AWS would refuse to delete it (deletion protection): the plan keeps it and says so. */
+  readonly deletionBlocked?: string;
 }
 
 /** A resource of the desired graph. Props may hold Refs until the executor resolves them. */

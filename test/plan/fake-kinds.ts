@@ -24,7 +24,7 @@ export const ctx: Ctx = {
 export function actual(
   physicalId: string,
   attributes: Attrs,
-  opts: { stack?: string | null; parent?: boolean; outputs?: Record<string, string>; holdsData?: boolean } = {},
+  opts: { stack?: string | null; parent?: boolean; outputs?: Record<string, string>; holdsData?: boolean; deletionBlocked?: string } = {},
 ): Actual<unknown> {
   const ownership: Ownership = opts.parent
     ? { by: "parent" }
@@ -35,6 +35,7 @@ export function actual(
     outputs: opts.outputs ?? { id: physicalId },
     ownership,
     ...(opts.holdsData !== undefined ? { holdsData: opts.holdsData } : {}),
+    ...(opts.deletionBlocked !== undefined ? { deletionBlocked: opts.deletionBlocked } : {}),
   };
 }
 

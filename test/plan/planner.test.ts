@@ -180,6 +180,22 @@ describe("planChanges", () => {
     expect(deleting.kept).toEqual([]);
   });
 
+  it("keeps what AWS would refuse to delete, whatever the flags, and says why", () => {
+    const blocked = "deletion protection is on (set deletionProtection: false and apply first)";
+    const orphanTable = { kind: "dynamodb.table", logicalId: "table.old", actual: actual("old-tbl", {}, { deletionBlocked: blocked }) };
+    const changedKey = present(table, "tbl", { deletionBlocked: blocked }, { ...resolvedProps(table), key: "id" });
+    const p = plan({ ...allPresent({ "table.connections": changedKey }), orphans: [orphanTable] }, { options: { deleteData: true } });
+    expect(p.kept).toEqual([
+      { id: "table.connections", kind: "dynamodb.table", name: "my-chat-connections", reason: `must be replaced (key changed) but ${blocked}` },
+      { id: "table.old", kind: "dynamodb.table", name: "old-tbl", reason: blocked },
+    ]);
+    expect(p.steps.filter((s) => s.id.startsWith("table."))).toEqual([]);
+
+    const destroying = plan(allPresent({ "table.connections": present(table, "tbl", { deletionBlocked: blocked }) }), { mode: "destroy", options: { deleteData: true } });
+    expect(destroying.kept).toContainEqual({ id: "table.connections", kind: "dynamodb.table", name: "my-chat-connections", reason: blocked });
+    expect(step(destroying, "table.connections")).toBeUndefined();
+  });
+
   it("destroys everything of ours in reverse dependency order, keeping retained and foreign resources", () => {
     const retained = desired("table.connections", "dynamodb.table", { name: "my-chat-connections", key: "connectionId" }, { retainOnDestroy: true });
     const desiredGraph = graph.map((d) => (d.id === retained.id ? retained : d));

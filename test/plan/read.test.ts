@@ -81,6 +81,20 @@ describe("readState", () => {
     expect(snap.orphans.map((o) => [o.kind, o.logicalId, o.actual.physicalId])).toEqual([["t.route", "route.gone", "r2"]]);
   });
 
+  it("counts a second copy of a managed resource (a create sent twice) as an orphan, never the one read", async () => {
+    const world = { api: actual("a1", {}, { outputs: { apiId: "a1" } }) };
+    const registry = {
+      "t.api": readableKind("t.api", world, {
+        list: async () => [
+          { ...actual("a1", {}), logicalId: "api" },
+          { ...actual("a9", {}), logicalId: "api" },
+        ],
+      }),
+    };
+    const snap = await readState(ctx, [desired("api", "t.api", {})], registry);
+    expect(snap.orphans.map((o) => [o.logicalId, o.actual.physicalId])).toEqual([["api", "a9"]]);
+  });
+
   it("keeps at most `concurrency` reads in flight", async () => {
     let inFlight = 0;
     let most = 0;
