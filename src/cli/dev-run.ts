@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { UserError, errorMessage } from "../errors.js";
 import { startLocalCloud, type LocalCloud } from "../local/cloud.js";
+import { FaultInjector, parseFaultConfig } from "../local/faults.js";
 import { renderPlan } from "../plan/render-text.js";
 import { hasChanges } from "../plan/planner.js";
 import { createProgressRenderer, summarizeApply } from "../apply/progress.js";
@@ -22,6 +23,7 @@ export async function runDev(cmd: DevCommand): Promise<number> {
     cmd.err(`warning: listening on ${cmd.host}: anyone who can reach this machine can connect, call its functions and read its tables.`);
   }
   const specFile = resolve(cmd.file);
+  const faults = cmd.faults === undefined ? undefined : await readFaults(cmd.faults);
   // Fail on a broken spec before opening any port.
   const first = await loadSpec(specFile);
   const region = first.ok ? first.region : undefined;
@@ -42,6 +44,10 @@ export async function runDev(cmd: DevCommand): Promise<number> {
       throw new UserError(`port ${port} is in use (another chatctl dev?): pick another with --port, or --port 0 for any free one`);
     }
     throw err;
+  }
+  if (faults) {
+    cloud.setBeforeCall(faults.before);
+    cmd.err(`Injecting faults from ${cmd.faults} (${faults.config.rules.length} rule${faults.config.rules.length === 1 ? "" : "s"}, seed ${faults.config.seed ?? 1}).`);
   }
   const info: LocalCloudInfo = { url: cloud.url, pid: process.pid, startedAt: new Date().toISOString(), specFile };
   await writeLocalInfo(info);
@@ -127,6 +133,20 @@ async function applyToCloud(cmd: DevCommand, cloud: LocalCloud, specFile: string
     // In dev a mistake in chat.yaml or a handler is reported and the server keeps running.
     cmd.err(describeFailure(err) ?? `error: ${errorMessage(err)}`);
     cmd.err("Fix it and save: chatctl dev applies again.");
+  }
+}
+
+async function readFaults(file: string): Promise<FaultInjector> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new UserError(`--faults: cannot read ${file}`);
+  }
+  try {
+    return new FaultInjector(parseFaultConfig(text, file));
+  } catch (err) {
+    throw new UserError(`--faults: ${errorMessage(err)}`);
   }
 }
 

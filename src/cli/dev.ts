@@ -15,6 +15,7 @@ export class DevCommand extends StackCommand {
     examples: [
       ["Run the example stack", "chatctl dev -f specs/chat.yaml"],
       ["On a fixed port, keeping the tables", "chatctl dev -f chat.yaml --port 4510 --persist .chatctl/local"],
+      ["Throttle one call in five, reproducibly", "chatctl dev -f chat.yaml --faults faults.json"],
     ],
   });
 
@@ -23,6 +24,9 @@ export class DevCommand extends StackCommand {
   persist = Option.String("--persist", { description: "Keep tables and their items in this folder across restarts" });
   watch = Option.Boolean("--watch", true, { description: "Re-apply when chat.yaml or a handler changes (--no-watch to turn off)" });
   quiet = Option.Boolean("--quiet", false, { description: "Do not print the functions' log lines" });
+  faults = Option.String("--faults", {
+    description: 'Inject AWS faults from this JSON file, to see how your code copes: {"seed": 1, "rules": [{"service": "lambda", "operation": "CreateFunction", "nth": 1, "error": {"name": "ThrottlingException"}}]} (also "delayMs", "drop", "probability", "times")',
+  });
 
   async execute(): Promise<number> {
     const { runDev } = await import("./dev-run.js");

@@ -87,6 +87,8 @@ export class FaultInjector {
   };
 }
 
+const RULE_KEYS = new Set(["service", "operation", "error", "delayMs", "drop", "nth", "probability", "times"]);
+
 /** Validates a fault configuration read from a file, with messages a person can act on. */
 export function parseFaultConfig(text: string, source: string): FaultConfig {
   let raw: unknown;
@@ -95,8 +97,28 @@ export function parseFaultConfig(text: string, source: string): FaultConfig {
   } catch (err) {
     throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
   }
-  if (typeof raw !== "object" || raw === null || !Array.isArray((raw as { rules?: unknown }).rules)) {
-    throw new Error(`${source}: expected {"seed"?: number, "rules": [{"service"?, "operation"?, "error"?: {"name"}, "delayMs"?, "drop"?, "nth"?, "probability"?, "times"?}]}`);
-  }
+  const shape = `expected {"seed"?: number, "rules": [{"service"?, "operation"?, "error"?: {"name", "message"?, "status"?}, "delayMs"?, "drop"?, "nth"?, "probability"?, "times"?}]}`;
+  if (typeof raw !== "object" || raw === null || !Array.isArray((raw as { rules?: unknown }).rules)) throw new Error(`${source}: ${shape}`);
+  const config = raw as { seed?: unknown; rules: unknown[] };
+  if (config.seed !== undefined && !Number.isInteger(config.seed)) throw new Error(`${source}: "seed" must be a whole number`);
+  config.rules.forEach((rule, i) => {
+    const at = `${source}: rules[${i}]`;
+    if (typeof rule !== "object" || rule === null || Array.isArray(rule)) throw new Error(`${at} must be an object; ${shape}`);
+    const r = rule as Record<string, unknown>;
+    for (const key of Object.keys(r)) if (!RULE_KEYS.has(key)) throw new Error(`${at}: unknown key "${key}" (allowed: ${[...RULE_KEYS].join(", ")})`);
+    for (const key of ["service", "operation"]) if (r[key] !== undefined && typeof r[key] !== "string") throw new Error(`${at}.${key} must be text`);
+    for (const key of ["delayMs", "nth", "times"]) {
+      if (r[key] !== undefined && !(Number.isInteger(r[key]) && (r[key] as number) >= 0)) throw new Error(`${at}.${key} must be a whole number >= 0`);
+    }
+    if (r.probability !== undefined && !(typeof r.probability === "number" && r.probability >= 0 && r.probability <= 1)) {
+      throw new Error(`${at}.probability must be a number from 0 to 1`);
+    }
+    if (r.drop !== undefined && typeof r.drop !== "boolean") throw new Error(`${at}.drop must be true or false`);
+    if (r.error !== undefined) {
+      const e = r.error as Record<string, unknown> | null;
+      if (typeof e !== "object" || e === null || typeof e.name !== "string") throw new Error(`${at}.error must be {"name": "<AWS error code>", "message"?, "status"?}`);
+    }
+    if (r.error === undefined && r.delayMs === undefined && r.drop !== true) throw new Error(`${at} injects nothing: give "error", "delayMs" or "drop": true`);
+  });
   return raw as FaultConfig;
 }

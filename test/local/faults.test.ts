@@ -45,3 +45,14 @@ describe("FaultInjector", () => {
     expect(inj.injected).toEqual([{ service: "iam", operation: "PutRolePolicy", kind: "drop" }]);
   });
 });
+
+describe("parseFaultConfig", () => {
+  it("accepts a valid file and says precisely what is wrong with a bad one", async () => {
+    const { parseFaultConfig } = await import("../../src/local/faults.js");
+    expect(parseFaultConfig('{"seed":3,"rules":[{"service":"lambda","probability":0.2,"error":{"name":"ThrottlingException"}}]}', "f.json").rules).toHaveLength(1);
+    expect(() => parseFaultConfig("{", "f.json")).toThrow(/f\.json: not valid JSON/);
+    expect(() => parseFaultConfig('{"rules":[{"operaton":"X","drop":true}]}', "f.json")).toThrow('f.json: rules[0]: unknown key "operaton"');
+    expect(() => parseFaultConfig('{"rules":[{"probability":2,"drop":true}]}', "f.json")).toThrow("rules[0].probability must be a number from 0 to 1");
+    expect(() => parseFaultConfig('{"rules":[{"service":"iam"}]}', "f.json")).toThrow("injects nothing");
+  });
+});
