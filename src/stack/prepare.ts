@@ -7,7 +7,7 @@ import type { Ctx, DesiredResource } from "../resources/kind.js";
 import type { ChatSpec } from "../spec/schema.js";
 import { loadSpec } from "../spec/loader.js";
 import { formatDiagnostics, type Diagnostic } from "../spec/diagnostics.js";
-import { bundleHandler, BundleError } from "../bundle/index.js";
+import { bundleHandlers, BundleError } from "../bundle/index.js";
 
 /** Everything a plan, apply, destroy or status of one stack starts from. */
 export interface PreparedStack {
@@ -54,7 +54,7 @@ export async function prepareStack(specFile: string, opts: PrepareOptions): Prom
 
 async function bundleAll(spec: ChatSpec, dir: string): Promise<Record<string, CodeIdentity>> {
   const entries = Object.entries(spec.functions);
-  const results = await Promise.allSettled(entries.map(([, fn]) => bundleHandler(resolve(dir, fn.handler))));
+  const results = await bundleHandlers(entries.map(([, fn]) => resolve(dir, fn.handler)));
   const problems: string[] = [];
   const code: Record<string, CodeIdentity> = {};
   results.forEach((r, i) => {

@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { createHash } from "node:crypto";
 import { unzipSync } from "fflate";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { BundleError, bundleCache, bundleHandler } from "../../src/bundle/index.js";
+import { BundleError, bundleCache, bundleHandler, bundleHandlers } from "../../src/bundle/index.js";
 import { handlerEnv, startConnectionsServer, startDynalite } from "../handlers/support.js";
 
 const HANDLERS = resolve(import.meta.dirname, "../../handlers");
@@ -127,5 +127,28 @@ describe("the bundled chat handlers", () => {
       await server.close();
       await dynamo.close();
     }
+  });
+});
+
+describe("bundleHandlers", () => {
+  it("builds several handlers in one go, each zip identical to its own build", async () => {
+    const entries = ["connect", "default"].map((h) => join(HANDLERS, `${h}.ts`));
+    const together = await bundleHandlers(entries, { outDir, cache: false });
+    const alone = await Promise.all(entries.map((e) => bundleHandler(e, { outDir, cache: false })));
+    expect(together.map((r) => (r.status === "fulfilled" ? r.value.sha256 : "failed"))).toEqual(alone.map((b) => b.sha256));
+    const files = unzipSync(together[0]!.status === "fulfilled" ? together[0]!.value.zip : new Uint8Array());
+    expect(Object.keys(files).sort()).toEqual(["index.mjs", "index.mjs.map"]);
+    expect(Buffer.from(files["index.mjs"]!).toString("utf8")).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+  });
+
+  it("reports a handler that does not compile against that handler, and still bundles the others", async () => {
+    const good = await handlerFile("fine.ts", "export async function handler() { return { statusCode: 200 }; }\n");
+    const bad = await handlerFile("broken2.ts", "export async function handler() {\n  return { statusCode: 200 ;\n}\n");
+    const [ok, failed] = await bundleHandlers([good, bad], { outDir, cache: false });
+    expect(ok?.status).toBe("fulfilled");
+    expect(failed?.status).toBe("rejected");
+    const reason = failed?.status === "rejected" ? (failed.reason as BundleError) : undefined;
+    expect(reason).toBeInstanceOf(BundleError);
+    expect(reason?.message).toMatch(/broken2\.ts:2:\d+: error:/);
   });
 });
