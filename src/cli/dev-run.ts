@@ -45,6 +45,9 @@ export async function runDev(cmd: DevCommand): Promise<number> {
     }
     throw err;
   }
+  if (cloud.restored && cloud.restored.replayed > 0) {
+    cmd.out(`Restored the local cloud from ${cmd.persist} (${cloud.restored.replayed} changes replayed${cloud.restored.skipped > 0 ? `, ${cloud.restored.skipped} unreadable skipped` : ""}).`);
+  }
   if (faults) {
     cloud.setBeforeCall(faults.before);
     cmd.err(`Injecting faults from ${cmd.faults} (${faults.config.rules.length} rule${faults.config.rules.length === 1 ? "" : "s"}, seed ${faults.config.seed ?? 1}).`);

@@ -10,7 +10,7 @@ export class DevCommand extends StackCommand {
 
       Other commands reach it with \`--local\`: \`chatctl connections-list my-chat --local\`, \`chatctl lambda-logs my-chat-sendmessage --local --follow\`. Handlers may build their management client from the event (\`https://\${domainName}/\${stage}\`, as AWS's samples do): that works too, over TLS on the same port, with a certificate the functions trust.
 
-      It listens on 127.0.0.1 unless \`--host\` says otherwise. \`--persist DIR\` keeps tables and their items across restarts; everything else is re-created from chat.yaml at start. Ctrl-C stops it cleanly (every connection gets its $disconnect).
+      It listens on 127.0.0.1 unless \`--host\` says otherwise. \`--persist DIR\` keeps the local cloud across restarts: tables with their items, and the APIs (same ids), functions, roles and log groups; the first apply after a restart then has nothing to do. Ctrl-C stops it cleanly (every connection gets its $disconnect).
     `,
     examples: [
       ["Run the example stack", "chatctl dev -f specs/chat.yaml"],
@@ -21,7 +21,7 @@ export class DevCommand extends StackCommand {
 
   port = Option.String("--port", "4510", { description: "Port for every service and the WebSocket stages (0: any free port)" });
   host = Option.String("--host", "127.0.0.1", { description: "Address to listen on (127.0.0.1 by default: only this machine)" });
-  persist = Option.String("--persist", { description: "Keep tables and their items in this folder across restarts" });
+  persist = Option.String("--persist", { description: "Keep the local cloud (tables, items, APIs, functions) in this folder across restarts" });
   watch = Option.Boolean("--watch", true, { description: "Re-apply when chat.yaml or a handler changes (--no-watch to turn off)" });
   quiet = Option.Boolean("--quiet", false, { description: "Do not print the functions' log lines" });
   faults = Option.String("--faults", {

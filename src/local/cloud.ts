@@ -15,6 +15,7 @@ import { createGateway, createSniffingServer, type Gateway, type Limits, type Sn
 import { directoryFromModels, invokeThroughLambdaModel } from "./gateway/directory.js";
 import { LambdaRunner } from "./runner/runner.js";
 import { loadOrCreateLocalCertificate } from "./tls.js";
+import { persistControlPlane, type ReplayReport } from "./persistence.js";
 import type { BeforeCall, CallRecord, ServiceModel } from "./service.js";
 
 /** The account id every local resource lives in. */
@@ -54,6 +55,8 @@ export interface LocalCloud {
   readonly gateway: Gateway;
   readonly runner: LambdaRunner;
   readonly certificate: { readonly ca: string };
+  /** With persistDir: how much of the control plane came back from the last run. */
+  readonly restored: ReplayReport | undefined;
   /** Every AWS call made to the local cloud, DynamoDB's included. */
   calls(): CallRecord[];
   /** Runs before every AWS call (fault injection); undefined to clear. */
@@ -135,6 +138,8 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     tls: { key: certificate.key, cert: certificate.cert },
   });
   port = await server.listen(opts.port ?? 0, host);
+  // Replayed once the port is known: APIs record their endpoint when created.
+  const restored = opts.persistDir ? await persistControlPlane([apigatewayv2, lambda, iam, logs], join(opts.persistDir, "control-plane.jsonl")) : undefined;
 
   return {
     get url() {
@@ -148,6 +153,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     gateway,
     runner,
     certificate: { ca: certificate.ca },
+    restored,
     calls: () => [...models.flatMap((m) => m.calls), ...dynamodb.calls].sort((a, b) => a.at - b.at),
     setBeforeCall(h) {
       userHook = h;

@@ -36,6 +36,15 @@ export interface CallRecord {
   readonly at: number;
 }
 
+/** One state-changing call, as `chatctl dev --persist` keeps it to replay at the next start. */
+export interface JournalEntry {
+  readonly service: string;
+  readonly operation: string;
+  readonly input: OpInput;
+  /** The ids the model drew while serving it, handed back on replay so ids survive a restart. */
+  readonly ids: readonly string[];
+}
+
 /**
  * Runs before every operation of every model; the place where tests inject
  * errors, delays and dropped connections (see the fault injector).
@@ -52,7 +61,11 @@ export abstract class ServiceModel {
   abstract readonly service: string; // "lambda", "apigatewayv2", ...
   readonly calls: CallRecord[] = [];
   beforeCall: BeforeCall | undefined;
+  /** Told of every call that succeeded and may have changed state. */
+  journal: ((entry: JournalEntry) => void) | undefined;
   private mutationCount = 0;
+  private drawnIds: string[] | undefined;
+  private replayIds: string[] | undefined;
   protected abstract readonly operations: Readonly<Record<string, OpHandler>>;
 
   supports(operation: string): boolean {
@@ -70,8 +83,37 @@ export abstract class ServiceModel {
     this.calls.push({ service: this.service, operation, at: Date.now() });
     if (this.beforeCall) await this.beforeCall(this.service, operation, input);
     const handler = this.handlerFor(operation);
-    if (!READ_ONLY.test(operation)) this.mutationCount++;
-    return await handler(input);
+    if (READ_ONLY.test(operation)) return await handler(input);
+    this.mutationCount++;
+    // State-changing handlers are synchronous, so the ids drawn here are this call's.
+    const drawn: string[] = [];
+    this.drawnIds = drawn;
+    let output: OpOutput;
+    try {
+      output = await handler(input);
+    } finally {
+      this.drawnIds = undefined;
+    }
+    this.journal?.({ service: this.service, operation, input, ids: drawn });
+    return output;
+  }
+
+  /** Serves a journaled call again, with the ids it drew the first time. */
+  async replay(entry: JournalEntry): Promise<void> {
+    this.replayIds = [...entry.ids];
+    try {
+      await this.handlerFor(entry.operation)(entry.input);
+      this.mutationCount++;
+    } finally {
+      this.replayIds = undefined;
+    }
+  }
+
+  /** Every generated id goes through here, so a replay can hand out the same ones. */
+  protected issueId(make: () => string): string {
+    const id = this.replayIds?.shift() ?? make();
+    this.drawnIds?.push(id);
+    return id;
   }
 
   /**

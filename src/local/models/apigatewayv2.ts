@@ -464,12 +464,14 @@ export class ApiGatewayV2Model extends ServiceModel {
   }
 
   private freshId(length: number, taken: (id: string) => boolean): string {
-    for (;;) {
-      const bytes = randomBytes(length);
-      let id = "";
-      for (const b of bytes) id += ID_ALPHABET[b % ID_ALPHABET.length];
-      if (!taken(id)) return id;
-    }
+    return this.issueId(() => {
+      for (;;) {
+        const bytes = randomBytes(length);
+        let id = "";
+        for (const b of bytes) id += ID_ALPHABET[b % ID_ALPHABET.length];
+        if (!taken(id)) return id;
+      }
+    });
   }
 
   private page<T>(items: readonly Ordered<T>[], i: OpInput, out: (v: T) => OpOutput): OpOutput {

@@ -151,7 +151,7 @@ export class IamModel extends ServiceModel {
     const role: Role = {
       roleName,
       path,
-      roleId: `AROA${randomId(17)}`,
+      roleId: this.issueId(() => `AROA${randomId(17)}`),
       arn: `arn:aws:iam::${this.accountId}:role${path}${roleName}`,
       createdAt: new Date(),
       assumeRolePolicy: policyDocument(i, "AssumeRolePolicyDocument"),
