@@ -96,7 +96,9 @@ export const dynamodbTable = {
       }
       return dynamodbTable.update(ctx, d, existing, dynamodbTable.diff(d, existing));
     }
-    await waitSettled(ddb, p.tableName);
+    // Only the status matters here: the full read comes once TTL is set. (The roles wait
+    // for this table, so every call saved here is saved on apply's critical path.)
+    await waitActive(ddb, p.tableName);
     if (p.ttlAttribute !== undefined) {
       await ddb.send(new UpdateTimeToLiveCommand({ TableName: p.tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: p.ttlAttribute } }));
     }
@@ -270,13 +272,18 @@ async function mustRead(ddb: DynamoDBClient, tableName: string): Promise<Actual<
 
 /** Waits until the table is ACTIVE (and reads it) or gone (undefined). */
 async function waitSettled(ddb: DynamoDBClient, tableName: string): Promise<Actual<TableAttrs> | undefined> {
+  return (await waitActive(ddb, tableName)) ? mustRead(ddb, tableName) : undefined;
+}
+
+/** Waits until the table (and its indexes) are ACTIVE; false when it is gone. */
+async function waitActive(ddb: DynamoDBClient, tableName: string): Promise<boolean> {
   const deadline = Date.now() + TABLE_WAIT_MS;
   let delay = 50;
   for (;;) {
     const table = await describe(ddb, tableName);
     const indexesBusy = table?.GlobalSecondaryIndexes?.some((i) => i.IndexStatus !== "ACTIVE") ?? false;
-    if (!table) return undefined;
-    if (table.TableStatus === "ACTIVE" && !indexesBusy) return mustRead(ddb, tableName);
+    if (!table) return false;
+    if (table.TableStatus === "ACTIVE" && !indexesBusy) return true;
     if (Date.now() > deadline) throw new Error(`table ${tableName} is still ${table.TableStatus ?? "settling"} after ${TABLE_WAIT_MS / 60_000} minutes`);
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 5000);
