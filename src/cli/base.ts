@@ -19,7 +19,7 @@ export function colorEnabled(stream: Writable, env: NodeJS.ProcessEnv = process.
  * one-line message with exit 1 instead of a stack trace.
  */
 export abstract class ChatctlCommand extends Command {
-  region = Option.String("--region", { description: "AWS region (else AWS_REGION, AWS_DEFAULT_REGION, the spec's region, ap-northeast-1)" });
+  region = Option.String("--region", { description: "AWS region (else the spec's region, AWS_REGION, AWS_DEFAULT_REGION, ap-northeast-1)" });
   profile = Option.String("--profile", { description: "AWS profile from ~/.aws/config (else AWS_PROFILE)" });
   endpointUrl = Option.String("--endpoint-url", { description: "Send every AWS call to this endpoint (any AWS-compatible service)" });
   local = Option.Boolean("--local", false, { description: "Talk to the running `chatctl dev` local cloud" });
