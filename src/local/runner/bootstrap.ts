@@ -6,8 +6,9 @@
  *
  * Messages in:  { type: "invoke", requestId, event (JSON text), deadline, context fields }
  * Messages out: { type: "ready", initMs } | { type: "initError", error }
- *               { type: "log", timestamp, message }
- *               { type: "result", requestId, ok, payload | error, maxMemoryMb }
+ *               { type: "log", timestamp, message } (outside invocations)
+ *               { type: "logs", lines: [{ timestamp, message }] } (a long invocation's lines so far)
+ *               { type: "result", requestId, ok, payload | error, maxMemoryMb, lines }
  *
  * Trusting the local cloud's certificate: NODE_EXTRA_CA_CERTS is read once per
  * process, so a worker cannot be given its own. Each worker has its own module
@@ -37,13 +38,38 @@ if (workerData.ca && workerData.ca.length > 0) {
 
 let currentRequestId;
 const LEVELS = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
+// Lines of an invocation travel with its result (one message instead of one per line:
+// each message is a thread wake-up, costly on small machines), or after 50 ms in a long
+// invocation, so they still show as it runs and a timeout loses at most that much.
+let pendingLines = [];
+let flushTimer;
+function flushLines() {
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  if (pendingLines.length > 0) {
+    parentPort.postMessage({ type: "logs", lines: pendingLines });
+    pendingLines = [];
+  }
+}
+function takeLines() {
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  const lines = pendingLines;
+  pendingLines = [];
+  return lines;
+}
 function emit(level, text) {
   const now = Date.now();
-  parentPort.postMessage({
-    type: "log",
+  const line = {
     timestamp: now,
     message: new Date(now).toISOString() + "\t" + String(currentRequestId) + "\t" + level + "\t" + text,
-  });
+  };
+  if (currentRequestId === undefined) {
+    parentPort.postMessage({ type: "log", timestamp: line.timestamp, message: line.message });
+    return;
+  }
+  pendingLines.push(line);
+  flushTimer ??= setTimeout(flushLines, 50);
 }
 for (const [method, level] of Object.entries(LEVELS)) {
   console[method] = (...args) => {
@@ -154,11 +180,11 @@ function runHandler(handler, event, context) {
       const event = JSON.parse(msg.event);
       const value = await runHandler(handler, event, context);
       const payload = value === undefined ? "null" : JSON.stringify(value);
-      parentPort.postMessage({ type: "result", requestId: msg.requestId, ok: true, payload: payload === undefined ? "null" : payload, maxMemoryMb: maxMemoryMb() });
+      parentPort.postMessage({ type: "result", requestId: msg.requestId, ok: true, payload: payload === undefined ? "null" : payload, maxMemoryMb: maxMemoryMb(), lines: takeLines() });
     } catch (err) {
       const error = toLambdaError(err);
       emit("ERROR", "Invoke Error \t" + JSON.stringify({ errorType: error.errorType, errorMessage: error.errorMessage, stack: error.trace }));
-      parentPort.postMessage({ type: "result", requestId: msg.requestId, ok: false, error, maxMemoryMb: maxMemoryMb() });
+      parentPort.postMessage({ type: "result", requestId: msg.requestId, ok: false, error, maxMemoryMb: maxMemoryMb(), lines: takeLines() });
     } finally {
       currentRequestId = undefined;
     }

@@ -106,7 +106,10 @@ class Slot {
       if (!isRecord(msg)) return;
       if (msg.type === "log" && typeof msg.message === "string") {
         this.log({ timestamp: typeof msg.timestamp === "number" ? msg.timestamp : Date.now(), message: msg.message });
+      } else if (msg.type === "logs" && Array.isArray(msg.lines)) {
+        this.logAll(msg.lines);
       } else if (msg.type === "result" && this.current && msg.requestId === this.current.requestId) {
+        if (Array.isArray(msg.lines)) this.logAll(msg.lines);
         const maxMemoryMb = typeof msg.maxMemoryMb === "number" ? msg.maxMemoryMb : 0;
         this.current.settle(
           msg.ok === true && typeof msg.payload === "string"
@@ -140,6 +143,12 @@ class Slot {
       stream.on("end", () => {
         if (buffered) this.log({ timestamp: Date.now(), message: buffered });
       });
+    }
+  }
+
+  private logAll(lines: unknown[]): void {
+    for (const l of lines) {
+      if (isRecord(l) && typeof l.message === "string") this.log({ timestamp: typeof l.timestamp === "number" ? l.timestamp : Date.now(), message: l.message });
     }
   }
 
