@@ -1,5 +1,5 @@
-import { Command, Option } from "clipanion";
-import { OpsCommand } from "./shared.js";
+import { Command } from "clipanion";
+import { ConnectionTargetCommand } from "./shared.js";
 
 const usage = Command.Usage({
   category: "Connections",
@@ -16,18 +16,9 @@ const usage = Command.Usage({
   ],
 });
 
-/** One class for both forms, `<api-id> <stage> <connection-id>` and `<stack> <connection-id>`, so that --help shows the examples at once. */
-export class ConnectionInfoCommand extends OpsCommand {
+export class ConnectionInfoCommand extends ConnectionTargetCommand {
   static override paths = [["connection-info"], ["connection", "info"]];
   static override usage = usage;
-  first = Option.String({ name: "api-id|stack" });
-  second = Option.String({ name: "stage|connection-id" });
-  third = Option.String({ name: "connection-id", required: false });
-  private target() {
-    return this.third === undefined
-      ? { api: this.first, stage: undefined, connectionId: this.second }
-      : { api: this.first, stage: this.second, connectionId: this.third };
-  }
 
   async execute(): Promise<void> {
     const { api, stage, connectionId } = this.target();

@@ -76,3 +76,19 @@ export function formatAge(seconds: number | undefined): string {
   if (h < 24) return `${h}h ${String(m % 60).padStart(2, "0")}m`;
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
+
+/**
+ * The two ways to name one connection, `<api-id> <stage> <connection-id>` and
+ * `<stack> <connection-id>`, in one class so that --help shows both at once.
+ */
+export abstract class ConnectionTargetCommand extends OpsCommand {
+  first = Option.String({ name: "api-id|stack" });
+  second = Option.String({ name: "stage|connection-id" });
+  third = Option.String({ name: "connection-id", required: false });
+
+  protected target(): { api: string; stage: string | undefined; connectionId: string } {
+    return this.third === undefined
+      ? { api: this.first, stage: undefined, connectionId: this.second }
+      : { api: this.first, stage: this.second, connectionId: this.third };
+  }
+}
