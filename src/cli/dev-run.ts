@@ -120,7 +120,9 @@ async function applyToCloud(cmd: DevCommand, cloud: LocalCloud, specFile: string
       color: cmd.color,
     });
     const { plan } = await planStack(p, "apply", { deleteData: false });
-    renderPlan(plan, (line) => cmd.out(line), { color: cmd.color });
+    // New resources as one line each: a first start would otherwise print every default
+    // of 28 resources. Changes after an edit are shown in full, as plan shows them.
+    renderPlan(plan, (line) => cmd.out(line), { color: cmd.color, compactCreates: true });
     if (plan.conflicts.length > 0) {
       cmd.err("error: conflicts in the local cloud (see above); not applying.");
       return;

@@ -10,6 +10,8 @@ export interface RenderOptions {
   readonly color: boolean;
   /** Kinds whose changes are also listed under "Security-relevant changes". */
   readonly securityKinds?: readonly string[];
+  /** One line per created resource, without its attributes (chatctl dev's first apply). */
+  readonly compactCreates?: boolean;
 }
 
 export const DEFAULT_SECURITY_KINDS: readonly string[] = ["iam.role", "lambda.permission"];
@@ -39,9 +41,12 @@ export function renderPlan(plan: Plan, sink: (line: string) => void, opts: Rende
 
   if (changing.length > 0) {
     sink(`chatctl will perform the following actions on stack ${plan.stack} (${plan.region}):`);
+    let previousCompact = false;
     for (const step of changing) {
-      sink("");
-      renderStep(step, sink, paint);
+      const compact = opts.compactCreates === true && step.action === "create";
+      if (!(compact && previousCompact)) sink("");
+      previousCompact = compact;
+      renderStep(step, sink, paint, opts.compactCreates === true);
     }
     sink("");
   }
@@ -88,13 +93,15 @@ export function summaryLine(plan: Plan): string {
   return `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete.`;
 }
 
-function renderStep(step: Step, sink: (line: string) => void, paint: Paint): void {
+function renderStep(step: Step, sink: (line: string) => void, paint: Paint, compactCreates: boolean): void {
   const style = ACTION_STYLE[step.action];
   const header = `${SYMBOL[step.action].padStart(3)} ${step.action}`;
   sink(`${paint(style, header)}  ${paint("bold", step.kind)}  ${step.name}${step.reason ? ` (${step.reason})` : ""}`);
 
   const changes = [...step.changes].sort((a, b) => compareStrings(a.path, b.path));
-  if (step.action === "create") renderNewValues(changes, sink, paint);
+  if (step.action === "create") {
+    if (!compactCreates) renderNewValues(changes, sink, paint);
+  }
   else if (step.action === "update" || step.action === "replace") for (const c of changes) renderChange(c, sink, paint);
 
   if (step.destroysData) {

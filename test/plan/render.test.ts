@@ -117,6 +117,15 @@ function render(p: Plan, color = false): string {
 }
 
 describe("renderPlan", () => {
+  it("with compactCreates, names each new resource on one line and still shows changes in full", () => {
+    const lines: string[] = [];
+    renderPlan(plan, (l) => lines.push(l), { color: false, compactCreates: true });
+    const text = lines.join("\n");
+    expect(text).toContain("  + create  lambda.function  my-chat-connect\n");
+    expect(text).not.toContain("+ functionName");
+    expect(text).toMatch(/~ update\s+iam\.role\s+my-chat-send\n\s+inlinePolicy:/);
+  });
+
   it("shows every change Terraform-style, with policy diffs, unknowns, data loss, security, conflicts and kept", () => {
     expect(render(plan)).toMatchInlineSnapshot(`
       "chatctl will perform the following actions on stack my-chat (ap-northeast-1):
