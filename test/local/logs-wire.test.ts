@@ -1,3 +1,4 @@
+import { MAX_EVENTS_PER_STREAM } from "../../src/local/models/logs.js";
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
@@ -161,5 +162,24 @@ describe("CloudWatch Logs over the wire (real CloudWatchLogsClient -> front door
       "InvalidParameterException",
     );
     expect((await errorOf(logs.send(new FilterLogEventsCommand({ logGroupName: "nope" })))).name).toBe("ResourceNotFoundException");
+  });
+
+  it("keeps a stream in time order when events arrive late, and bounded to its newest events", async () => {
+    model.append("g-late", "s", [{ timestamp: 300, message: "third" }]);
+    model.append("g-late", "s", [{ timestamp: 100, message: "first" }, { timestamp: 200, message: "second" }]);
+    const messages: string[] = [];
+    let token: string | undefined;
+    for (;;) {
+      const page = await logs.send(new GetLogEventsCommand({ logGroupName: "g-late", logStreamName: "s", startFromHead: true, nextToken: token }));
+      messages.push(...(page.events ?? []).map((e) => e.message ?? ""));
+      if (page.events?.length === 0 || page.nextForwardToken === token) break;
+      token = page.nextForwardToken;
+    }
+    expect(messages).toEqual(["first", "second", "third"]);
+
+    const many = Array.from({ length: MAX_EVENTS_PER_STREAM + 5 }, (_, i) => ({ timestamp: 1_000 + i, message: `m${i}` }));
+    model.append("g-long", "s", many);
+    const head = await logs.send(new GetLogEventsCommand({ logGroupName: "g-long", logStreamName: "s", startFromHead: true, limit: 1 }));
+    expect(head.events?.map((e) => e.message)).toEqual(["m5"]); // the 5 oldest made room
   });
 });

@@ -5,7 +5,8 @@ import { AwsError, ServiceModel, type OpHandler, type OpInput, type OpOutput } f
  * events, as chatctl and the local Lambda runner use them. Member names are
  * camelCase, as the Logs API (and its SDK v3 command shapes) spell them.
  *
- * Not modelled: retention expiry (events are kept forever), KMS keys, log group
+ * Not modelled: retention expiry (instead each stream keeps its newest
+ * MAX_EVENTS_PER_STREAM events, so a long `chatctl dev` session stays bounded), KMS keys, log group
  * classes other than STANDARD, metric/subscription filters, Insights queries,
  * live tail, the 24-hour batch window and the 14-day / 2-hour age limits of
  * PutLogEvents (nothing is rejected as too old or too new), sequence tokens
@@ -15,6 +16,9 @@ import { AwsError, ServiceModel, type OpHandler, type OpInput, type OpOutput } f
  * `?term` alternatives and JSON / space-delimited patterns are refused with
  * InvalidParameterException.
  */
+
+/** The newest events a stream keeps (the oldest go first). */
+export const MAX_EVENTS_PER_STREAM = 10_000;
 
 export interface LogsModelOptions {
   readonly region: string;
@@ -185,8 +189,16 @@ export class LogsModel extends ServiceModel {
   private store(stream: LogStream, events: readonly LogEventInput[]): void {
     if (events.length === 0) return;
     const now = Date.now();
-    for (const e of events) stream.events.push({ timestamp: e.timestamp, message: e.message, ingestionTime: now, seq: this.seq++ });
-    stream.events.sort(byTime);
+    // Events nearly always arrive in time order: sort only when one did not.
+    let inOrder = true;
+    let latest = stream.events[stream.events.length - 1]?.timestamp ?? Number.NEGATIVE_INFINITY;
+    for (const e of events) {
+      if (e.timestamp < latest) inOrder = false;
+      latest = Math.max(latest, e.timestamp);
+      stream.events.push({ timestamp: e.timestamp, message: e.message, ingestionTime: now, seq: this.seq++ });
+    }
+    if (!inOrder) stream.events.sort(byTime);
+    if (stream.events.length > MAX_EVENTS_PER_STREAM) stream.events.splice(0, stream.events.length - MAX_EVENTS_PER_STREAM);
     stream.lastIngestionTime = now;
   }
 
