@@ -125,8 +125,14 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (userHook) await userHook(service, operation, input);
   };
-  for (const m of models) m.beforeCall = hook;
-  dynamodb.beforeCall = hook;
+  // Installed only when there is something to do: the hook costs DynamoDB a second parse
+  // of every request body, and every chat message makes DynamoDB calls.
+  const installHook = () => {
+    const active = delay > 0 || userHook !== undefined ? hook : undefined;
+    for (const m of models) m.beforeCall = active;
+    dynamodb.beforeCall = active;
+  };
+  installHook();
 
   const server: SniffingServer = createSniffingServer({
     request: (req: IncomingMessage, res: ServerResponse) => {
@@ -157,6 +163,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     calls: () => [...models.flatMap((m) => m.calls), ...dynamodb.calls].sort((a, b) => a.at - b.at),
     setBeforeCall(h) {
       userHook = h;
+      installHook();
     },
     async close() {
       await gateway.close();
