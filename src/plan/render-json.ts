@@ -1,6 +1,7 @@
 import { isRef, type Change } from "../resources/kind.js";
 import { hasChanges, summarize } from "./planner.js";
 import type { Plan, PlanSummary, Step } from "./types.js";
+import { redactChange } from "./sensitive.js";
 
 export const PLAN_JSON_FORMAT_VERSION = "1.0";
 
@@ -78,7 +79,7 @@ function stepToJson(s: Step): StepJson {
     destroys_data: s.destroysData === true,
     depends_on: [...s.dependsOn],
     ...(s.actual !== undefined ? { physical_id: s.actual.physicalId } : {}),
-    changes: s.changes.map(changeToJson),
+    changes: s.changes.map((c) => changeToJson(redactChange(c))),
   };
 }
 

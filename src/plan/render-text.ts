@@ -4,6 +4,7 @@ import { KNOWN_AFTER_APPLY, knownOrUnknown } from "../apply/resolve.js";
 import { hasChanges, summarize } from "./planner.js";
 import { compareStrings } from "./snapshot.js";
 import type { Action, Plan, Step } from "./types.js";
+import { redactChange } from "./sensitive.js";
 
 export interface RenderOptions {
   /** The CLI decides: a TTY and no NO_COLOR. */
@@ -98,7 +99,7 @@ function renderStep(step: Step, sink: (line: string) => void, paint: Paint, comp
   const header = `${SYMBOL[step.action].padStart(3)} ${step.action}`;
   sink(`${paint(style, header)}  ${paint("bold", step.kind)}  ${step.name}${step.reason ? ` (${step.reason})` : ""}`);
 
-  const changes = [...step.changes].sort((a, b) => compareStrings(a.path, b.path));
+  const changes = step.changes.map(redactChange).sort((a, b) => compareStrings(a.path, b.path));
   if (step.action === "create") {
     if (!compactCreates) renderNewValues(changes, sink, paint);
   }

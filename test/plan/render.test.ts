@@ -116,6 +116,41 @@ function render(p: Plan, color = false): string {
   return lines.join("\n");
 }
 
+describe("secrets in plans", () => {
+  it("shows environment variables with secret-looking names as (sensitive), in text and JSON", () => {
+    const secretPlan: Plan = {
+      ...plan,
+      steps: [
+        {
+          id: "function.connect",
+          kind: "lambda.function",
+          name: "my-chat-connect",
+          action: "create",
+          dependsOn: [],
+          changes: [{ path: "environment", before: undefined, after: { CHAT_REQUIRE_TOKEN: "hunter2", TABLE_NAME: "t" } }],
+        },
+        {
+          id: "function.send",
+          kind: "lambda.function",
+          name: "my-chat-send",
+          action: "update",
+          dependsOn: [],
+          changes: [{ path: "environment.DB_PASSWORD", before: "old-pass", after: "new-pass" }],
+        },
+      ],
+    };
+    const text = render(secretPlan);
+    const json = JSON.stringify(planToJson(secretPlan));
+    for (const secret of ["hunter2", "old-pass", "new-pass"]) {
+      expect(text).not.toContain(secret);
+      expect(json).not.toContain(secret);
+    }
+    expect(text).toContain('"CHAT_REQUIRE_TOKEN": "(sensitive)"');
+    expect(text).toContain('"TABLE_NAME": "t"');
+    expect(text).toMatch(/environment\.DB_PASSWORD: "\(sensitive\)" -> "\(sensitive\)"/);
+  });
+});
+
 describe("renderPlan", () => {
   it("with compactCreates, names each new resource on one line and still shows changes in full", () => {
     const lines: string[] = [];
