@@ -6,6 +6,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import { isRetryable } from "./errors.js";
 
 export { DEFAULT_REGION, resolveRegion } from "./region.js";
 
@@ -32,6 +33,25 @@ export interface AwsClients {
   management(endpoint: string): ApiGatewayManagementApiClient;
 }
 
+/** Retries Get* commands (safe to repeat) on a client whose SDK retries are off. */
+function withReadRetries(client: ApiGatewayV2Client, attempts: number): ApiGatewayV2Client {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!/^Get/.test(context.commandName ?? "")) return next(args);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await next(args);
+        } catch (err) {
+          if (attempt >= attempts || !isRetryable(err).retry) throw err;
+          await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1) * (0.5 + Math.random())));
+        }
+      }
+    },
+    { step: "initialize", name: "chatctlRetryReads" },
+  );
+  return client;
+}
+
 export function createClients(config: AwsConfig): AwsClients {
   const base = {
     region: config.region,
@@ -52,9 +72,10 @@ export function createClients(config: AwsConfig): AwsClients {
   return {
     config,
     // API Gateway names nothing uniquely: a CreateApi whose answer was lost and that the
-    // SDK then sent again makes a second API. Its calls are tried once; the executor
-    // retries whole steps, and the kinds look for an earlier attempt before creating.
-    apigw: () => memo("apigw", () => new ApiGatewayV2Client({ ...base, maxAttempts: 1 })),
+    // SDK then sent again makes a second API. Its writes are tried once (the executor
+    // retries whole steps, and the kinds look for an earlier attempt before creating);
+    // its reads are retried as every other client's are.
+    apigw: () => memo("apigw", () => withReadRetries(new ApiGatewayV2Client({ ...base, maxAttempts: 1 }), base.maxAttempts)),
     lambda: () => memo("lambda", () => new LambdaClient(base)),
     iam: () => memo("iam", () => new IAMClient(base)),
     logs: () => memo("logs", () => new CloudWatchLogsClient(base)),

@@ -6,7 +6,6 @@ import { readState } from "../plan/read.js";
 import { stableStringify, type StateSnapshot } from "../plan/snapshot.js";
 import type { Plan } from "../plan/types.js";
 import { registry } from "../resources/registry.js";
-import type { AnyResourceKind, Ctx } from "../resources/kind.js";
 import type { PreparedStack } from "./prepare.js";
 
 export interface PlannedStack {
@@ -20,35 +19,8 @@ export function desiredHash(p: Pick<PreparedStack, "desired">): string {
   return createHash("sha256").update(stableStringify(p.desired)).digest("hex");
 }
 
-/**
- * Reads are safe to repeat, so planning retries them on throttling and passing
- * errors (some clients, like API Gateway's, make one attempt per call: see clients.ts).
- */
-async function retried<T>(call: () => Promise<T>, attempts = 4): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (attempt >= attempts || !isRetryable(err).retry) throw err;
-      await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1) * (0.5 + Math.random())));
-    }
-  }
-}
-
-const readingRegistry: Readonly<Record<string, AnyResourceKind>> = Object.fromEntries(
-  Object.entries(registry).map(([name, kind]) => {
-    const list = kind.list;
-    const wrapped: AnyResourceKind = {
-      ...kind,
-      read: (ctx, d) => retried(() => kind.read(ctx, d)),
-      ...(list ? { list: (ctx: Ctx, parents: Readonly<Record<string, string>>) => retried(() => list.call(kind, ctx, parents)) } : {}),
-    };
-    return [name, wrapped];
-  }),
-);
-
 export async function planStack(p: PreparedStack, mode: "apply" | "destroy", options: { deleteData: boolean }): Promise<PlannedStack> {
-  const state = await readState(p.ctx, p.desired, readingRegistry, { concurrency: 8 });
+  const state = await readState(p.ctx, p.desired, registry, { concurrency: 8 });
   const plan = planChanges({
     mode,
     stack: p.spec.stack,
