@@ -2,22 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import * as sdk from "@aws-sdk/client-apigatewayv2";
 import { ApiGatewayV2Client } from "@aws-sdk/client-apigatewayv2";
-import { createClients } from "../../src/aws/clients.js";
 import { ApiGatewayV2Model } from "../../src/local/models/apigatewayv2.js";
-import { AwsError } from "../../src/local/service.js";
 import { apigwDeployment } from "../../src/resources/apigw-deployment.js";
 import type { Ctx, ResolvedResource } from "../../src/resources/kind.js";
 import type { DeploymentProps } from "../../src/resources/props.js";
 import { plug } from "../support/plug.js";
+import { TEST_REGION, kindCtx, throttledOnce } from "../support/ctx.js";
 
-const region = "ap-northeast-1";
-const ctx: Ctx = {
-  region,
-  accountId: "123456789012",
-  partition: "aws",
-  stack: "my-chat",
-  clients: createClients({ region, credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
-};
+const region = TEST_REGION;
+const ctx: Ctx = kindCtx();
 
 let model: ApiGatewayV2Model;
 let mock: ReturnType<typeof mockClient>;
@@ -110,13 +103,7 @@ describe("apigw.deployment", () => {
   });
 
   it("lets a throttling error through unchanged", async () => {
-    let thrown = false;
-    model.beforeCall = (_s, operation) => {
-      if (operation === "CreateDeployment" && !thrown) {
-        thrown = true;
-        throw new AwsError("TooManyRequestsException", "Too Many Requests", 429);
-      }
-    };
+    model.beforeCall = throttledOnce("CreateDeployment");
     await expect(apigwDeployment.create(ctx, desired())).rejects.toMatchObject({ name: "TooManyRequestsException" });
     await expect(apigwDeployment.create(ctx, desired())).resolves.toMatchObject({ attributes: { configHash: "aaaa" } });
   });

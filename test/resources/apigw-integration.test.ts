@@ -2,22 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import * as sdk from "@aws-sdk/client-apigatewayv2";
 import { ApiGatewayV2Client } from "@aws-sdk/client-apigatewayv2";
-import { createClients } from "../../src/aws/clients.js";
 import { ApiGatewayV2Model } from "../../src/local/models/apigatewayv2.js";
-import { AwsError } from "../../src/local/service.js";
 import { apigwIntegration } from "../../src/resources/apigw-integration.js";
 import type { Ctx, ResolvedResource } from "../../src/resources/kind.js";
 import type { IntegrationProps } from "../../src/resources/props.js";
 import { plug } from "../support/plug.js";
+import { TEST_REGION, kindCtx, throttledOnce } from "../support/ctx.js";
 
-const region = "ap-northeast-1";
-const ctx: Ctx = {
-  region,
-  accountId: "123456789012",
-  partition: "aws",
-  stack: "my-chat",
-  clients: createClients({ region, credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
-};
+const region = TEST_REGION;
+const ctx: Ctx = kindCtx();
 const uriOf = (fn: string) =>
   `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:123456789012:function:${fn}/invocations`;
 
@@ -106,13 +99,7 @@ describe("apigw.integration", () => {
   });
 
   it("lets a throttling error through unchanged", async () => {
-    let thrown = false;
-    model.beforeCall = (_s, operation) => {
-      if (operation === "CreateIntegration" && !thrown) {
-        thrown = true;
-        throw new AwsError("TooManyRequestsException", "Too Many Requests", 429);
-      }
-    };
+    model.beforeCall = throttledOnce("CreateIntegration");
     await expect(apigwIntegration.create(ctx, desired())).rejects.toMatchObject({ name: "TooManyRequestsException" });
     await expect(apigwIntegration.create(ctx, desired())).resolves.toMatchObject({ ownership: { by: "parent" } });
   });

@@ -2,22 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import * as sdk from "@aws-sdk/client-apigatewayv2";
 import { ApiGatewayV2Client } from "@aws-sdk/client-apigatewayv2";
-import { createClients } from "../../src/aws/clients.js";
 import { ApiGatewayV2Model } from "../../src/local/models/apigatewayv2.js";
-import { AwsError } from "../../src/local/service.js";
 import { apigwStage } from "../../src/resources/apigw-stage.js";
 import type { Ctx, ResolvedResource } from "../../src/resources/kind.js";
 import type { StageProps } from "../../src/resources/props.js";
 import { plug } from "../support/plug.js";
+import { TEST_REGION, kindCtx, throttledOnce } from "../support/ctx.js";
 
-const region = "ap-northeast-1";
-const ctx: Ctx = {
-  region,
-  accountId: "123456789012",
-  partition: "aws",
-  stack: "my-chat",
-  clients: createClients({ region, credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
-};
+const region = TEST_REGION;
+const ctx: Ctx = kindCtx();
 const ourTags = { app: "chat", "chatctl:stack": "my-chat", "chatctl:id": "stage" };
 
 let model: ApiGatewayV2Model;
@@ -93,13 +86,7 @@ describe("apigw.stage", () => {
   });
 
   it("lets a throttling error through unchanged", async () => {
-    let thrown = false;
-    model.beforeCall = (_s, operation) => {
-      if (operation === "CreateStage" && !thrown) {
-        thrown = true;
-        throw new AwsError("TooManyRequestsException", "Too Many Requests", 429);
-      }
-    };
+    model.beforeCall = throttledOnce("CreateStage");
     await expect(apigwStage.create(ctx, desired())).rejects.toMatchObject({ name: "TooManyRequestsException" });
     await expect(apigwStage.create(ctx, desired())).resolves.toMatchObject({ physicalId: "prod" });
   });
