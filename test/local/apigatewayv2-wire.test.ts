@@ -35,6 +35,7 @@ import { startFrontDoor, type FrontDoor } from "../../src/local/front-door.js";
 import { ApiGatewayV2Model } from "../../src/local/models/apigatewayv2.js";
 import { APIGATEWAYV2_ROUTES, apigatewayv2Wire } from "../../src/local/wire/apigatewayv2.js";
 import { AwsError } from "../../src/local/service.js";
+import { errorOf } from "../support/ctx.js";
 
 const region = "ap-northeast-1";
 const FN_URI = `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:123456789012:function:f/invocations`;
@@ -57,16 +58,6 @@ afterAll(async () => {
   client.destroy();
   await door.close();
 });
-
-async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof Error) return err;
-    throw new Error(`not an Error: ${String(err)}`);
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function newApi(name = "my-chat", tags: Record<string, string> = {}) {
   const api = await client.send(

@@ -21,6 +21,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startDynamo, type DynamoBackend } from "../../src/local/dynamodb.js";
 import { startFrontDoor, type FrontDoor } from "../../src/local/front-door.js";
 import { AwsError } from "../../src/local/service.js";
+import { errorOf } from "../support/ctx.js";
 
 const region = "ap-northeast-1";
 const accountId = "123456789012";
@@ -31,15 +32,6 @@ const table = (name: string, extra: Partial<CreateTableCommandInput> = {}): Crea
   AttributeDefinitions: [{ AttributeName: "connectionId", AttributeType: "S" }],
   ...extra,
 });
-
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("DynamoDB backend (real DynamoDBClient -> front door -> dynalite)", () => {
   let backend: DynamoBackend;

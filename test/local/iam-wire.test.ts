@@ -23,6 +23,7 @@ import { startFrontDoor, type FrontDoor } from "../../src/local/front-door.js";
 import { IamModel } from "../../src/local/models/iam.js";
 import { AwsError } from "../../src/local/service.js";
 import { iamWire } from "../../src/local/wire/query.js";
+import { errorOf } from "../support/ctx.js";
 
 const accountId = "123456789012";
 const trust = JSON.stringify({
@@ -30,15 +31,6 @@ const trust = JSON.stringify({
   Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
 });
 const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "logs:PutLogEvents", Resource: "*" }] });
-
-async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("IAM over the wire (real IAMClient -> front door -> model)", () => {
   let door: FrontDoor;

@@ -23,21 +23,13 @@ import { startFrontDoor, type FrontDoor } from "../../src/local/front-door.js";
 import { LambdaModel, ROLE_CANNOT_BE_ASSUMED } from "../../src/local/models/lambda.js";
 import type { FunctionInvoker, LocalFunction } from "../../src/local/service.js";
 import { lambdaWire } from "../../src/local/wire/lambda.js";
+import { errorOf } from "../support/ctx.js";
 
 const region = "us-east-1";
 const accountId = "123456789012";
 const role = `arn:aws:iam::${accountId}:role/chatctl/my-chat-connect`;
 const zip = zipSync({ "index.mjs": strToU8("export const handler = async (e) => ({ statusCode: 200, body: JSON.stringify(e) });") });
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("base64");
-
-async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("Lambda over the wire (real LambdaClient -> front door -> model)", () => {
   let door: FrontDoor;

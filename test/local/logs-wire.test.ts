@@ -24,19 +24,11 @@ import { startFrontDoor, type FrontDoor } from "../../src/local/front-door.js";
 import { LogsModel } from "../../src/local/models/logs.js";
 import { AwsError } from "../../src/local/service.js";
 import { logsWire } from "../../src/local/wire/json.js";
+import { errorOf } from "../support/ctx.js";
 
 const region = "ap-northeast-1";
 const accountId = "123456789012";
 const groupArn = (name: string) => `arn:aws:logs:${region}:${accountId}:log-group:${name}`;
-
-async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("CloudWatch Logs over the wire (real CloudWatchLogsClient -> front door -> model)", () => {
   let door: FrontDoor;

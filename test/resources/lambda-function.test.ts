@@ -12,6 +12,7 @@ import type { Ctx, ResolvedResource } from "../../src/resources/kind.js";
 import { createLambdaFunctionKind } from "../../src/resources/lambda-function.js";
 import type { FunctionProps } from "../../src/resources/props.js";
 import { plug } from "../support/plug.js";
+import { errorOf } from "../support/ctx.js";
 
 const region = "ap-northeast-1";
 const accountId = "123456789012";
@@ -69,15 +70,6 @@ function desired(overrides: Partial<FunctionProps> = {}): ResolvedResource<Funct
 
 const writes = (model: LambdaModel): string[] =>
   model.calls.map((c) => c.operation).filter((op) => !op.startsWith("Get") && !op.startsWith("List"));
-
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("lambda.function", () => {
   it("creates the function, waits until it is Active, and reads it back as the spec describes it", async () => {

@@ -8,6 +8,7 @@ import type { Ctx, ResolvedResource } from "../../src/resources/kind.js";
 import { lambdaPermission } from "../../src/resources/lambda-permission.js";
 import type { PermissionProps } from "../../src/resources/props.js";
 import { plug } from "../support/plug.js";
+import { errorOf } from "../support/ctx.js";
 
 const region = "ap-northeast-1";
 const accountId = "123456789012";
@@ -43,15 +44,6 @@ function desired(overrides: Partial<PermissionProps> = {}): ResolvedResource<Per
       ...overrides,
     },
   };
-}
-
-async function errorOf(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("lambda.permission", () => {

@@ -22,3 +22,14 @@ export function kindCtx(overrides: Partial<Omit<Ctx, "clients">> = {}): Ctx {
 export function throttledOnce(operation: string): BeforeCall {
   return new FaultInjector({ rules: [{ operation, nth: 1, error: { name: "TooManyRequestsException", message: "Too Many Requests", status: 429 } }] }).before;
 }
+
+/** The error a call fails with (a test fails when it does not fail). */
+export async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof Error) return err;
+    throw new Error(`failed with something that is not an Error: ${String(err)}`);
+  }
+  throw new Error("expected the call to fail");
+}
