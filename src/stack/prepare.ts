@@ -64,7 +64,8 @@ async function bundleAll(spec: ChatSpec, dir: string): Promise<Record<string, Co
     else throw r.reason;
   });
   if (problems.length > 0) {
-    throw new UserError(`${problems.join("\n")}\nNothing was changed: fix the handler${problems.length > 1 ? "s" : ""} and run again.`);
+    // The messages read like a compiler's (file:line:col: error: ...): printed as they are.
+    throw new UserError(`${problems.join("\n")}\nNothing was changed: fix the handler${problems.length > 1 ? "s" : ""} and run again.`, 1, true);
   }
   return code;
 }
