@@ -165,19 +165,7 @@ export function faultAt(cloud: TestCloud, target: TargetCall, kind: FaultKind): 
 async function applyDirectly(cloud: TestCloud, service: string, operation: string, input: OpInput): Promise<void> {
   try {
     if (service === "dynamodb") {
-      await cloud.dynamodb.wire.handle({
-        method: "POST",
-        path: "/",
-        rawPath: "/",
-        query: new URLSearchParams(),
-        headers: {
-          "x-amz-target": `DynamoDB_20120810.${operation}`,
-          "content-type": "application/x-amz-json-1.0",
-          authorization: `AWS4-HMAC-SHA256 Credential=chatctl-local/20200101/${cloud.region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
-          "x-amz-date": "20200101T000000Z",
-        },
-        body: Buffer.from(JSON.stringify(input)),
-      });
+      await dynamo(cloud, operation, input);
       return;
     }
     const model = (cloud.models as unknown as Record<string, { peek(op: string, input: OpInput): Promise<unknown> }>)[service];
