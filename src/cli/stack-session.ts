@@ -13,12 +13,8 @@ import { describeFailure } from "./base.js";
 
 export async function prepare(cmd: StackCommand, opts: { bundle: boolean; file?: string }): Promise<PreparedStack> {
   const p = await prepareStack(opts.file ?? cmd.file, { awsConfig: (r) => cmd.awsConfig(r), bundle: opts.bundle, color: cmd.color });
-  if (p.warnings.length > 0) cmd.err(formatDiagnostics(p.warnings, { color: colorOf(cmd) }).replace(/\n+$/, ""));
+  if (p.warnings.length > 0) cmd.err(formatDiagnostics(p.warnings, { color: cmd.color }).replace(/\n+$/, ""));
   return p;
-}
-
-function colorOf(cmd: StackCommand): boolean {
-  return cmd.color;
 }
 
 /** Turns failures of the core into sentences; anything else is rethrown as our bug. */
