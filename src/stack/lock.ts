@@ -103,6 +103,10 @@ export async function acquireStackLock(clients: AwsClients, stack: string, opts:
   };
   const deadline = now() + opts.timeoutMs;
   let waitedFor: string | undefined;
+  // Set once a read has shown the holder to be a dead process on this machine; the
+  // next write may then replace exactly that holder. (No read before the first write:
+  // the lock is free on almost every run.)
+  let deadPid = -1;
 
   for (;;) {
     const expiresAt = Math.floor(now() / 1000) + LEASE_SECONDS;
@@ -124,7 +128,7 @@ export async function acquireStackLock(clients: AwsClients, stack: string, opts:
           ExpressionAttributeValues: {
             ":now": { N: String(Math.floor(now() / 1000)) },
             ":host": { S: host },
-            ":deadpid": { N: String(await deadLocalHolderPid(clients, stack, host)) },
+            ":deadpid": { N: String(deadPid) },
           },
         }),
       );
@@ -138,6 +142,10 @@ export async function acquireStackLock(clients: AwsClients, stack: string, opts:
     }
     const current = await readHolder(clients, stack);
     if (!current) continue; // released between our write and our read
+    if (current.host === host && current.pid !== process.pid && current.pid !== deadPid && !pidAlive(current.pid)) {
+      deadPid = current.pid;
+      continue;
+    }
     if (now() >= deadline) {
       const remaining = Math.max(0, current.expiresAt - Math.floor(now() / 1000));
       throw new UserError(
@@ -153,13 +161,6 @@ export async function acquireStackLock(clients: AwsClients, stack: string, opts:
     }
     await sleep(Math.min(2000, Math.max(100, deadline - now())));
   }
-}
-
-/** A holder on this very machine whose process is gone can be replaced at once. */
-async function deadLocalHolderPid(clients: AwsClients, stack: string, host: string): Promise<number> {
-  const current = await readHolder(clients, stack).catch(() => undefined);
-  if (current && current.host === host && current.pid !== process.pid && !pidAlive(current.pid)) return current.pid;
-  return -1;
 }
 
 async function readHolder(clients: AwsClients, stack: string): Promise<LockHolder | undefined> {
