@@ -39,7 +39,7 @@ const { prepareStack } = await import(distUrl("stack/prepare.js"));
 const { planStack, executeStack } = await import(distUrl("stack/run.js"));
 const { acquireStackLock } = await import(distUrl("stack/lock.js"));
 const { registry } = await import(distUrl("resources/registry.js"));
-const { collectRefs } = await import(distUrl("apply/resolve.js"));
+const { collectRefs } = await import(distUrl("resources/refs.js"));
 const { hasChanges } = await import(distUrl("plan/planner.js"));
 const { LambdaClient } = await import("@aws-sdk/client-lambda");
 

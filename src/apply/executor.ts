@@ -1,6 +1,6 @@
 import type { Actual, AnyResourceKind, Change, Ctx, ResolvedResource } from "../resources/kind.js";
 import type { Action, Outcome, Plan, Step } from "../plan/types.js";
-import { resolveProps, type Outputs } from "./resolve.js";
+import { resolveProps, type Outputs } from "../resources/refs.js";
 
 /** What a progress view needs to name a step. */
 export interface StepInfo {

@@ -1,5 +1,5 @@
 import type { Actual, AnyResourceKind, Ctx, DesiredResource, ResolvedResource } from "../resources/kind.js";
-import { collectRefs, resolveProps, type Outputs } from "../apply/resolve.js";
+import { collectRefs, resolveProps, type Outputs } from "../resources/refs.js";
 import { topologicalOrder } from "./graph.js";
 import { compareStrings, type Orphan, type ReadState, type StateSnapshot } from "./snapshot.js";
 

@@ -1,4 +1,5 @@
-import { isRef, type Change } from "../resources/kind.js";
+import type { Change } from "../resources/kind.js";
+import { isRef } from "../resources/refs.js";
 import { hasChanges, summarize } from "./planner.js";
 import type { Plan, PlanSummary, Step } from "./types.js";
 import { redactChange } from "./sensitive.js";

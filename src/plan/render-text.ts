@@ -1,6 +1,6 @@
 import { structuredPatch } from "diff";
-import { isRef, type Change } from "../resources/kind.js";
-import { KNOWN_AFTER_APPLY, knownOrUnknown } from "../apply/resolve.js";
+import type { Change } from "../resources/kind.js";
+import { KNOWN_AFTER_APPLY, isRef, knownOrUnknown } from "../resources/refs.js";
 import { hasChanges, summarize } from "./planner.js";
 import { compareStrings } from "./snapshot.js";
 import type { Action, Plan, Step } from "./types.js";

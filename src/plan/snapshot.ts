@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Actual, Ref } from "../resources/kind.js";
-import type { Outputs } from "../apply/resolve.js";
+import type { Outputs } from "../resources/refs.js";
 
 /**
  * What reading found for one desired resource:

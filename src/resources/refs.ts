@@ -1,4 +1,32 @@
-import { isRef, type Ref } from "../resources/kind.js";
+/**
+ * A value that is only known once another resource exists (an API id, a
+ * deployment id). The planner shows it as "(known after apply)"; the executor
+ * replaces it with the referenced resource's output before calling a kind.
+ */
+export interface Ref {
+  readonly $ref: string; // logical id of the resource, e.g. "api"
+  readonly output: string; // one of that resource's outputs, e.g. "apiId"
+  readonly format?: string; // "{}" in it is replaced by the value, e.g. "integrations/{}"
+}
+
+export function ref(id: string, output: string, format?: string): Ref {
+  return format === undefined ? { $ref: id, output } : { $ref: id, output, format };
+}
+
+export function isRef(v: unknown): v is Ref {
+  return typeof v === "object" && v !== null && typeof (v as { $ref?: unknown }).$ref === "string";
+}
+
+/** Props as written in the desired graph: any string may instead be a Ref. */
+export type Unresolved<T> = T extends Ref
+  ? Ref
+  : T extends string
+  ? string | Ref
+  : T extends readonly (infer U)[]
+    ? Unresolved<U>[]
+    : T extends object
+      ? { [K in keyof T]: Unresolved<T[K]> }
+      : T;
 
 /** Outputs by logical id, then by output name: what Refs resolve to. */
 export type Outputs = Readonly<Record<string, Readonly<Record<string, string>>>>;

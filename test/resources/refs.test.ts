@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ref } from "../../src/resources/kind.js";
-import { collectRefs, containsRef, knownOrUnknown, resolveProps } from "../../src/apply/resolve.js";
+import { collectRefs, containsRef, knownOrUnknown, resolveProps } from "../../src/resources/refs.js";
 
 const outputs = { api: { apiId: "a1" }, integration: { integrationId: "i9" } };
 
