@@ -1,6 +1,7 @@
 import type { Actual, AnyResourceKind, Change, Ctx, ResolvedResource } from "../resources/kind.js";
 import type { Action, Outcome, Plan, Step } from "../plan/types.js";
 import { resolveProps, type Outputs } from "../resources/refs.js";
+import { walk } from "../graph/walk.js";
 
 /** What a progress view needs to name a step. */
 export interface StepInfo {
@@ -83,96 +84,78 @@ export function defaultBackoff(attempt: number): number {
 }
 
 /**
- * Walks the plan's step graph: a step starts once every step it depends on has
- * succeeded; independent steps run in parallel up to the bound. When a step
- * fails, everything that depends on it is skipped, and the rest goes on.
- * Generic: all it knows of AWS is what the kinds do.
+ * Runs the plan's steps on the graph walker: a step starts once every step it
+ * depends on has succeeded; independent steps run in parallel up to the bound.
+ * When a step fails, everything that depends on it is skipped (and reported as
+ * blocked by that failure), and the rest goes on. This file gives a step its
+ * meaning (retries, Refs, outputs); all it knows of AWS is what the kinds do.
  */
 export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<ApplyResult> {
-  const bound = Math.max(1, Math.floor(deps.concurrency ?? 8));
   const now = deps.now ?? (() => performance.now());
   const emit = deps.onEvent ?? (() => {});
-  const stepIds = new Set(plan.steps.map((s) => s.id));
   const outputs: Record<string, Record<string, string>> = {};
   for (const [id, o] of Object.entries(plan.outputs)) outputs[id] = { ...o };
 
+  const byId = new Map(plan.steps.map((s) => [s.id, s]));
   const results = new Map<string, StepResult>();
-  const rootCause = new Map<string, StepInfo>(); // failed or skipped id -> the failed step behind it
   const errors: Array<{ step: StepInfo; message: string; error: unknown }> = [];
-  const running = new Set<string>();
-  let wake: () => void = () => {};
-
   const finish = (result: StepResult, event: ApplyEvent | undefined) => {
     results.set(result.step.id, result);
     if (event) emit(event);
   };
 
+  // Unchanged steps are done before the walk starts: they neither run nor block anything.
   for (const step of plan.steps) {
     if (step.action === "noop") finish({ step: info(step), outcome: "unchanged", ms: 0, attempts: 0 }, undefined);
   }
 
-  const run = async (step: Step) => {
-    const started = now();
-    emit({ type: "started", step: info(step) });
+  // What the walker cannot see: how many tries and how long a step took, even when it failed.
+  const runs = new Map<string, { readonly started: number; readonly attempts: { count: number } }>();
+  const visit = async (id: string): Promise<Outcome> => {
+    const step = byId.get(id)!;
     const attempts = { count: 0 };
-    try {
-      const outcome = await runStep(step, deps, outputs, attempts);
-      const ms = now() - started;
-      finish({ step: info(step), outcome, ms, attempts: attempts.count }, { type: "finished", step: info(step), outcome, ms });
-    } catch (error) {
-      const ms = now() - started;
-      const message = messageOf(error);
-      errors.push({ step: info(step), message, error });
-      rootCause.set(step.id, info(step));
-      finish({ step: info(step), outcome: "failed", ms, attempts: attempts.count, error: message }, { type: "finished", step: info(step), outcome: "failed", ms, error: message });
-    } finally {
-      running.delete(step.id);
-      wake();
-    }
+    runs.set(id, { started: now(), attempts });
+    emit({ type: "started", step: info(step) });
+    return runStep(step, deps, outputs, attempts);
   };
 
-  for (;;) {
-    // Settle skips first: one pass may skip a step whose own dependents come earlier in a hand-made plan.
-    let changed = true;
-    while (changed) {
-      changed = false;
-      for (const step of plan.steps) {
-        if (results.has(step.id) || running.has(step.id)) continue;
-        const blocker = step.dependsOn.map((d) => results.get(d)).find((r) => r !== undefined && (r.outcome === "failed" || r.outcome === "skipped"));
-        if (blocker === undefined) continue;
-        const cause = rootCause.get(blocker.step.id) ?? blocker.step;
-        rootCause.set(step.id, cause);
-        finish({ step: info(step), outcome: "skipped", ms: 0, attempts: 0, blockedBy: cause }, { type: "finished", step: info(step), outcome: "skipped", ms: 0, blockedBy: cause });
-        changed = true;
-      }
-    }
-    if (deps.signal?.aborted) break;
+  const walked = await walk(
+    plan.steps.filter((s) => s.action !== "noop").map((s) => ({ id: s.id, dependsOn: s.dependsOn })),
+    visit,
+    {
+      ...(deps.concurrency === undefined ? {} : { concurrency: deps.concurrency }),
+      ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+      onSettled: (id, r) => {
+        const step = info(byId.get(id)!);
+        const run = runs.get(id);
+        const ms = run === undefined ? 0 : now() - run.started;
+        const attempts = run?.attempts.count ?? 0;
+        switch (r.status) {
+          case "done":
+            return finish({ step, outcome: r.value, ms, attempts }, { type: "finished", step, outcome: r.value, ms });
+          case "failed": {
+            const message = messageOf(r.error);
+            errors.push({ step, message, error: r.error });
+            return finish({ step, outcome: "failed", ms, attempts, error: message }, { type: "finished", step, outcome: "failed", ms, error: message });
+          }
+          case "skipped": {
+            const blockedBy = info(byId.get(r.cause)!);
+            return finish({ step, outcome: "skipped", ms: 0, attempts: 0, blockedBy }, { type: "finished", step, outcome: "skipped", ms: 0, blockedBy });
+          }
+          case "cancelled":
+            return finish({ step, outcome: "skipped", ms: 0, attempts: 0 }, { type: "finished", step, outcome: "skipped", ms: 0, interrupted: true });
+          case "cycle": {
+            // Nothing runs and nothing is ready: these wait on each other. A planner bug, never the user's.
+            const message = "its dependencies form a cycle (a bug in chatctl's plan)";
+            errors.push({ step, message, error: new Error(message) });
+            return finish({ step, outcome: "failed", ms: 0, attempts: 0, error: message }, { type: "finished", step, outcome: "failed", ms: 0, error: message });
+          }
+        }
+      },
+    },
+  );
 
-    const ready = plan.steps.filter(
-      (s) => !results.has(s.id) && !running.has(s.id) && s.dependsOn.every((d) => !stepIds.has(d) || d === s.id || isDone(results.get(d))),
-    );
-    for (const step of ready) {
-      if (running.size >= bound) break;
-      running.add(step.id);
-      void run(step);
-    }
-    if (running.size === 0) break;
-    await new Promise<void>((resolve) => (wake = resolve));
-  }
-
-  const interrupted = deps.signal?.aborted === true;
-  for (const step of plan.steps) {
-    if (results.has(step.id)) continue;
-    if (interrupted) {
-      finish({ step: info(step), outcome: "skipped", ms: 0, attempts: 0 }, { type: "finished", step: info(step), outcome: "skipped", ms: 0, interrupted: true });
-      continue;
-    }
-    // Nothing runs and nothing is ready: these wait on each other. A planner bug, never the user's.
-    const message = "its dependencies form a cycle (a bug in chatctl's plan)";
-    errors.push({ step: info(step), message, error: new Error(message) });
-    finish({ step: info(step), outcome: "failed", ms: 0, attempts: 0, error: message }, { type: "finished", step: info(step), outcome: "failed", ms: 0, error: message });
-  }
-
+  const interrupted = walked.interrupted;
   const steps = plan.steps.map((s) => results.get(s.id)!);
   const outcomes: Record<string, Outcome> = {};
   for (const r of steps) outcomes[r.step.id] = r.outcome;

@@ -1,6 +1,6 @@
 import { ref, type Actual, type AnyResourceKind, type Change, type DesiredResource, type Ref } from "../resources/kind.js";
 import { collectRefs, mapRefs, resolveProps, resolveRef, type Outputs } from "../resources/refs.js";
-import { topologicalOrder } from "./graph.js";
+import { topologicalOrder } from "../graph/order.js";
 import { compareStrings, fingerprintSnapshot, type Orphan, type StateSnapshot } from "./snapshot.js";
 import type { Action, Conflict, Kept, Plan, PlanSummary, Step } from "./types.js";
 

@@ -1,6 +1,6 @@
 import type { Actual, AnyResourceKind, Ctx, DesiredResource, ResolvedResource } from "../resources/kind.js";
 import { collectRefs, resolveProps, type Outputs } from "../resources/refs.js";
-import { topologicalOrder } from "./graph.js";
+import { DependencyCycleError, walk } from "../graph/walk.js";
 import { compareStrings, type Orphan, type ReadState, type StateSnapshot } from "./snapshot.js";
 
 export interface ReadStateOptions {
@@ -44,21 +44,18 @@ export async function readState(
   registry: Readonly<Record<string, AnyResourceKind>>,
   opts: ReadStateOptions = {},
 ): Promise<StateSnapshot> {
-  const limit = limiter(opts.concurrency ?? 8);
+  const concurrency = opts.concurrency ?? 8;
   const byId = new Map(desired.map((d) => [d.id, d]));
   for (const d of desired) if (registry[d.kind] === undefined) throw new UnknownKindError(d.kind, d.id);
 
   const refTargets = (id: string) => collectRefs(byId.get(id)!.props).map((r) => r.$ref);
-  // Throws on a cycle: no order of reads could resolve it.
-  const order = topologicalOrder([...byId.keys()], refTargets);
-
   const states = new Map<string, ReadState>();
   const outputs: Record<string, Record<string, string>> = {};
   const failures: Array<{ id: string; kind: string; error: unknown }> = [];
-  const done = new Map<string, Promise<void>>();
 
-  const readOne = async (d: DesiredResource): Promise<void> => {
-    await Promise.all(refTargets(d.id).map((t) => done.get(t)));
+  // A resource is read after those its Refs name, so the Refs resolve from their outputs.
+  const readOne = async (id: string): Promise<void> => {
+    const d = byId.get(id)!;
     const resolution = resolveProps(d.props, outputs);
     if (!resolution.resolved) {
       states.set(d.id, { status: "unknown-parent", missing: resolution.missing });
@@ -66,18 +63,20 @@ export async function readState(
     }
     const kind = registry[d.kind]!;
     const resolved: ResolvedResource = { id: d.id, kind: d.kind, name: d.name, props: resolution.value };
-    try {
-      const known = kind.knownOutputs?.(ctx, resolved) ?? {};
-      const actual = await limit(() => kind.read(ctx, resolved));
-      if (Object.keys(known).length > 0 || actual !== undefined) outputs[d.id] = { ...known, ...actual?.outputs };
-      states.set(d.id, actual === undefined ? { status: "absent" } : { status: "present", actual });
-    } catch (error) {
-      failures.push({ id: d.id, kind: d.kind, error });
-    }
+    const known = kind.knownOutputs?.(ctx, resolved) ?? {};
+    const actual = await kind.read(ctx, resolved);
+    if (Object.keys(known).length > 0 || actual !== undefined) outputs[d.id] = { ...known, ...actual?.outputs };
+    states.set(d.id, actual === undefined ? { status: "absent" } : { status: "present", actual });
   };
-  // Promises are registered in dependency order, so every awaited target already has one.
-  for (const id of order) done.set(id, readOne(byId.get(id)!));
-  await Promise.all(done.values());
+  const reads = await walk(
+    desired.map((d) => ({ id: d.id, dependsOn: refTargets(d.id) })),
+    readOne,
+    { concurrency },
+  );
+  // No order of reads could resolve a cycle of Refs.
+  if (reads.cycle.length > 0) throw new DependencyCycleError([...reads.cycle].sort(compareStrings));
+  // Only root causes: what waits on a failed read is skipped, and says nothing new.
+  for (const { id, error } of reads.errors) failures.push({ id, kind: byId.get(id)!.kind, error });
   if (failures.length > 0) throw new ReadStateError(sortFailures(failures));
 
   const owned: Record<string, Record<string, string>> = {};
@@ -87,25 +86,25 @@ export async function readState(
   const parents = (opts.listParents ?? flattenOutputs)(owned);
 
   const orphans: Orphan[] = [];
-  const listing = Object.keys(registry)
+  const listable = Object.keys(registry)
     .sort(compareStrings)
-    .map(async (kindName) => {
-      const kind = registry[kindName]!;
-      if (kind.list === undefined) return;
-      try {
-        const found = await limit(() => kind.list!(ctx, parents));
-        for (const { logicalId, ...actual } of found) {
-          // Not in the spec, or a second copy of something that is (a create whose answer
-          // was lost and that was sent again): either way, not the resource the plan manages.
-          const managed = states.get(logicalId);
-          const duplicate = managed?.status === "present" && byId.get(logicalId)?.kind === kindName && managed.actual.physicalId !== actual.physicalId;
-          if (!byId.has(logicalId) || duplicate) orphans.push({ kind: kindName, logicalId, actual });
-        }
-      } catch (error) {
-        failures.push({ id: `(every ${kindName})`, kind: kindName, error });
-      }
-    });
-  await Promise.all(listing);
+    .filter((kindName) => registry[kindName]!.list !== undefined);
+  const listOne = async (kindName: string): Promise<void> => {
+    const found = await registry[kindName]!.list!(ctx, parents);
+    for (const { logicalId, ...actual } of found) {
+      // Not in the spec, or a second copy of something that is (a create whose answer
+      // was lost and that was sent again): either way, not the resource the plan manages.
+      const managed = states.get(logicalId);
+      const duplicate = managed?.status === "present" && byId.get(logicalId)?.kind === kindName && managed.actual.physicalId !== actual.physicalId;
+      if (!byId.has(logicalId) || duplicate) orphans.push({ kind: kindName, logicalId, actual });
+    }
+  };
+  const listing = await walk(
+    listable.map((id) => ({ id, dependsOn: [] })),
+    listOne,
+    { concurrency },
+  );
+  for (const { id, error } of listing.errors) failures.push({ id: `(every ${id})`, kind: id, error });
   if (failures.length > 0) throw new ReadStateError(sortFailures(failures));
 
   const resources: Record<string, ReadState> = {};
@@ -140,23 +139,4 @@ function sortFailures<T extends { id: string }>(failures: T[]): T[] {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** At most `n` of the wrapped calls run at once; the rest wait in arrival order. */
-export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  const bound = Math.max(1, Math.floor(n));
-  let running = 0;
-  const queue: Array<() => void> = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    // A finishing task hands its slot straight to the next waiter, so a newcomer cannot slip in between.
-    if (running >= bound) await new Promise<void>((resolve) => queue.push(resolve));
-    else running++;
-    try {
-      return await task();
-    } finally {
-      const next = queue.shift();
-      if (next) next();
-      else running--;
-    }
-  };
 }

@@ -1,11 +1,7 @@
-import { compareStrings } from "./snapshot.js";
+import { DependencyCycleError, edges, insertSorted } from "./walk.js";
 
-export class DependencyCycleError extends Error {
-  constructor(readonly members: readonly string[]) {
-    super(`dependency cycle between ${members.join(", ")}`);
-    this.name = "DependencyCycleError";
-  }
-}
+// Only the planner needs an order (the order steps are shown in, and diffing a resource
+// after those it depends on); running anything in dependency order is walk.ts's job.
 
 /**
  * Kahn's algorithm; among the nodes ready at the same time the smallest id goes
@@ -14,17 +10,7 @@ export class DependencyCycleError extends Error {
  */
 export function topologicalOrder(ids: readonly string[], dependsOn: (id: string) => readonly string[]): string[] {
   const nodes = new Set(ids);
-  const waitingOn = new Map<string, number>();
-  const dependents = new Map<string, string[]>();
-  for (const id of nodes) {
-    const deps = new Set(dependsOn(id).filter((d) => nodes.has(d) && d !== id));
-    waitingOn.set(id, deps.size);
-    for (const d of deps) {
-      const list = dependents.get(d) ?? [];
-      list.push(id);
-      dependents.set(d, list);
-    }
-  }
+  const { waitingOn, dependents } = edges(ids, dependsOn);
   const ready = [...nodes].filter((id) => waitingOn.get(id) === 0).sort(compareStrings);
   const order: string[] = [];
   while (ready.length > 0) {
@@ -33,7 +19,7 @@ export function topologicalOrder(ids: readonly string[], dependsOn: (id: string)
     for (const next of dependents.get(id) ?? []) {
       const left = waitingOn.get(next)! - 1;
       waitingOn.set(next, left);
-      if (left === 0) insertSorted(ready, next);
+      if (left === 0) insertSorted(ready, next, compareStrings);
     }
   }
   if (order.length < nodes.size) {
@@ -43,8 +29,6 @@ export function topologicalOrder(ids: readonly string[], dependsOn: (id: string)
   return order;
 }
 
-function insertSorted(list: string[], id: string): void {
-  let i = 0;
-  while (i < list.length && compareStrings(list[i]!, id) < 0) i++;
-  list.splice(i, 0, id);
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
