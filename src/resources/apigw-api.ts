@@ -10,7 +10,7 @@ import {
   type ApiGatewayV2Client,
 } from "@aws-sdk/client-apigatewayv2";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
-import { diffTags, errorName, withoutAwsTags } from "./common.js";
+import { createOrAdopt, diffTags, errorName, withoutAwsTags } from "./common.js";
 import type { ApiProps, Tags } from "./props.js";
 
 // --- Helpers shared by the apigw.* kinds ---
@@ -95,11 +95,6 @@ function isOurs(ctx: Ctx, a: Actual<unknown>): boolean {
   return a.ownership.by === "tags" && a.ownership.stack === ctx.stack;
 }
 
-async function converge(ctx: Ctx, d: ResolvedResource<ApiProps>, found: Actual<ApiAttrs>): Promise<Actual<ApiAttrs>> {
-  const changes: Change[] = apigwApi.diff(d, found);
-  return changes.length === 0 ? found : await apigwApi.update(ctx, d, found, changes);
-}
-
 async function everyApi(ctx: Ctx): Promise<Api[]> {
   const client = ctx.clients.apigw();
   return allPages((NextToken) => client.send(new GetApisCommand({ NextToken })));
@@ -137,28 +132,25 @@ export const apigwApi = {
     return changes;
   },
 
-  async create(ctx, d): Promise<Actual<ApiAttrs>> {
-    // CreateApi never says "already exists" (names are not unique), so a retried
-    // create would make a second API: look for the one an earlier attempt made first.
-    const earlier = await apigwApi.read(ctx, d);
-    if (earlier && isOurs(ctx, earlier)) return await converge(ctx, d, earlier);
-    try {
-      const api = await ctx.clients.apigw().send(
-        new CreateApiCommand({
-          Name: d.props.name,
-          ProtocolType: d.props.protocolType,
-          RouteSelectionExpression: d.props.routeSelectionExpression,
-          ...(d.props.description !== undefined ? { Description: d.props.description } : {}),
-          Tags: d.props.tags,
-        }),
-      );
-      return toActual(ctx, api);
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      const found = await apigwApi.read(ctx, d);
-      if (!found || !isOurs(ctx, found)) throw err;
-      return await converge(ctx, d, found);
-    }
+  create(ctx, d): Promise<Actual<ApiAttrs>> {
+    return createOrAdopt<ApiProps, ApiAttrs, Partial<Api>>(apigwApi, ctx, d, {
+      // CreateApi never says "already exists" (names are not unique), so a retried
+      // create would make a second API: look for the one an earlier attempt made first.
+      lookFirst: true,
+      create: () =>
+        ctx.clients.apigw().send(
+          new CreateApiCommand({
+            Name: d.props.name,
+            ProtocolType: d.props.protocolType,
+            RouteSelectionExpression: d.props.routeSelectionExpression,
+            ...(d.props.description !== undefined ? { Description: d.props.description } : {}),
+            Tags: d.props.tags,
+          }),
+        ),
+      created: (api) => toActual(ctx, api),
+      isTaken: isConflict,
+      adopt: (found) => isOurs(ctx, found),
+    });
   },
 
   async update(ctx, d, a, changes) {

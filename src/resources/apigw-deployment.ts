@@ -2,6 +2,7 @@ import { CreateDeploymentCommand, DeleteDeploymentCommand, GetDeploymentCommand,
 import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
 import type { DeploymentProps } from "./props.js";
 import { isConflict, unlessNotFound } from "./apigw-api.js";
+import { createOrAdopt } from "./common.js";
 
 // The deployment resource is "what the stage serves now". Deployments are
 // immutable snapshots, so a new configuration is a new deployment that the stage
@@ -54,18 +55,17 @@ export const apigwDeployment = {
     return d.props.configHash === a.attributes.configHash ? [] : [{ path: "configHash", before: a.attributes.configHash, after: d.props.configHash }];
   },
 
-  async create(ctx, d) {
-    // A retried create finds the stage already serving this configuration.
-    const existing = await current(ctx, d.props.apiId, d.props.stageName);
-    if (existing && existing.attributes.configHash === d.props.configHash) return existing;
-    try {
-      return await deploy(ctx, d);
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      const found = await current(ctx, d.props.apiId, d.props.stageName);
-      if (!found || found.attributes.configHash !== d.props.configHash) throw err;
-      return found;
-    }
+  create(ctx, d): Promise<Actual<DeploymentAttrs>> {
+    return createOrAdopt<DeploymentProps, DeploymentAttrs, Actual<DeploymentAttrs>>(apigwDeployment, ctx, d, {
+      // A retried create finds the stage already serving this configuration.
+      lookFirst: true,
+      create: () => deploy(ctx, d),
+      created: (deployed) => deployed,
+      isTaken: isConflict,
+      find: () => current(ctx, d.props.apiId, d.props.stageName),
+      adopt: (found) => found.attributes.configHash === d.props.configHash,
+      converge: async (found) => found,
+    });
   },
 
   update(ctx, d, _actual, _changes) {

@@ -8,6 +8,7 @@ import {
 import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
 import type { IntegrationProps } from "./props.js";
 import { allPages, isConflict, unlessNotFound } from "./apigw-api.js";
+import { createOrAdopt } from "./common.js";
 
 // Integrations carry no tags: chatctl finds its own again by the description it
 // wrote, "chatctl:<logical id>", and owns them through the API.
@@ -62,28 +63,24 @@ export const apigwIntegration = {
     return changes;
   },
 
-  async create(ctx, d): Promise<Actual<IntegrationAttrs>> {
-    // CreateIntegration never says "already exists": a retried create would make a
-    // second integration with the same marker, so look for an earlier attempt's first.
-    const earlier = await apigwIntegration.read(ctx, d);
-    if (earlier) return await converge(ctx, d, earlier);
-    try {
-      const created = await ctx.clients.apigw().send(
-        new CreateIntegrationCommand({
-          ApiId: d.props.apiId,
-          IntegrationType: d.props.integrationType,
-          IntegrationMethod: d.props.integrationMethod,
-          IntegrationUri: d.props.integrationUri,
-          Description: d.props.description,
-        }),
-      );
-      return toActual(d.props.apiId, created);
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      const found = await apigwIntegration.read(ctx, d);
-      if (!found) throw err;
-      return await converge(ctx, d, found);
-    }
+  create(ctx, d): Promise<Actual<IntegrationAttrs>> {
+    return createOrAdopt<IntegrationProps, IntegrationAttrs, Partial<Integration>>(apigwIntegration, ctx, d, {
+      // CreateIntegration never says "already exists": a retried create would make a
+      // second integration with the same marker, so look for an earlier attempt's first.
+      lookFirst: true,
+      create: () =>
+        ctx.clients.apigw().send(
+          new CreateIntegrationCommand({
+            ApiId: d.props.apiId,
+            IntegrationType: d.props.integrationType,
+            IntegrationMethod: d.props.integrationMethod,
+            IntegrationUri: d.props.integrationUri,
+            Description: d.props.description,
+          }),
+        ),
+      created: (out) => toActual(d.props.apiId, out),
+      isTaken: isConflict,
+    });
   },
 
   async update(ctx, d, a, _changes) {
@@ -111,8 +108,3 @@ export const apigwIntegration = {
       .map((i) => ({ ...toActual(apiId, i), logicalId: (i.Description ?? "").slice(MARKER.length) }));
   },
 } satisfies ResourceKind<IntegrationProps, IntegrationAttrs>;
-
-async function converge(ctx: Ctx, d: ResolvedResource<IntegrationProps>, found: Actual<IntegrationAttrs>): Promise<Actual<IntegrationAttrs>> {
-  const changes: Change[] = apigwIntegration.diff(d, found);
-  return changes.length === 0 ? found : await apigwIntegration.update(ctx, d, found, changes);
-}

@@ -2,6 +2,7 @@ import { CreateRouteCommand, DeleteRouteCommand, GetRoutesCommand, UpdateRouteCo
 import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
 import type { RouteProps } from "./props.js";
 import { allPages, isConflict, unlessNotFound } from "./apigw-api.js";
+import { createOrAdopt } from "./common.js";
 
 // A route key is unique within an API, so it is the route's identity; routes carry
 // no tags and are owned through the API. Their logical id is "route.<key>", as the
@@ -41,18 +42,14 @@ export const apigwRoute = {
     return d.props.target === a.attributes.target ? [] : [{ path: "target", before: a.attributes.target, after: d.props.target }];
   },
 
-  async create(ctx, d): Promise<Actual<RouteAttrs>> {
-    try {
-      const created = await ctx.clients.apigw().send(new CreateRouteCommand({ ApiId: d.props.apiId, RouteKey: d.props.routeKey, Target: d.props.target }));
-      return toActual(d.props.apiId, created);
-    } catch (err) {
-      // The route key is taken: by an earlier attempt of ours, or by a route made by
-      // hand in our API. Either way the spec says what it should target.
-      if (!isConflict(err)) throw err;
-      const found = await apigwRoute.read(ctx, d);
-      if (!found) throw err;
-      return await converge(ctx, d, found);
-    }
+  create(ctx, d): Promise<Actual<RouteAttrs>> {
+    // A taken route key was taken by an earlier attempt of ours, or by a route made by
+    // hand in our API. Either way the spec says what it should target: adopt it.
+    return createOrAdopt<RouteProps, RouteAttrs, Partial<Route>>(apigwRoute, ctx, d, {
+      create: () => ctx.clients.apigw().send(new CreateRouteCommand({ ApiId: d.props.apiId, RouteKey: d.props.routeKey, Target: d.props.target })),
+      created: (out) => toActual(d.props.apiId, out),
+      isTaken: isConflict,
+    });
   },
 
   async update(ctx, d, a, _changes) {
@@ -70,8 +67,3 @@ export const apigwRoute = {
     return ((await routesOf(ctx, apiId)) ?? []).map((r) => ({ ...toActual(apiId, r), logicalId: `route.${r.RouteKey ?? ""}` }));
   },
 } satisfies ResourceKind<RouteProps, RouteAttrs>;
-
-async function converge(ctx: Ctx, d: ResolvedResource<RouteProps>, found: Actual<RouteAttrs>): Promise<Actual<RouteAttrs>> {
-  const changes: Change[] = apigwRoute.diff(d, found);
-  return changes.length === 0 ? found : await apigwRoute.update(ctx, d, found, changes);
-}

@@ -10,7 +10,7 @@ import {
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResourceKind } from "./kind.js";
 import type { StageProps, Tags } from "./props.js";
 import { allPages, apiArn, applyTagChanges, isConflict, sameDescription, unlessNotFound } from "./apigw-api.js";
-import { diffTags } from "./common.js";
+import { createOrAdopt, diffTags } from "./common.js";
 
 export interface StageAttrs {
   readonly apiId: string;
@@ -63,26 +63,23 @@ export const apigwStage = {
     return changes;
   },
 
-  async create(ctx, d): Promise<Actual<StageAttrs>> {
+  create(ctx, d): Promise<Actual<StageAttrs>> {
     const { apiId, stageName } = d.props;
-    try {
-      const created = await ctx.clients.apigw().send(
-        new CreateStageCommand({
-          ApiId: apiId,
-          StageName: stageName,
-          ...(d.props.description !== undefined ? { Description: d.props.description } : {}),
-          Tags: d.props.tags,
-        }),
-      );
-      return toActual(apiId, await endpointOf(ctx, apiId), created);
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      const found = await apigwStage.read(ctx, d);
+    return createOrAdopt<StageProps, StageAttrs, Partial<Stage>>(apigwStage, ctx, d, {
+      create: () =>
+        ctx.clients.apigw().send(
+          new CreateStageCommand({
+            ApiId: apiId,
+            StageName: stageName,
+            ...(d.props.description !== undefined ? { Description: d.props.description } : {}),
+            Tags: d.props.tags,
+          }),
+        ),
+      created: async (out) => toActual(apiId, await endpointOf(ctx, apiId), out),
+      isTaken: isConflict,
       // A stage of that name that another stack (or a person) made is never taken over.
-      if (!found || found.ownership.by !== "tags" || found.ownership.stack !== ctx.stack) throw err;
-      const changes: Change[] = apigwStage.diff(d, found);
-      return changes.length === 0 ? found : await apigwStage.update(ctx, d, found, changes);
-    }
+      adopt: (found) => found.ownership.by === "tags" && found.ownership.stack === ctx.stack,
+    });
   },
 
   async update(ctx, d, a, changes): Promise<Actual<StageAttrs>> {

@@ -17,7 +17,7 @@ import {
   type Tag,
 } from "@aws-sdk/client-dynamodb";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
-import { diffTags, errorName, tagEdits, tagList } from "./common.js";
+import { createOrAdopt, diffTags, errorName, refuseOthers, tagEdits, tagList } from "./common.js";
 import type { KeyAttributeProps, TableProps, Tags } from "./props.js";
 
 export interface TableAttrs {
@@ -72,37 +72,35 @@ export const dynamodbTable = {
     const ddb = ctx.clients.dynamodb();
     const p = d.props;
     const keys = [p.partitionKey, ...(p.sortKey ? [p.sortKey] : [])];
-    try {
-      await ddb.send(
-        new CreateTableCommand({
-          TableName: p.tableName,
-          AttributeDefinitions: keys.map((k): AttributeDefinition => ({ AttributeName: k.name, AttributeType: k.type })),
-          KeySchema: keys.map((k, i): KeySchemaElement => ({ AttributeName: k.name, KeyType: i === 0 ? "HASH" : "RANGE" })),
-          BillingMode: p.billingMode,
-          ...(p.billingMode === "PROVISIONED" ? { ProvisionedThroughput: provisioned(p) } : {}),
-          DeletionProtectionEnabled: p.deletionProtection,
-          ...(Object.keys(p.tags).length > 0 ? { Tags: tagList(p.tags) } : {}),
-        }),
-      );
-    } catch (err) {
-      if (errorName(err) !== "ResourceInUseException") throw err;
-      // An earlier, interrupted run made it, or it is being deleted.
-      const existing = await waitSettled(ddb, p.tableName);
-      if (!existing) return dynamodbTable.create(ctx, d);
-      if (existing.ownership.by === "tags" && existing.ownership.stack !== ctx.stack) {
-        throw new Error(
-          `table ${p.tableName} already exists and belongs to ${existing.ownership.stack ? `stack ${existing.ownership.stack}` : "no chatctl stack"}; chatctl will not take it over`,
-        );
-      }
-      return dynamodbTable.update(ctx, d, existing, dynamodbTable.diff(d, existing));
-    }
-    // Only the status matters here: the full read comes once TTL is set. (The roles wait
-    // for this table, so every call saved here is saved on apply's critical path.)
-    await waitActive(ddb, p.tableName);
-    if (p.ttlAttribute !== undefined) {
-      await ddb.send(new UpdateTimeToLiveCommand({ TableName: p.tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: p.ttlAttribute } }));
-    }
-    return mustRead(ddb, p.tableName);
+    return createOrAdopt<TableProps, TableAttrs, unknown>(dynamodbTable, ctx, d, {
+      create: () =>
+        ddb.send(
+          new CreateTableCommand({
+            TableName: p.tableName,
+            AttributeDefinitions: keys.map((k): AttributeDefinition => ({ AttributeName: k.name, AttributeType: k.type })),
+            KeySchema: keys.map((k, i): KeySchemaElement => ({ AttributeName: k.name, KeyType: i === 0 ? "HASH" : "RANGE" })),
+            BillingMode: p.billingMode,
+            ...(p.billingMode === "PROVISIONED" ? { ProvisionedThroughput: provisioned(p) } : {}),
+            DeletionProtectionEnabled: p.deletionProtection,
+            ...(Object.keys(p.tags).length > 0 ? { Tags: tagList(p.tags) } : {}),
+          }),
+        ),
+      created: async () => {
+        // Only the status matters here: the full read comes once TTL is set. (The roles wait
+        // for this table, so every call saved here is saved on apply's critical path.)
+        await waitActive(ddb, p.tableName);
+        if (p.ttlAttribute !== undefined) {
+          await ddb.send(new UpdateTimeToLiveCommand({ TableName: p.tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: p.ttlAttribute } }));
+        }
+        return mustRead(ddb, p.tableName);
+      },
+      isTaken: (err) => errorName(err) === "ResourceInUseException",
+      // An earlier, interrupted run made it, or it is being deleted (then it is made anew).
+      find: () => waitSettled(ddb, p.tableName),
+      whenGone: "create-again",
+      adopt: refuseOthers(`table ${p.tableName}`, ctx),
+      converge: (existing) => dynamodbTable.update(ctx, d, existing, dynamodbTable.diff(d, existing)),
+    });
   },
 
   async update(ctx: Ctx, d: ResolvedResource<TableProps>, a: Actual<TableAttrs>, changes: readonly Change[]): Promise<Actual<TableAttrs>> {

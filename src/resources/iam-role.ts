@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { INLINE_POLICY_NAME, ROLE_PATH } from "../spec/names.js";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
-import { diffTags, errorName, tagEdits, tagList } from "./common.js";
+import { createOrAdopt, diffTags, errorName, refuseOthers, tagEdits, tagList } from "./common.js";
 import type { RoleProps, Tags } from "./props.js";
 
 /**
@@ -67,28 +67,28 @@ export const iamRole = {
   async create(ctx: Ctx, d: ResolvedResource<RoleProps>): Promise<Actual<RoleAttrs>> {
     const iam = ctx.clients.iam();
     const p = d.props;
-    let role: Role | undefined;
-    try {
-      const created = await iam.send(
-        new CreateRoleCommand({
-          RoleName: p.roleName,
-          Path: p.path,
-          Description: p.description,
-          AssumeRolePolicyDocument: JSON.stringify(p.assumeRolePolicy),
-          Tags: tagList(p.tags),
-        }),
-      );
-      role = created.Role;
-    } catch (err) {
-      if (errorName(err) !== "EntityAlreadyExistsException") throw err;
-      // Made by an earlier, interrupted run (or a concurrent one): converge it, if it is ours.
-      const existing = await readRole(iam, p.roleName, p.inlinePolicyName);
-      if (!existing) throw err;
-      assertOurs(ctx, d, existing);
-      return iamRole.update(ctx, d, existing, iamRole.diff(d, existing));
-    }
-    await iam.send(new PutRolePolicyCommand({ RoleName: p.roleName, PolicyName: p.inlinePolicyName, PolicyDocument: JSON.stringify(p.inlinePolicy) }));
-    return actualOf(role?.Arn ?? roleArn(ctx, p), p);
+    return createOrAdopt<RoleProps, RoleAttrs, Role | undefined>(iamRole, ctx, d, {
+      create: async () =>
+        (
+          await iam.send(
+            new CreateRoleCommand({
+              RoleName: p.roleName,
+              Path: p.path,
+              Description: p.description,
+              AssumeRolePolicyDocument: JSON.stringify(p.assumeRolePolicy),
+              Tags: tagList(p.tags),
+            }),
+          )
+        ).Role,
+      created: async (role) => {
+        await iam.send(new PutRolePolicyCommand({ RoleName: p.roleName, PolicyName: p.inlinePolicyName, PolicyDocument: JSON.stringify(p.inlinePolicy) }));
+        return actualOf(role?.Arn ?? roleArn(ctx, p), p);
+      },
+      isTaken: (err) => errorName(err) === "EntityAlreadyExistsException",
+      find: () => readRole(iam, p.roleName, p.inlinePolicyName),
+      adopt: refuseOthers(`role ${p.roleName}`, ctx),
+      converge: (existing) => iamRole.update(ctx, d, existing, iamRole.diff(d, existing)),
+    });
   },
 
   async update(ctx: Ctx, d: ResolvedResource<RoleProps>, a: Actual<RoleAttrs>, changes: readonly Change[]): Promise<Actual<RoleAttrs>> {
@@ -190,13 +190,6 @@ function actualOf(arn: string, p: RoleProps): Actual<RoleAttrs> {
     outputs: { roleArn: arn, roleName: p.roleName },
     ownership: ownershipFromTags(p.tags),
   };
-}
-
-function assertOurs(ctx: Ctx, d: ResolvedResource<RoleProps>, a: Actual<RoleAttrs>): void {
-  const own = a.ownership;
-  if (own.by === "tags" && own.stack !== ctx.stack) {
-    throw new Error(`role ${d.props.roleName} already exists and belongs to ${own.stack ? `stack ${own.stack}` : "no chatctl stack"}; chatctl will not take it over`);
-  }
 }
 
 function roleArn(ctx: Ctx, p: RoleProps): string {

@@ -16,7 +16,7 @@ import {
   type UpdateFunctionConfigurationCommandInput,
 } from "@aws-sdk/client-lambda";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
-import { diffMaps, isAwsError } from "./common.js";
+import { createOrAdopt, diffMaps, isAwsError } from "./common.js";
 import type { FunctionProps, Tags } from "./props.js";
 
 export interface FunctionAttributes {
@@ -226,36 +226,43 @@ export function createLambdaFunctionKind(waitOptions: Partial<LambdaWaitOptions>
     async create(ctx: Ctx, d: ResolvedResource<FunctionProps>): Promise<Actual<FunctionAttributes>> {
       const p = d.props;
       const zip = await readZip(p);
-      try {
-        const out = await ctx.clients.lambda().send(
-          new CreateFunctionCommand({
-            FunctionName: p.functionName,
-            Role: p.roleArn,
-            Runtime: p.runtime as Runtime,
-            Handler: p.handler,
-            Code: { ZipFile: zip },
-            Description: p.description,
-            Timeout: p.timeout,
-            MemorySize: p.memory,
-            Environment: { Variables: { ...p.environment } },
-            Tags: ownTags(ctx, d),
-            PackageType: "Zip",
-          }),
-        );
-        if (!isActive(out)) await waitFor(ctx, p.functionName, "active", isActive);
-      } catch (err) {
-        if (!isAwsError(err, "ResourceConflictException")) throw err;
+      return createOrAdopt<FunctionProps, FunctionAttributes, FunctionConfiguration>({ read, diff, update }, ctx, d, {
+        create: () =>
+          ctx.clients.lambda().send(
+            new CreateFunctionCommand({
+              FunctionName: p.functionName,
+              Role: p.roleArn,
+              Runtime: p.runtime as Runtime,
+              Handler: p.handler,
+              Code: { ZipFile: zip },
+              Description: p.description,
+              Timeout: p.timeout,
+              MemorySize: p.memory,
+              Environment: { Variables: { ...p.environment } },
+              Tags: ownTags(ctx, d),
+              PackageType: "Zip",
+            }),
+          ),
+        created: async (out) => {
+          if (!isActive(out)) await waitFor(ctx, p.functionName, "active", isActive);
+          return mustRead(ctx, d);
+        },
+        isTaken: (err) => isAwsError(err, "ResourceConflictException"),
         // It exists already (an earlier run got this far): take it from where it is.
-        const existing = await mustRead(ctx, d);
-        const owner = existing.ownership.by === "tags" ? existing.ownership.stack : undefined;
-        if (owner !== ctx.stack) {
-          throw new Error(`function ${p.functionName} already exists and is not owned by stack ${ctx.stack} (owner: ${owner ?? "none"}); chatctl leaves it alone`);
-        }
-        await waitFor(ctx, p.functionName, "active", isActive);
-        const changes = diff(d, existing);
-        return changes.length === 0 ? existing : update(ctx, d, existing, changes);
-      }
-      return mustRead(ctx, d);
+        find: () => mustRead(ctx, d),
+        adopt: (existing) => {
+          const owner = existing.ownership.by === "tags" ? existing.ownership.stack : undefined;
+          if (owner !== ctx.stack) {
+            throw new Error(`function ${p.functionName} already exists and is not owned by stack ${ctx.stack} (owner: ${owner ?? "none"}); chatctl leaves it alone`);
+          }
+          return true;
+        },
+        converge: async (existing) => {
+          await waitFor(ctx, p.functionName, "active", isActive);
+          const changes = diff(d, existing);
+          return changes.length === 0 ? existing : update(ctx, d, existing, changes);
+        },
+      });
     },
 
     async delete(ctx: Ctx, a: Actual<FunctionAttributes>): Promise<void> {

@@ -1,6 +1,6 @@
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from "@aws-sdk/client-lambda";
 import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
-import { isAwsError } from "./common.js";
+import { createOrAdopt, isAwsError } from "./common.js";
 import type { PermissionProps } from "./props.js";
 
 export interface PermissionAttributes {
@@ -80,6 +80,11 @@ function diff(d: ResolvedResource<PermissionProps>, a: Actual<PermissionAttribut
   return changes;
 }
 
+async function replace(ctx: Ctx, d: ResolvedResource<PermissionProps>, a: Actual<PermissionAttributes>): Promise<Actual<PermissionAttributes>> {
+  await remove(ctx, a);
+  return add(ctx, d);
+}
+
 async function add(ctx: Ctx, d: ResolvedResource<PermissionProps>): Promise<Actual<PermissionAttributes>> {
   const p = d.props;
   const out = await ctx.clients.lambda().send(
@@ -108,26 +113,18 @@ export const lambdaPermission = {
   read,
   diff,
 
-  async create(ctx: Ctx, d: ResolvedResource<PermissionProps>): Promise<Actual<PermissionAttributes>> {
-    try {
-      return await add(ctx, d);
-    } catch (err) {
-      if (!isAwsError(err, "ResourceConflictException")) throw err;
-      // The statement id is taken (an earlier run got this far): keep it if it says what we want.
-      const existing = await read(ctx, d);
-      if (!existing) throw err;
-      if (diff(d, existing).length === 0) return existing;
-      await remove(ctx, existing);
-      return add(ctx, d);
-    }
+  create(ctx: Ctx, d: ResolvedResource<PermissionProps>): Promise<Actual<PermissionAttributes>> {
+    // A taken statement id means an earlier run got this far: keep it if it says what we want.
+    return createOrAdopt<PermissionProps, PermissionAttributes, Actual<PermissionAttributes>>({ read, diff, update: replace }, ctx, d, {
+      create: () => add(ctx, d),
+      created: (added) => added,
+      isTaken: (err) => isAwsError(err, "ResourceConflictException"),
+    });
   },
 
   // Every difference forces replacement; should the executor still ask for an
   // update, a statement is replaced the only way Lambda allows.
-  async update(ctx: Ctx, d: ResolvedResource<PermissionProps>, a: Actual<PermissionAttributes>): Promise<Actual<PermissionAttributes>> {
-    await remove(ctx, a);
-    return add(ctx, d);
-  },
+  update: replace,
 
   delete: remove,
 } satisfies ResourceKind<PermissionProps, PermissionAttributes>;

@@ -10,7 +10,7 @@ import {
   type LogGroup,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
-import { diffTags, errorName, tagEdits } from "./common.js";
+import { createOrAdopt, diffTags, errorName, refuseOthers, tagEdits } from "./common.js";
 import type { LogGroupProps, Tags } from "./props.js";
 
 export interface LogGroupAttrs {
@@ -44,22 +44,17 @@ export const logsGroup = {
   async create(ctx: Ctx, d: ResolvedResource<LogGroupProps>): Promise<Actual<LogGroupAttrs>> {
     const logs = ctx.clients.logs();
     const p = d.props;
-    try {
-      await logs.send(new CreateLogGroupCommand({ logGroupName: p.logGroupName, tags: p.tags }));
-    } catch (err) {
-      if (errorName(err) !== "ResourceAlreadyExistsException") throw err;
-      // Lambda creates its log group on first run; an interrupted apply may have made it too.
-      const existing = await logsGroup.read(ctx, d);
-      if (!existing) throw err;
-      if (existing.ownership.by === "tags" && existing.ownership.stack !== ctx.stack) {
-        throw new Error(
-          `log group ${p.logGroupName} already exists and belongs to ${existing.ownership.stack ? `stack ${existing.ownership.stack}` : "no chatctl stack"}; chatctl will not take it over`,
-        );
-      }
-      return logsGroup.update(ctx, d, existing, logsGroup.diff(d, existing));
-    }
-    await logs.send(new PutRetentionPolicyCommand({ logGroupName: p.logGroupName, retentionInDays: p.retentionDays }));
-    return expected(ctx, p);
+    // Lambda creates its log group on first run; an interrupted apply may have made it too.
+    return createOrAdopt<LogGroupProps, LogGroupAttrs, unknown>(logsGroup, ctx, d, {
+      create: () => logs.send(new CreateLogGroupCommand({ logGroupName: p.logGroupName, tags: p.tags })),
+      created: async () => {
+        await logs.send(new PutRetentionPolicyCommand({ logGroupName: p.logGroupName, retentionInDays: p.retentionDays }));
+        return expected(ctx, p);
+      },
+      isTaken: (err) => errorName(err) === "ResourceAlreadyExistsException",
+      adopt: refuseOthers(`log group ${p.logGroupName}`, ctx),
+      converge: (existing) => logsGroup.update(ctx, d, existing, logsGroup.diff(d, existing)),
+    });
   },
 
   async update(ctx: Ctx, d: ResolvedResource<LogGroupProps>, _a: Actual<LogGroupAttrs>, changes: readonly Change[]): Promise<Actual<LogGroupAttrs>> {
