@@ -12,7 +12,17 @@ import {
   tableEnvName,
   tableName,
 } from "../spec/names.js";
-import { TAG_ID, TAG_STACK, ref, type DesiredResource, type Unresolved } from "../resources/kind.js";
+import { TAG_ID, TAG_STACK, ref, type DesiredResource, type ResourceKind, type Unresolved } from "../resources/kind.js";
+import { apigwApi } from "../resources/apigw-api.js";
+import { apigwDeployment } from "../resources/apigw-deployment.js";
+import { apigwIntegration } from "../resources/apigw-integration.js";
+import { apigwRoute } from "../resources/apigw-route.js";
+import { apigwStage } from "../resources/apigw-stage.js";
+import { dynamodbTable } from "../resources/dynamodb-table.js";
+import { iamRole } from "../resources/iam-role.js";
+import { lambdaFunction } from "../resources/lambda-function.js";
+import { lambdaPermission } from "../resources/lambda-permission.js";
+import { logsGroup } from "../resources/logs-group.js";
 import type {
   ApiProps,
   DeploymentProps,
@@ -77,15 +87,16 @@ const LAMBDA_TRUST: PolicyDocument = {
   Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
 };
 
+/** The kind object, not its name: the props are checked against what that kind takes. */
 function resource<P>(
   id: string,
-  kind: string,
+  kind: ResourceKind<P, unknown>,
   name: string,
   props: Unresolved<P>,
   dependsOn: string[],
   extra: { retainOnDestroy?: boolean } = {},
 ): DesiredResource<P> {
-  return { id, kind, name, props, dependsOn: [...new Set(dependsOn)].sort(), ...extra };
+  return { id, kind: kind.kind, name, props, dependsOn: [...new Set(dependsOn)].sort(), ...extra };
 }
 
 /** Spec -> every AWS resource the stack needs, with references and dependencies. */
@@ -108,7 +119,7 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
       deletionProtection: table.deletionProtection,
       tags: tagsFor(ids.table(t)),
     };
-    add(resource<TableProps>(ids.table(t), "dynamodb.table", props.tableName, props, [], { retainOnDestroy: table.onDestroy === "retain" }));
+    add(resource<TableProps>(ids.table(t), dynamodbTable, props.tableName, props, [], { retainOnDestroy: table.onDestroy === "retain" }));
   }
 
   const api: ApiProps = {
@@ -118,7 +129,7 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
     ...(spec.api.description ? { description: spec.api.description } : {}),
     tags: tagsFor(ids.api),
   };
-  add(resource<ApiProps>(ids.api, "apigw.api", api.name, api, []));
+  add(resource<ApiProps>(ids.api, apigwApi, api.name, api, []));
   const apiId = ref(ids.api, "apiId");
   const stageName = spec.api.stage;
 
@@ -161,14 +172,14 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
       tags: tagsFor(ids.role(f)),
     };
     add(
-      resource<RoleProps>(ids.role(f), "iam.role", roleName(spec, f), role, [
+      resource<RoleProps>(ids.role(f), iamRole, roleName(spec, f), role, [
         ...fn.tables.map(ids.table),
         ...(fn.manageConnections ? [ids.api] : []),
       ]),
     );
 
     const logs: LogGroupProps = { logGroupName: logGroup, retentionDays: fn.logRetentionDays, tags: tagsFor(ids.logGroup(f)) };
-    add(resource<LogGroupProps>(ids.logGroup(f), "logs.group", logGroup, logs, []));
+    add(resource<LogGroupProps>(ids.logGroup(f), logsGroup, logGroup, logs, []));
 
     const code = input.code[f];
     if (!code) throw new Error(`no bundle for function ${f}`);
@@ -189,7 +200,7 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
       tags: tagsFor(ids.fn(f)),
     };
     add(
-      resource<FunctionProps>(ids.fn(f), "lambda.function", fnName, fnProps, [
+      resource<FunctionProps>(ids.fn(f), lambdaFunction, fnName, fnProps, [
         ids.role(f),
         ids.logGroup(f),
         ...fn.tables.map(ids.table),
@@ -204,7 +215,7 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
       principal: "apigateway.amazonaws.com",
       sourceArn: ref(ids.api, "executeArn", "{}/*"),
     };
-    add(resource<PermissionProps>(ids.permission(f), "lambda.permission", `${fnName} (${PERMISSION_STATEMENT_ID})`, permission, [ids.fn(f), ids.api]));
+    add(resource<PermissionProps>(ids.permission(f), lambdaPermission, `${fnName} (${PERMISSION_STATEMENT_ID})`, permission, [ids.fn(f), ids.api]));
 
     const integration: Unresolved<IntegrationProps> = {
       apiId,
@@ -213,21 +224,21 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
       integrationUri: ref(ids.fn(f), "functionArn", `arn:${partition}:apigateway:${region}:lambda:path/2015-03-31/functions/{}/invocations`),
       description: `chatctl:${ids.integration(f)}`,
     };
-    add(resource<IntegrationProps>(ids.integration(f), "apigw.integration", `${api.name} -> ${fnName}`, integration, [ids.api, ids.fn(f), ids.permission(f)]));
+    add(resource<IntegrationProps>(ids.integration(f), apigwIntegration, `${api.name} -> ${fnName}`, integration, [ids.api, ids.fn(f), ids.permission(f)]));
   }
 
   const routeIds: string[] = [];
   for (const [key, f] of sortedEntries(spec.routes)) {
     const route: Unresolved<RouteProps> = { apiId, routeKey: key, target: ref(ids.integration(f), "integrationId", "integrations/{}") };
-    add(resource<RouteProps>(ids.route(key), "apigw.route", key, route, [ids.api, ids.integration(f)]));
+    add(resource<RouteProps>(ids.route(key), apigwRoute, key, route, [ids.api, ids.integration(f)]));
     routeIds.push(ids.route(key));
   }
 
   const stage: Unresolved<StageProps> = { apiId, stageName, tags: tagsFor(ids.stage) };
-  add(resource<StageProps>(ids.stage, "apigw.stage", stageName, stage, [ids.api]));
+  add(resource<StageProps>(ids.stage, apigwStage, stageName, stage, [ids.api]));
 
   const deployment: Unresolved<DeploymentProps> = { apiId, stageName, configHash: routingHash(spec) };
-  add(resource<DeploymentProps>(ids.deployment, "apigw.deployment", `${stageName} deployment`, deployment, [ids.stage, ...routeIds]));
+  add(resource<DeploymentProps>(ids.deployment, apigwDeployment, `${stageName} deployment`, deployment, [ids.stage, ...routeIds]));
 
   return out;
 }

@@ -93,6 +93,11 @@ export const apigwStage = {
     return toActual(apiId, await endpointOf(ctx, apiId), stage);
   },
 
+  async health(ctx, a) {
+    const s = await ctx.clients.apigw().send(new GetStageCommand({ ApiId: a.attributes.apiId, StageName: a.attributes.stageName }));
+    return s.LastUpdatedDate ? `deployment ${s.DeploymentId ?? "none"}, updated ${s.LastUpdatedDate.toISOString()}` : `deployment ${s.DeploymentId ?? "none"}`;
+  },
+
   async delete(ctx, a) {
     await unlessNotFound(() => ctx.clients.apigw().send(new DeleteStageCommand({ ApiId: a.attributes.apiId, StageName: a.attributes.stageName })));
   },

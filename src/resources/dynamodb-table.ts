@@ -147,6 +147,12 @@ export const dynamodbTable = {
    * lost without --delete-data. DynamoDB has no conditional DeleteTable, so the
    * window left is the few milliseconds between that look and the delete.
    */
+  async health(ctx: Ctx, a: Actual<TableAttrs>): Promise<string | undefined> {
+    const t = await describe(ctx.clients.dynamodb(), a.attributes.tableName);
+    // ItemCount is refreshed by DynamoDB about every six hours, hence "~".
+    return t === undefined ? undefined : `${t.TableStatus ?? "?"}, ~${t.ItemCount ?? 0} items`;
+  },
+
   async delete(ctx: Ctx, a: Actual<TableAttrs>): Promise<void> {
     const ddb = ctx.clients.dynamodb();
     if (a.holdsData !== true) {

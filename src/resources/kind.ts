@@ -83,6 +83,7 @@ export interface ResourceKind<P, A> {
   update(ctx: Ctx, d: ResolvedResource<P>, a: Actual<A>, changes: readonly Change[]): Promise<Actual<A>>;
   delete(ctx: Ctx, a: Actual<A>): Promise<void>;
   list?(ctx: Ctx, parents: Readonly<Record<string, string>>): Promise<Array<Actual<A> & { readonly logicalId: string }>>;
+  health?(ctx: Ctx, a: Actual<A>): Promise<string | undefined>;
 }
 
 // Kinds differ in props and attributes; the registry holds them type-erased.

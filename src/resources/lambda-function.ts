@@ -265,6 +265,11 @@ export function createLambdaFunctionKind(waitOptions: Partial<LambdaWaitOptions>
       });
     },
 
+    async health(ctx: Ctx, a: Actual<FunctionAttributes>): Promise<string> {
+      const c = await ctx.clients.lambda().send(new GetFunctionConfigurationCommand({ FunctionName: a.outputs.functionName ?? a.physicalId }));
+      return [c.State, c.LastUpdateStatus && c.LastUpdateStatus !== "Successful" ? `last update ${c.LastUpdateStatus}` : undefined].filter(Boolean).join(", ");
+    },
+
     async delete(ctx: Ctx, a: Actual<FunctionAttributes>): Promise<void> {
       try {
         await ctx.clients.lambda().send(new DeleteFunctionCommand({ FunctionName: a.outputs["functionName"] ?? a.physicalId }));

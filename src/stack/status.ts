@@ -1,7 +1,5 @@
-import { GetFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
-import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import { GetStageCommand } from "@aws-sdk/client-apigatewayv2";
-import type { Ctx } from "../resources/kind.js";
+import type { Actual, AnyResourceKind, Ctx } from "../resources/kind.js";
+import { registry as allKinds } from "../resources/registry.js";
 import type { Plan, Step } from "../plan/types.js";
 import type { StateSnapshot } from "../plan/snapshot.js";
 import { stackUrl } from "./run.js";
@@ -31,7 +29,14 @@ function stateOf(step: Step | undefined, present: boolean, conflict: boolean): C
   return "ok";
 }
 
-export async function stackStatus(ctx: Ctx, plan: Plan, state: StateSnapshot, opts: { codeChecked: boolean }): Promise<StackStatus> {
+export interface StatusOptions {
+  readonly codeChecked: boolean;
+  /** The kinds asked for health (default: every kind chatctl manages). */
+  readonly registry?: Readonly<Record<string, AnyResourceKind>>;
+}
+
+export async function stackStatus(ctx: Ctx, plan: Plan, state: StateSnapshot, opts: StatusOptions): Promise<StackStatus> {
+  const registry = opts.registry ?? allKinds;
   const steps = new Map(plan.steps.map((s) => [s.id, s]));
   const conflicts = new Set(plan.conflicts.map((c) => c.id));
   const components: ComponentStatus[] = [];
@@ -48,7 +53,7 @@ export async function stackStatus(ctx: Ctx, plan: Plan, state: StateSnapshot, op
       name: step?.name ?? plan.conflicts.find((c) => c.id === id)?.name ?? id,
       state: s === "drift" && drift.length === 0 ? "ok" : s,
       ...(drift.length > 0 ? { drift } : {}),
-      ...(present ? { health: await healthOf(ctx, step, read.actual.outputs, read.actual.physicalId, state.outputs.api?.apiId) } : {}),
+      ...(present ? { health: await healthOf(ctx, step && registry[step.kind], read.actual) } : {}),
     });
   }
   for (const o of state.orphans) {
@@ -64,34 +69,9 @@ export async function stackStatus(ctx: Ctx, plan: Plan, state: StateSnapshot, op
   };
 }
 
-async function healthOf(
-  ctx: Ctx,
-  step: Step | undefined,
-  outputs: Readonly<Record<string, string>>,
-  physicalId: string,
-  apiId: string | undefined,
-): Promise<string | undefined> {
+async function healthOf(ctx: Ctx, kind: AnyResourceKind | undefined, actual: Actual<unknown>): Promise<string | undefined> {
   try {
-    switch (step?.kind) {
-      case "lambda.function": {
-        const c = await ctx.clients.lambda().send(new GetFunctionConfigurationCommand({ FunctionName: outputs.functionName ?? physicalId }));
-        return [c.State, c.LastUpdateStatus && c.LastUpdateStatus !== "Successful" ? `last update ${c.LastUpdateStatus}` : undefined]
-          .filter(Boolean)
-          .join(", ");
-      }
-      case "dynamodb.table": {
-        const t = await ctx.clients.dynamodb().send(new DescribeTableCommand({ TableName: step.name }));
-        return `${t.Table?.TableStatus ?? "?"}, ~${t.Table?.ItemCount ?? 0} items`;
-      }
-      case "apigw.stage": {
-        const stageName = outputs.stageName ?? step.name;
-        if (apiId === undefined) return undefined;
-        const s = await ctx.clients.apigw().send(new GetStageCommand({ ApiId: apiId, StageName: stageName }));
-        return s.LastUpdatedDate ? `deployment ${s.DeploymentId ?? "none"}, updated ${s.LastUpdatedDate.toISOString()}` : `deployment ${s.DeploymentId ?? "none"}`;
-      }
-      default:
-        return undefined;
-    }
+    return await kind?.health?.(ctx, actual);
   } catch {
     return undefined; // health is a courtesy: a failed extra read never fails status
   }

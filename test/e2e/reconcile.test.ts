@@ -33,6 +33,19 @@ describe("the reconciler against the local cloud", () => {
     expect(writes).toEqual([]);
   });
 
+  it("reports the health of functions, tables and the stage in status", async () => {
+    const status = await runCli(["status", "-f", "specs/chat.yaml", "--endpoint-url", cloud.url, "--json"]);
+    expect(status.code).toBe(0);
+    const components = (JSON.parse(status.stdout) as { components: { kind: string; health?: string }[] }).components;
+    const healthOf = (kind: string) => components.filter((c) => c.kind === kind).map((c) => c.health);
+    expect(healthOf("lambda.function").length).toBeGreaterThan(0);
+    for (const h of healthOf("lambda.function")) expect(h).toBe("Active");
+    for (const h of healthOf("dynamodb.table")) expect(h).toMatch(/^ACTIVE, ~\d+ items$/);
+    expect(healthOf("apigw.stage")).toEqual([expect.stringMatching(/^deployment \S+/)]);
+    // Kinds with nothing to say about health say nothing.
+    for (const h of healthOf("apigw.route")) expect(h).toBeUndefined();
+  });
+
   it("repairs a route deleted out of band", async () => {
     const api = (await cloud.models.apigatewayv2.dispatch("GetApis", {})).Items as { ApiId: string; Name: string }[];
     const apiId = api.find((a) => a.Name === "my-chat")!.ApiId;
