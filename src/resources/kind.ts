@@ -63,26 +63,62 @@ export interface ResolvedResource<P = unknown> {
 }
 
 /**
- * The five questions every resource kind answers (plus discovery). The planner
- * and executor know nothing about AWS beyond this interface.
- *
- * - read: undefined when the resource is not there.
- * - create: when AWS says "already exists", re-read and continue (re-runs converge).
- * - delete: deleting what is already gone succeeds.
- * - list: every resource of this kind that carries this stack's tag (or that lives
- *   under a parent passed in `parents`), with the logical id it was created for;
- *   used to find what the spec no longer names, so it can be deleted.
+ * What chatctl asks of one kind of AWS resource. The planner and executor know
+ * nothing about AWS beyond this interface; everything AWS-specific (names, error
+ * codes, waits, pagination) stays in the kind's own file. Every call may be
+ * retried by the executor after a throttle or a lost answer, so each one must be
+ * safe to repeat.
  */
 export interface ResourceKind<P, A> {
+  /** The kind's name in plans and the registry ("lambda.function"); stable, since saved plans carry it. */
   readonly kind: string;
-  /** Outputs that can be computed before the resource exists (derived ARNs). */
+  /**
+   * Outputs that can be computed before the resource exists (derived ARNs), so Refs
+   * to them resolve while planning. Pure: no AWS call.
+   */
   knownOutputs?(ctx: Ctx, d: ResolvedResource<P>): Record<string, string>;
+  /**
+   * The resource as it is now, or undefined when it is not there (a not-found answer
+   * is absence, never an error). Throws only when AWS cannot say (access denied,
+   * outage): planning then stops rather than guess. Never changes anything.
+   */
   read(ctx: Ctx, d: ResolvedResource<P>): Promise<Actual<A> | undefined>;
+  /**
+   * What differs between the spec and `a`, one Change per attribute; empty means
+   * nothing to do. Pure. A Change marked forcesReplacement makes the planner replace
+   * the resource instead of updating it; after an update or create, diff of the
+   * result against the same spec must be empty (plans converge).
+   */
   diff(d: ResolvedResource<P>, a: Actual<A>): Change[];
+  /**
+   * Makes the resource and returns it as read would. Idempotent: when the name is
+   * taken by what an earlier, interrupted run made, adopts it and converges it to the
+   * spec (createOrAdopt); when it belongs to another stack, throws and leaves it alone.
+   */
   create(ctx: Ctx, d: ResolvedResource<P>): Promise<Actual<A>>;
+  /**
+   * Brings `a` to the spec in place, doing only what `changes` (from diff) asks, and
+   * returns the result. Never called with a change that forces replacement. Repeating
+   * it after a partial failure finishes the job.
+   */
   update(ctx: Ctx, d: ResolvedResource<P>, a: Actual<A>, changes: readonly Change[]): Promise<Actual<A>>;
+  /**
+   * Deletes `a`, and resolves once AWS has accepted it. Deleting what is already gone
+   * succeeds, so a repeated or interrupted delete is safe.
+   */
   delete(ctx: Ctx, a: Actual<A>): Promise<void>;
+  /**
+   * Every resource of this kind that carries this stack's tag (or that lives under a
+   * parent named in `parents`, e.g. `apiId`), with the logical id it was created for;
+   * used to find what the spec no longer names, so it can be deleted. Returns [] when
+   * the parent it needs is not in `parents`. Omitted by kinds found only through the spec.
+   */
   list?(ctx: Ctx, parents: Readonly<Record<string, string>>): Promise<Array<Actual<A> & { readonly logicalId: string }>>;
+  /**
+   * One line for `chatctl status` on how the resource is doing ("Active", "ACTIVE, ~3
+   * items"); undefined when there is nothing to say. Read-only. A throw is taken as
+   * "nothing to say": health never fails status.
+   */
   health?(ctx: Ctx, a: Actual<A>): Promise<string | undefined>;
 }
 
