@@ -9,7 +9,7 @@ import {
   type Api,
   type ApiGatewayV2Client,
 } from "@aws-sdk/client-apigatewayv2";
-import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
+import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResourceKind } from "./kind.js";
 import { createOrAdopt, diffTags, errorName, withoutAwsTags } from "./common.js";
 import type { ApiProps, Tags } from "./props.js";
 

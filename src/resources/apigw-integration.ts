@@ -5,7 +5,7 @@ import {
   UpdateIntegrationCommand,
   type Integration,
 } from "@aws-sdk/client-apigatewayv2";
-import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
+import type { Actual, Change, Ctx, ResourceKind } from "./kind.js";
 import type { IntegrationProps } from "./props.js";
 import { allPages, isConflict, unlessNotFound } from "./apigw-api.js";
 import { createOrAdopt } from "./common.js";

@@ -1,5 +1,5 @@
 import { CreateRouteCommand, DeleteRouteCommand, GetRoutesCommand, UpdateRouteCommand, type Route } from "@aws-sdk/client-apigatewayv2";
-import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
+import type { Actual, Change, Ctx, ResourceKind } from "./kind.js";
 import type { RouteProps } from "./props.js";
 import { allPages, isConflict, unlessNotFound } from "./apigw-api.js";
 import { createOrAdopt } from "./common.js";
