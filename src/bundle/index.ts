@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { build, type BuildFailure, type Message } from "esbuild";
+import { build, type BuildFailure, type Message, type Plugin } from "esbuild";
 import { zipSync, type Zippable } from "fflate";
 
 /**
@@ -19,6 +19,8 @@ export interface Bundle {
   readonly size: number; // bytes of the zip
   readonly zipPath: string; // <outDir>/<sha256Hex>.zip
   readonly handler: "index.handler";
+  /** `@aws-sdk/*` packages the handler imports but its project does not install: left to the Lambda runtime, sorted. */
+  readonly runtimeProvided: readonly string[];
 }
 
 export interface BundleOptions {
@@ -98,6 +100,46 @@ function projectRoot(entry: string): string {
     if (existsSync(join(dir, "package.json"))) return dir;
     if (dirname(dir) === dir) return dirname(entry);
   }
+}
+
+// Lambda's Node.js runtimes from nodejs18.x on ship the whole AWS SDK for JavaScript v3
+// (https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html; the runtime image
+// holds every @aws-sdk/client-* package), so handlers written for Lambda often import it
+// without installing it. Whether a package is installed is read from package.json, not
+// from node_modules: the same project then gives the same bundle before and after an
+// `npm install` that hoists chatctl's own copy of the SDK next to it.
+const RUNTIME_SDK = /^@aws-sdk\/[^/]+/;
+
+function declaredDependencies(root: string): ReadonlySet<string> {
+  let manifest: Record<string, unknown>;
+  try {
+    manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown>;
+  } catch {
+    return new Set();
+  }
+  const names = new Set<string>();
+  for (const field of ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"]) {
+    const deps = manifest[field];
+    if (deps !== null && typeof deps === "object") for (const name of Object.keys(deps)) names.add(name);
+  }
+  return names;
+}
+
+/** Leaves the project's own imports of an SDK package it does not install to the runtime; installed packages bundle as before. */
+function runtimeSdkPlugin(root: string): Plugin {
+  const installed = declaredDependencies(root);
+  return {
+    name: "chatctl-runtime-sdk",
+    setup(b) {
+      b.onResolve({ filter: RUNTIME_SDK }, (args) => {
+        // A bundled dependency brings its own SDK along: splitting it from the runtime's would mix versions.
+        if (args.importer.includes(`${sep}node_modules${sep}`)) return undefined;
+        const pkg = RUNTIME_SDK.exec(args.path)?.[0];
+        if (pkg === undefined || installed.has(pkg)) return undefined;
+        return { path: args.path, external: true };
+      });
+    },
+  };
 }
 
 function toDiagnostic(root: string, entry: string, m: Message): BundleDiagnostic {
@@ -242,6 +284,7 @@ async function buildBundles(
       // Stack traces need the mappings, not the sources: the SDK's sources would triple the zip.
       sourcesContent: false,
       external: [...settings.external],
+      plugins: [runtimeSdkPlugin(root)],
       metafile: true,
       logLevel: "silent",
     });
@@ -271,8 +314,14 @@ async function buildBundles(
     // A file edited during the build would be hashed newer than what was bundled; the
     // window is the build's few hundred milliseconds, and the next edit heals it.
     const inputs = await hashInputs(root, Object.keys(meta?.inputs ?? result.metafile.inputs));
+    // package.json decides what is bundled, so its edits must rebuild.
+    const manifest = join(root, "package.json");
+    if (existsSync(manifest)) inputs.set(manifest, await fingerprint(manifest));
+    const runtimeProvided = [
+      ...new Set((meta?.imports ?? []).filter((i) => i.external).map((i) => RUNTIME_SDK.exec(i.path)?.[0]).filter((p): p is string => p !== undefined)),
+    ].sort();
     built.push({
-      bundle: { entry, zip, sha256: digest.toString("base64"), sha256Hex, size: zip.byteLength, zipPath, handler: BUNDLE_HANDLER },
+      bundle: { entry, zip, sha256: digest.toString("base64"), sha256Hex, size: zip.byteLength, zipPath, handler: BUNDLE_HANDLER, runtimeProvided },
       inputs,
     });
   }

@@ -17,6 +17,7 @@ export type ApplyLike = StackCommand & {
   readonly lockTimeout: string;
   readonly concurrency: string;
 };
+import { runtimeProvidedNote } from "../stack/prepare.js";
 import { explain, interruptible, prepare, refuseConflicts, withLock } from "./stack-session.js";
 
 export async function runApply(cmd: ApplyLike): Promise<number> {
@@ -29,6 +30,7 @@ export async function runApply(cmd: ApplyLike): Promise<number> {
   return withLock(cmd, p, "apply", async () => {
     const { plan } = await planStack(p, "apply", { deleteData: cmd.deleteData }).catch(explain);
     renderPlan(plan, (line) => cmd.out(line), { color: cmd.color });
+    for (const line of runtimeProvidedNote(p)) cmd.out(line);
     refuseConflicts(plan);
     if (!hasChanges(plan)) {
       printUrl(cmd, plan.outputs);

@@ -8,7 +8,8 @@ import { renderPlan } from "../plan/render-text.js";
 import { hasChanges } from "../plan/planner.js";
 import { createProgressRenderer, summarizeApply } from "../apply/progress.js";
 import { loadSpec } from "../spec/loader.js";
-import { prepareStack } from "../stack/prepare.js";
+import { prepareStack, runtimeProvidedNote } from "../stack/prepare.js";
+import { unavailableLocally } from "../local/runner/code.js";
 import { executeStack, planStack } from "../stack/run.js";
 import { LOCAL_CREDENTIALS, describeFailure } from "./base.js";
 import type { DevCommand } from "./dev.js";
@@ -123,6 +124,7 @@ async function applyToCloud(cmd: DevCommand, cloud: LocalCloud, specFile: string
     // New resources as one line each: a first start would otherwise print every default
     // of 28 resources. Changes after an edit are shown in full, as plan shows them.
     renderPlan(plan, (line) => cmd.out(line), { color: cmd.color, compactCreates: true });
+    for (const line of runtimeProvidedNote(p, unavailableLocally(p.runtimeProvided))) cmd.out(line);
     if (plan.conflicts.length > 0) {
       cmd.err("error: conflicts in the local cloud (see above); not applying.");
       return;

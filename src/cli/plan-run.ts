@@ -3,6 +3,7 @@ import { renderPlan } from "../plan/render-text.js";
 import { planToJson } from "../plan/render-json.js";
 import { savePlan } from "../plan/file.js";
 import { planStack } from "../stack/run.js";
+import { runtimeProvidedNote } from "../stack/prepare.js";
 import type { PlanCommand } from "./plan.js";
 import { explain, prepare } from "./stack-session.js";
 
@@ -11,7 +12,10 @@ export async function runPlan(cmd: PlanCommand): Promise<number> {
   const p = await prepare(cmd, { bundle: mode === "apply" });
   const { plan, desiredHash } = await planStack(p, mode, { deleteData: cmd.deleteData }).catch(explain);
   if (cmd.json) cmd.out(JSON.stringify(planToJson(plan), null, 2));
-  else renderPlan(plan, (line) => cmd.out(line), { color: cmd.color });
+  else {
+    renderPlan(plan, (line) => cmd.out(line), { color: cmd.color });
+    for (const line of runtimeProvidedNote(p)) cmd.out(line);
+  }
   if (cmd.outFile !== undefined && cmd.outFile !== "") {
     await savePlan(cmd.outFile, plan, { specPath: p.specFile, specHash: desiredHash });
     if (!cmd.json) cmd.out(`\nSaved the plan to ${cmd.outFile}. Apply exactly this plan with: chatctl apply ${cmd.outFile}`);

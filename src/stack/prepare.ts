@@ -18,6 +18,8 @@ export interface PreparedStack {
   readonly ctx: Ctx;
   readonly desired: DesiredResource[];
   readonly warnings: readonly Diagnostic[];
+  /** Per function, the `@aws-sdk/*` packages left to the Lambda runtime (see bundle/index.ts). */
+  readonly runtimeProvided: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface PrepareOptions {
@@ -40,7 +42,7 @@ export async function prepareStack(specFile: string, opts: PrepareOptions): Prom
   if (!loaded.ok) throw new SpecError(loaded.diagnostics, opts.color);
   const { spec, region } = loaded;
 
-  const code = opts.bundle ? await bundleAll(spec, loaded.dir) : placeholderCode(spec);
+  const { code, runtimeProvided } = opts.bundle ? await bundleAll(spec, loaded.dir) : { code: placeholderCode(spec), runtimeProvided: {} };
 
   const config = opts.awsConfig(region);
   const clients = createClients(config);
@@ -49,17 +51,26 @@ export async function prepareStack(specFile: string, opts: PrepareOptions): Prom
   const partition = identity.Arn?.split(":")[1] ?? "aws";
   const ctx: Ctx = { region: config.region, accountId, partition, stack: spec.stack, clients };
   const desired = buildDesired({ spec, region: config.region, accountId, partition, code });
-  return { spec, specFile: loaded.file, region: config.region, clients, ctx, desired, warnings: loaded.warnings };
+  return { spec, specFile: loaded.file, region: config.region, clients, ctx, desired, warnings: loaded.warnings, runtimeProvided };
 }
 
-async function bundleAll(spec: ChatSpec, dir: string): Promise<Record<string, CodeIdentity>> {
+interface Bundled {
+  readonly code: Record<string, CodeIdentity>;
+  readonly runtimeProvided: Record<string, readonly string[]>;
+}
+
+async function bundleAll(spec: ChatSpec, dir: string): Promise<Bundled> {
   const entries = Object.entries(spec.functions);
   const results = await bundleHandlers(entries.map(([, fn]) => resolve(dir, fn.handler)));
   const problems: string[] = [];
   const code: Record<string, CodeIdentity> = {};
+  const runtimeProvided: Record<string, readonly string[]> = {};
   results.forEach((r, i) => {
     const name = entries[i]?.[0] ?? "?";
-    if (r.status === "fulfilled") code[name] = { sha256: r.value.sha256, zipPath: r.value.zipPath };
+    if (r.status === "fulfilled") {
+      code[name] = { sha256: r.value.sha256, zipPath: r.value.zipPath };
+      if (r.value.runtimeProvided.length > 0) runtimeProvided[name] = r.value.runtimeProvided;
+    }
     else if (r.reason instanceof BundleError) problems.push(r.reason.message);
     else throw r.reason;
   });
@@ -67,7 +78,26 @@ async function bundleAll(spec: ChatSpec, dir: string): Promise<Record<string, Co
     // The messages read like a compiler's (file:line:col: error: ...): printed as they are.
     throw new UserError(`${problems.join("\n")}\nNothing was changed: fix the handler${problems.length > 1 ? "s" : ""} and run again.`, 1, true);
   }
-  return code;
+  return { code, runtimeProvided };
+}
+
+/**
+ * The plan's account of what is not in the zips: the SDK packages handlers import
+ * without installing, which the Lambda runtime provides. `unavailable` are those the
+ * local runner cannot provide. Empty when every import is bundled.
+ */
+export function runtimeProvidedNote(p: Pick<PreparedStack, "runtimeProvided" | "spec">, unavailable: ReadonlySet<string> = new Set()): string[] {
+  const users = new Map<string, string[]>();
+  for (const [fn, pkgs] of Object.entries(p.runtimeProvided)) for (const pkg of pkgs) users.set(pkg, [...(users.get(pkg) ?? []), fn]);
+  if (users.size === 0) return [];
+  const runtimes = [...new Set(Object.keys(p.runtimeProvided).map((fn) => p.spec.functions[fn]?.runtime).filter((r) => r !== undefined))].sort();
+  const width = Math.max(...[...users.keys()].map((k) => k.length));
+  const lines = [`Not bundled: provided by the Lambda runtime (${runtimes.join(", ")} ships the AWS SDK v3; the project does not install these):`];
+  for (const [pkg, fns] of [...users].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const missing = unavailable.has(pkg) ? `   not available in chatctl dev: npm install ${pkg}` : "";
+    lines.push(`  ${pkg.padEnd(width)}  ${fns.sort().join(", ")}${missing}`);
+  }
+  return lines;
 }
 
 function placeholderCode(spec: ChatSpec): Record<string, CodeIdentity> {

@@ -120,6 +120,22 @@ describe("LambdaRunner", () => {
     expect((json(await r.invoke(noFile, input({}))) as { errorType: string }).errorType).toBe("Runtime.ImportModuleError");
   });
 
+  it("provides the AWS SDK v3 packages chatctl has, as the runtime does, and names one it cannot provide with how to install it", async () => {
+    const r = start();
+    const sdk = fnOf("sdk", {
+      "index.mjs": `import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
+export const handler = async () => [typeof DynamoDBClient, typeof DynamoDBDocumentClient.from, typeof ApiGatewayManagementApiClient];`,
+    });
+    expect(json(await r.invoke(sdk, input({})))).toEqual(["function", "function", "function"]);
+    const s3 = fnOf("s3", { "index.mjs": `import { S3Client } from "@aws-sdk/client-s3";\nexport const handler = async () => typeof S3Client;` });
+    const body = json(await r.invoke(s3, input({}))) as { errorType: string; errorMessage: string };
+    expect(body.errorType).toBe("Runtime.ImportModuleError");
+    expect(body.errorMessage).toContain("@aws-sdk/client-s3");
+    expect(body.errorMessage).toContain("npm install @aws-sdk/client-s3");
+  });
+
   it("enforces the timeout, then serves the next invocation from a fresh worker", async () => {
     const r = start();
     const fn = fnOf(

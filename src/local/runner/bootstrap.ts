@@ -91,6 +91,14 @@ function maxMemoryMb() {
   return Math.ceil(v8.getHeapStatistics().used_heap_size / (1024 * 1024));
 }
 
+// Lambda provides the whole SDK v3; this runner only the packages chatctl installs for
+// itself. Which one is missing, and how to get it, saves a search through node's message.
+function explainMissingSdk(message) {
+  const m = /Cannot find (?:package|module) '(@aws-sdk\/[^/']+)/.exec(message);
+  if (!m) return message;
+  return message + " (the Lambda runtime provides " + m[1] + " on AWS, but chatctl dev has only the AWS SDK packages chatctl itself uses; install it in your project: npm install " + m[1] + ")";
+}
+
 // "dir/index.handler" -> module "dir/index", export path ["handler"] (Lambda's own split).
 async function loadHandler() {
   const spec = workerData.handler;
@@ -116,7 +124,7 @@ async function loadHandler() {
     mod = await import(pathToFileURL(file).href);
   } catch (err) {
     const e = toLambdaError(err);
-    throw Object.assign(new Error(e.errorType + ": " + e.errorMessage), { name: "Runtime.ImportModuleError", stack: err && err.stack });
+    throw Object.assign(new Error(e.errorType + ": " + explainMissingSdk(e.errorMessage)), { name: "Runtime.ImportModuleError", stack: err && err.stack });
   }
   const lookup = (root) => exportPath.reduce((value, key) => (value == null ? undefined : value[key]), root);
   let fn = lookup(mod);

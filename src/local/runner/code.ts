@@ -56,6 +56,15 @@ export function findRuntimeModules(): string | undefined {
   }
 }
 
+/** The packages of `runtimeProvided` (per function) that the local runner has no copy of. */
+export function unavailableLocally(runtimeProvided: Readonly<Record<string, readonly string[]>>, modulesDir = findRuntimeModules()): Set<string> {
+  const missing = new Set<string>();
+  for (const pkgs of Object.values(runtimeProvided)) {
+    for (const pkg of pkgs) if (modulesDir === undefined || !existsSync(join(modulesDir, pkg, "package.json"))) missing.add(pkg);
+  }
+  return missing;
+}
+
 /**
  * Makes `@aws-sdk/*` resolvable from every code directory under `root`
  * (Node looks in each parent's node_modules) while a zip's own node_modules,
