@@ -105,9 +105,10 @@ function projectRoot(entry: string): string {
 // Lambda's Node.js runtimes from nodejs18.x on ship the whole AWS SDK for JavaScript v3
 // (https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html; the runtime image
 // holds every @aws-sdk/client-* package), so handlers written for Lambda often import it
-// without installing it. Whether a package is installed is read from package.json, not
-// from node_modules: the same project then gives the same bundle before and after an
-// `npm install` that hoists chatctl's own copy of the SDK next to it.
+// without installing it. A package is the function's own when package.json lists it in
+// `dependencies` (what ships); `devDependencies` hold editor types and test tools, as
+// AWS CDK's NodejsFunction also leaves @aws-sdk/* out. Read from package.json, not
+// node_modules: the same project gives the same bundle before and after an `npm install`.
 const RUNTIME_SDK = /^@aws-sdk\/[^/]+/;
 
 function declaredDependencies(root: string): ReadonlySet<string> {
@@ -118,7 +119,7 @@ function declaredDependencies(root: string): ReadonlySet<string> {
     return new Set();
   }
   const names = new Set<string>();
-  for (const field of ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"]) {
+  for (const field of ["dependencies", "optionalDependencies"]) {
     const deps = manifest[field];
     if (deps !== null && typeof deps === "object") for (const name of Object.keys(deps)) names.add(name);
   }

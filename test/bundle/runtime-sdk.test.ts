@@ -33,11 +33,12 @@ function indexOf(zip: Uint8Array): string {
 }
 
 describe("the AWS SDK v3 of the Lambda runtime", () => {
-  it("leaves @aws-sdk packages a project without node_modules imports to the runtime, and names them", async () => {
+  it("leaves @aws-sdk packages a project imports but does not list in dependencies to the runtime, and names them", async () => {
     const dir = await mkdtemp(join(work, "bare-"));
     const entry = join(dir, "connect.ts");
     await writeFile(entry, SOURCE);
-    await writeFile(join(dir, "package.json"), JSON.stringify({ name: "bare", private: true, type: "module" }));
+    // devDependencies are for editor types: what ships is `dependencies`.
+    await writeFile(join(dir, "package.json"), JSON.stringify({ name: "bare", private: true, type: "module", devDependencies: { "@aws-sdk/client-dynamodb": "^3.0.0" } }));
     const b = await bundleHandler(entry, { outDir: outDir(), cache: false });
     expect(b.runtimeProvided).toEqual(["@aws-sdk/client-apigatewaymanagementapi", "@aws-sdk/client-dynamodb", "@aws-sdk/lib-dynamodb"]);
     const code = indexOf(b.zip);
