@@ -4,9 +4,10 @@ import { DeployCommand } from "./deploy.js";
 import { DestroyCommand } from "./destroy.js";
 import { DevCommand } from "./dev.js";
 import { ForceUnlockCommand } from "./force-unlock.js";
+import { InitCommand } from "./init.js";
 import { PlanCommand } from "./plan.js";
 import { SchemaCommand } from "./schema.js";
 import { StatusCommand } from "./status.js";
 
-// The reconcile loop: plan, apply, destroy, status, dev.
-export const stackCommands: CommandClass[] = [PlanCommand, ApplyCommand, DestroyCommand, StatusCommand, DevCommand, DeployCommand, ForceUnlockCommand, SchemaCommand];
+// A new project, then the reconcile loop: plan, apply, destroy, status, dev.
+export const stackCommands: CommandClass[] = [InitCommand, PlanCommand, ApplyCommand, DestroyCommand, StatusCommand, DevCommand, DeployCommand, ForceUnlockCommand, SchemaCommand];

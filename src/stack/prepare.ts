@@ -92,7 +92,7 @@ export function runtimeProvidedNote(p: Pick<PreparedStack, "runtimeProvided" | "
   if (users.size === 0) return [];
   const runtimes = [...new Set(Object.keys(p.runtimeProvided).map((fn) => p.spec.functions[fn]?.runtime).filter((r) => r !== undefined))].sort();
   const width = Math.max(...[...users.keys()].map((k) => k.length));
-  const lines = [`Not bundled: provided by the Lambda runtime (${runtimes.join(", ")} ships the AWS SDK v3; the project does not install these):`];
+  const lines = ["", `Not bundled: provided by the Lambda runtime (${runtimes.join(", ")} ships the AWS SDK v3; the project does not install these):`];
   for (const [pkg, fns] of [...users].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const missing = unavailable.has(pkg) ? `   not available in chatctl dev: npm install ${pkg}` : "";
     lines.push(`  ${pkg.padEnd(width)}  ${fns.sort().join(", ")}${missing}`);
