@@ -4,6 +4,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 import { Builtins, Cli } from "clipanion";
+import { ChatctlCli } from "./help.js";
 import { readFileSync } from "node:fs";
 import { opsCommands } from "./ops-commands.js";
 import { stackCommands } from "./stack-commands.js";
@@ -11,11 +12,11 @@ import { colorEnabled } from "./base.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
-export function buildCli(enableColors = colorEnabled(process.stdout)): Cli {
-  const cli = new Cli({ binaryLabel: "chatctl", binaryName: "chatctl", binaryVersion: pkg.version, enableCapture: false, enableColors });
+export function buildCli(enableColors = colorEnabled(process.stdout)): ChatctlCli {
+  const cli = new ChatctlCli({ binaryLabel: "chatctl", binaryName: "chatctl", binaryVersion: pkg.version, enableCapture: false, enableColors });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
-  for (const command of [...stackCommands, ...opsCommands]) cli.register(command);
+  cli.registerAll([...stackCommands, ...opsCommands]);
   return cli;
 }
 
