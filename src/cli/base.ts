@@ -83,7 +83,7 @@ export function describeFailure(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
   const name = error.name;
   if (name === "CredentialsProviderError" || /Could not load credentials/.test(error.message)) {
-    return "error: no AWS credentials found. Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --local for the local cloud.";
+    return "error: no AWS credentials found: set AWS_PROFILE (after `aws configure` or `aws sso login`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; or run `chatctl dev` and add --local to reach it.";
   }
   if (name === "ExpiredTokenException" || name === "ExpiredToken") return "error: your AWS credentials have expired; refresh them (e.g. aws sso login) and try again.";
   if (name === "UnrecognizedClientException" || name === "InvalidClientTokenId" || name === "InvalidSignatureException") {

@@ -163,6 +163,14 @@ describe.skipIf(!built)("README walk-through: get chatctl, chatctl init, chatctl
     bob!.close();
   });
 
+  it("without AWS credentials and --local, says in one line how to get them or to use --local", () => {
+    const bare: NodeJS.ProcessEnv = { PATH: env.PATH, HOME: join(work, "no-home"), CHATCTL_HOME: join(work, "home"), NO_COLOR: "1", AWS_EC2_METADATA_DISABLED: "true" };
+    const r = spawnSync("chatctl", ["plan"], { cwd: projectDir, env: bare, encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error: no AWS credentials found: set AWS_PROFILE .*chatctl dev.*--local/);
+  });
+
   it("refuses to overwrite files that exist, lists them, and overwrites with --force", () => {
     const chatctl = (args: string[], cwd: string) => spawnSync("chatctl", args, { cwd, env, encoding: "utf8" });
     const dir = mkdtempSync(join(work, "existing-"));
