@@ -163,6 +163,16 @@ describe.skipIf(!built)("README walk-through: get chatctl, chatctl init, chatctl
     bob!.close();
   });
 
+  it("ships in the package every file init copies (a tarball from npm pack can init)", () => {
+    const r = spawnSync("npm", ["pack", "--dry-run", "--json"], { cwd: root, env, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    const [packed] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>;
+    const files = new Set(packed!.files.map((f) => f.path));
+    for (const f of ["templates/init/chat.yaml", "templates/init/gitignore", "templates/init/tsconfig.json", "templates/init/handlers/sendmessage.ts", "examples/github-actions.yml", "schema/chat.schema.json"]) {
+      expect(files.has(f), f).toBe(true);
+    }
+  });
+
   it("without AWS credentials and --local, says in one line how to get them or to use --local", () => {
     const bare: NodeJS.ProcessEnv = { PATH: env.PATH, HOME: join(work, "no-home"), CHATCTL_HOME: join(work, "home"), NO_COLOR: "1", AWS_EC2_METADATA_DISABLED: "true" };
     const r = spawnSync("chatctl", ["plan"], { cwd: projectDir, env: bare, encoding: "utf8" });
