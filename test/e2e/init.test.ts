@@ -75,7 +75,7 @@ function messages(ws: WebSocket): Array<Record<string, unknown>> {
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     if (check()) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -125,10 +125,12 @@ describe.skipIf(!built)("README walk-through: get chatctl, chatctl init, chatctl
     if (dev && dev.exitCode === null) {
       const exited = new Promise((r) => dev!.once("exit", r));
       dev.kill("SIGINT");
+      const force = setTimeout(() => dev?.kill("SIGKILL"), 10_000);
       await exited;
+      clearTimeout(force);
     }
     if (work) rmSync(work, { recursive: true, force: true });
-  });
+  }, 20_000);
 
   it("runs every line of the marked blocks, chatctl from the PATH npm link made", () => {
     expect(ran).toEqual(["npm link", "mkdir my-chat && cd my-chat", "chatctl init", "chatctl dev"]);
