@@ -6,6 +6,8 @@ import { IamModel } from "./models/iam.js";
 import { LambdaModel } from "./models/lambda.js";
 import { LogsModel } from "./models/logs.js";
 import { StsModel } from "./models/sts.js";
+import { ConnectionsModel } from "./models/connections.js";
+import { connectionsWire, isConnectionsUrl } from "./wire/connections.js";
 import { apigatewayv2Wire } from "./wire/apigatewayv2.js";
 import { lambdaWire } from "./wire/lambda.js";
 import { iamWire, stsWire } from "./wire/query.js";
@@ -50,6 +52,8 @@ export interface LocalCloud {
     readonly iam: IamModel;
     readonly logs: LogsModel;
     readonly sts: StsModel;
+    /** The @connections API: the open WebSocket connections (observe them with `subscribe`). */
+    readonly connections: ConnectionsModel;
   };
   readonly dynamodb: DynamoBackend;
   readonly gateway: Gateway;
@@ -101,23 +105,22 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   });
   lambda.setInvoker(runner);
 
+  const connections = new ConnectionsModel(opts.limits?.maxMessageBytes !== undefined ? { maxPostBytes: opts.limits.maxMessageBytes } : {});
   const gateway = createGateway({
     directory: directoryFromModels(apigatewayv2),
+    connections,
     invoke: invokeThroughLambdaModel(lambda),
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
 
   const models: ServiceModel[] = [apigatewayv2, lambda, iam, logs, sts];
-  const dispatch = createDispatcher([
-    apigatewayv2Wire(apigatewayv2),
-    lambdaWire(lambda),
-    iamWire(iam),
-    stsWire(sts),
-    logsWire(logs),
-    dynamodb.wire,
-    gateway.connectionsWire,
-  ]);
+  const management = connectionsWire(connections);
+  // Unsigned @connections calls (curl, tests) are served too; every other call is routed by its SigV4 scope.
+  const dispatch = createDispatcher(
+    [apigatewayv2Wire(apigatewayv2), lambdaWire(lambda), iamWire(iam), stsWire(sts), logsWire(logs), dynamodb.wire, management],
+    (req) => (isConnectionsUrl(req.url) ? management : undefined),
+  );
 
   let userHook: BeforeCall | undefined;
   const delay = opts.callDelayMs ?? 0;
@@ -135,11 +138,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   installHook();
 
   const server: SniffingServer = createSniffingServer({
-    request: (req: IncomingMessage, res: ServerResponse) => {
-      // Unsigned @connections calls (curl, tests) go to the gateway; signed ones by scope.
-      if (!req.headers.authorization && gateway.handleRequest(req, res)) return;
-      void dispatch(req, res);
-    },
+    request: (req: IncomingMessage, res: ServerResponse) => void dispatch(req, res),
     upgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
     tls: { key: certificate.key, cert: certificate.cert },
   });
@@ -154,7 +153,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     port,
     host,
     region,
-    models: { apigatewayv2, lambda, iam, logs, sts },
+    models: { apigatewayv2, lambda, iam, logs, sts, connections },
     dynamodb,
     gateway,
     runner,

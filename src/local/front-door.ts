@@ -13,13 +13,21 @@ export function signingNameOf(authorization: string | undefined): string | undef
 
 export const MAX_REQUEST_BYTES = 70 * 1024 * 1024; // Lambda's zip upload limit is 50 MB, base64 grows it by a third
 
+/** A request body over the adapter's limit: refused before it is buffered. */
+export class RequestTooLarge extends Error {
+  constructor() {
+    super("request body too large");
+    this.name = "RequestTooLarge";
+  }
+}
+
 export async function readBody(req: IncomingMessage, limit = MAX_REQUEST_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const b = chunk as Buffer;
     size += b.length;
-    if (size > limit) throw new Error("request body too large");
+    if (size > limit) throw new RequestTooLarge();
     chunks.push(b);
   }
   return Buffer.concat(chunks);
@@ -50,14 +58,17 @@ function jsonError(status: number, type: string, message: string): WireResponse 
   };
 }
 
-/** Dispatches a request to the adapter its SigV4 scope names. */
-export function createDispatcher(adapters: readonly WireAdapter[]) {
+/**
+ * Dispatches a request to the adapter its SigV4 scope names. `unsigned` may name
+ * one for a request without a signature (an @connections call from curl).
+ */
+export function createDispatcher(adapters: readonly WireAdapter[], unsigned?: (req: IncomingMessage) => WireAdapter | undefined) {
   const bySigningName = new Map(adapters.map((a) => [a.signingName, a]));
   return async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const service = signingNameOf(req.headers.authorization);
+    const adapter = service ? bySigningName.get(service) : req.headers.authorization ? undefined : unsigned?.(req);
     try {
-      const body = await readBody(req);
-      const service = signingNameOf(req.headers.authorization);
-      const adapter = service ? bySigningName.get(service) : undefined;
+      const body = await readBody(req, adapter?.maxRequestBytes);
       if (!adapter) {
         sendWire(
           res,
@@ -74,6 +85,10 @@ export function createDispatcher(adapters: readonly WireAdapter[]) {
       // An injected fault: cut the connection the way a network failure would.
       if (err instanceof Error && err.name === "DroppedConnection") {
         req.socket.destroy();
+        return;
+      }
+      if (err instanceof RequestTooLarge && adapter?.maxRequestBytes !== undefined) {
+        sendWire(res, jsonError(413, "PayloadTooLargeException", "Request too large"));
         return;
       }
       sendWire(res, jsonError(500, "InternalFailure", err instanceof Error ? err.message : String(err)));

@@ -155,6 +155,8 @@ export interface WireResponse {
  */
 export interface WireAdapter {
   readonly signingName: string; // "lambda", "apigateway", "iam", "sts", "logs", "dynamodb"
+  /** Bodies beyond this are cut off (413) rather than buffered; the front door's own bound otherwise. */
+  readonly maxRequestBytes?: number;
   handle(req: WireRequest): Promise<WireResponse>;
 }
 

@@ -167,7 +167,7 @@ describe("gateway on the service models", () => {
       Principal: "apigateway.amazonaws.com",
     });
     const gateway = createGateway({ directory: directoryFromModels(apigw), invoke: invokeThroughLambdaModel(lambda) });
-    const server = createSniffingServer({ request: (req, res) => void gateway.handleRequest(req, res), upgrade: gateway.handleUpgrade });
+    const server = createSniffingServer({ request: (_req, res) => void res.writeHead(404).end(), upgrade: gateway.handleUpgrade });
     try {
       const port = await server.listen(0);
       const ws = new WebSocket(`ws://127.0.0.1:${port}/prod`);
@@ -189,7 +189,7 @@ describe("gateway on the service models", () => {
     const lambda = new LambdaModel({ region, accountId });
     await apiWith(apigw, "prod", { $connect: "missing" });
     const gateway = createGateway({ directory: directoryFromModels(apigw), invoke: invokeThroughLambdaModel(lambda) });
-    const server = createSniffingServer({ request: (req, res) => void gateway.handleRequest(req, res), upgrade: gateway.handleUpgrade });
+    const server = createSniffingServer({ request: (_req, res) => void res.writeHead(404).end(), upgrade: gateway.handleUpgrade });
     try {
       const port = await server.listen(0);
       const status = await new Promise<number>((resolve) => {

@@ -17,6 +17,8 @@ import { WebSocket } from "ws";
 import { createGateway, type Gateway, type Limits } from "../../src/local/gateway/gateway.js";
 import type { ApiView, GatewayDirectory } from "../../src/local/gateway/directory.js";
 import { createSniffingServer, type SniffingServer } from "../../src/local/gateway/server.js";
+import { createDispatcher } from "../../src/local/front-door.js";
+import { connectionsWire, isConnectionsUrl } from "../../src/local/wire/connections.js";
 import { LambdaRunner, type LogLine } from "../../src/local/runner/runner.js";
 import type { LocalFunction } from "../../src/local/service.js";
 import { loadOrCreateLocalCertificate, type LocalCertificate } from "../../src/local/tls.js";
@@ -199,8 +201,10 @@ async function startCloud(setup: {
     },
     limits: setup.limits,
   });
+  const management = connectionsWire(gateway.connectionsModel);
+  const dispatch = createDispatcher([management], () => management);
   const request = (req: IncomingMessage, res: ServerResponse): void => {
-    if (gateway.handleRequest(req, res)) return;
+    if (isConnectionsUrl(req.url)) return void dispatch(req, res);
     if (req.url === "/record") {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
