@@ -98,10 +98,11 @@ describe("sendmessage", () => {
   const sender = "c0000=";
 
   it("delivers to every live connection exactly once across scan pages, deletes gone ones, stays within the concurrency bound", async () => {
-    const server = await connectionsServer({ gone, delayMs: 2 });
+    const server = await connectionsServer({ delayMs: 2 });
     vi.stubEnv("CHAT_SCAN_PAGE_SIZE", "70");
     vi.stubEnv("CHAT_FANOUT_CONCURRENCY", "16");
     await dynamo.putConnections(table, ids);
+    server.connect(ids.filter((id) => !gone.has(id)));
 
     const result = await sendmessage(wsEvent("sendmessage", sender, { body: JSON.stringify({ action: "sendmessage", message: "hello, everyone" }) }));
 
@@ -129,6 +130,7 @@ describe("sendmessage", () => {
       failWith: (id, attempt) => (id === "flaky" && attempt === 1 ? 503 : id === "forbidden" ? 403 : undefined),
     });
     await dynamo.putConnections(table, ["me", "flaky", "forbidden"]);
+    server.connect(["me", "flaky", "forbidden"]);
     await sendmessage(wsEvent("sendmessage", "me", { body: JSON.stringify({ action: "sendmessage", message: "hi" }) }));
     expect(server.deliveredTo("flaky")).toHaveLength(1);
     expect(server.deliveredTo("me").at(-1)).toEqual({ type: "sent", delivered: 2, recipients: 3, gone: 0, failed: 1 });
@@ -144,6 +146,7 @@ describe("sendmessage", () => {
   ])("answers %s with an error to the sender and broadcasts nothing", async (_what, body, code) => {
     const server = await connectionsServer();
     await dynamo.putConnections(table, ["me", "other"]);
+    server.connect(["me", "other"]);
     const result = await sendmessage(wsEvent("sendmessage", "me", { body }));
     expect(result.statusCode).toBe(400);
     expect(server.requests.map((r) => r.connectionId)).toEqual(["me"]);
@@ -153,6 +156,7 @@ describe("sendmessage", () => {
   it("accepts a message just under the limit", async () => {
     const server = await connectionsServer();
     await dynamo.putConnections(table, ["me"]);
+    server.connect(["me"]);
     const envelope = JSON.stringify({ type: "message", from: "me", message: "", sentAt: Date.now() }).length;
     const message = "x".repeat(128 * 1024 - envelope);
     await sendmessage(wsEvent("sendmessage", "me", { body: JSON.stringify({ action: "sendmessage", message }) }));
@@ -163,6 +167,7 @@ describe("sendmessage", () => {
 describe("$default", () => {
   it("answers the sender with the actions that exist", async () => {
     const server = await connectionsServer();
+    server.connect(["me"]);
     const result = await defaultRoute(wsEvent("$default", "me", { body: JSON.stringify({ action: "dance" }) }));
     expect(result.statusCode).toBe(200);
     expect(server.deliveredTo("me")).toEqual([{ type: "error", message: 'unknown action "dance"', actions: ["sendmessage"] }]);
@@ -171,6 +176,7 @@ describe("$default", () => {
 
   it("explains the expected shape when the frame is not JSON", async () => {
     const server = await connectionsServer();
+    server.connect(["me"]);
     await defaultRoute(wsEvent("$default", "me", { body: "hi" }));
     expect(server.deliveredTo("me")).toEqual([{ type: "error", message: expect.stringContaining('{"action":"sendmessage"'), actions: ["sendmessage"] }]);
   });

@@ -100,7 +100,8 @@ describe("the fast PostToConnection path", () => {
   });
 
   it("reports a 410 as gone, as the SDK's GoneException", async () => {
-    const server = await startConnectionsServer({ gone: new Set(["left"]) });
+    const server = await startConnectionsServer();
+    server.connect(["here"]);
     try {
       const poster = new ConnectionPoster({ endpoint: new URL(server.endpoint), region: "us-east-1", credentials: CREDENTIALS, maxSockets: 2 });
       expect(await poster.post("left", payload("{}"))).toEqual({ outcome: "gone" });

@@ -6,10 +6,16 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import type { WebSocketEvent } from "../../handlers/lib/event.js";
+import { sendWire, toWireRequest } from "../../src/local/front-door.js";
+import { ConnectionsModel } from "../../src/local/models/connections.js";
+import { AwsError } from "../../src/local/service.js";
+import { connectionsWire } from "../../src/local/wire/connections.js";
+import { openConnection } from "../support/connections.js";
 
 // Test helpers for the handlers: DynamoDB is dynalite (the project's DynamoDB, as
-// in `chatctl dev`), and the @connections API is a loopback server that checks
-// every SigV4 signature the way API Gateway would.
+// in `chatctl dev`), and the @connections API is the local cloud's model and wire
+// adapter on a loopback server that first checks every SigV4 signature the way
+// API Gateway would.
 
 export const CREDENTIALS = { accessKeyId: "AKIDHANDLERTEST", secretAccessKey: "handler-test-secret", sessionToken: "handler-test-session-token" } as const;
 export const REGION = "us-east-1";
@@ -84,9 +90,7 @@ export interface ReceivedPost {
 }
 
 export interface ConnectionsServerOptions {
-  /** Answer 410 GoneException for these. */
-  readonly gone?: ReadonlySet<string>;
-  /** Answer with this status for these (e.g. 403, or 503 the first time). */
+  /** Answer with this status for these (e.g. 403, or 503 the first time), injected before the model's own answer. */
   readonly failWith?: (connectionId: string, attempt: number) => number | undefined;
   /** Hold each answer this long, so concurrent posts overlap at the server. */
   readonly delayMs?: number;
@@ -95,6 +99,7 @@ export interface ConnectionsServerOptions {
 
 export interface ConnectionsServer {
   readonly endpoint: string;
+  readonly model: ConnectionsModel;
   /** Successful posts (2xx answers), in arrival order. */
   readonly delivered: ReceivedPost[];
   /** Every request, whatever it was answered. */
@@ -102,6 +107,8 @@ export interface ConnectionsServer {
   readonly badSignatures: string[];
   /** Most requests the server was working on at the same moment. */
   readonly maxInFlight: number;
+  /** Opens these connections (as the gateway does once $connect accepted them); posts to any other id answer 410. */
+  connect(ids: Iterable<string>): void;
   deliveredTo(connectionId: string): unknown[];
   close(): Promise<void>;
 }
@@ -136,10 +143,22 @@ async function signatureProblem(req: IncomingMessage, body: Buffer, credentials:
 
 export async function startConnectionsServer(opts: ConnectionsServerOptions = {}): Promise<ConnectionsServer> {
   const credentials = opts.credentials ?? CREDENTIALS;
+  const model = new ConnectionsModel();
+  const wire = connectionsWire(model);
   const delivered: ReceivedPost[] = [];
   const requests: ReceivedPost[] = [];
   const badSignatures: string[] = [];
   const attempts = new Map<string, number>();
+  model.beforeCall = async (_service, _operation, input) => {
+    const connectionId = String(input.ConnectionId);
+    const attempt = (attempts.get(connectionId) ?? 0) + 1;
+    attempts.set(connectionId, attempt);
+    if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+    const status = opts.failWith?.(connectionId, attempt);
+    if (status !== undefined) {
+      throw new AwsError(status === 403 ? "ForbiddenException" : status >= 500 ? "InternalServerErrorException" : "BadRequestException", "failed on purpose", status);
+    }
+  };
   let inFlight = 0;
   let maxInFlight = 0;
   const server = createServer((req, res) => {
@@ -154,39 +173,29 @@ export async function startConnectionsServer(opts: ConnectionsServerOptions = {}
         const connectionId = match?.[1] ? decodeURIComponent(match[1]) : "";
         const post = { connectionId, body: body.toString("utf8"), authorization: req.headers.authorization ?? "" };
         requests.push(post);
-        const attempt = (attempts.get(connectionId) ?? 0) + 1;
-        attempts.set(connectionId, attempt);
         const problem = await signatureProblem(req, body, credentials);
-        if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
-        const answer = (status: number, type?: string, message?: string): void => {
-          inFlight--;
-          if (type) res.writeHead(status, { "content-type": "application/json", "x-amzn-errortype": type }).end(JSON.stringify({ message }));
-          else res.writeHead(status).end();
-        };
-        if (problem) {
-          badSignatures.push(problem);
-          answer(403, "ForbiddenException", problem);
-        } else if (req.method !== "POST" || !match) answer(404, "NotFoundException", "no such route");
-        else if (opts.gone?.has(connectionId)) answer(410, "GoneException", "gone");
-        else {
-          const status = opts.failWith?.(connectionId, attempt);
-          if (status !== undefined) answer(status, status === 403 ? "ForbiddenException" : status >= 500 ? "InternalServerErrorException" : "BadRequestException", "failed on purpose");
-          else {
-            delivered.push(post);
-            answer(200);
-          }
-        }
+        const answer = problem
+          ? { status: 403, headers: { "content-type": "application/json", "x-amzn-errortype": "ForbiddenException" }, body: JSON.stringify({ message: problem }) }
+          : await wire.handle(toWireRequest(req, body));
+        if (problem) badSignatures.push(problem);
+        else if (req.method === "POST" && answer.status < 300) delivered.push(post);
+        inFlight--;
+        sendWire(res, answer);
       })();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    model,
     delivered,
     requests,
     badSignatures,
     get maxInFlight() {
       return maxInFlight;
+    },
+    connect(ids) {
+      for (const id of ids) openConnection(model, id);
     },
     deliveredTo(connectionId) {
       return delivered.filter((p) => p.connectionId === connectionId).map((p) => JSON.parse(p.body) as unknown);

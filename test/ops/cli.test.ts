@@ -1,9 +1,4 @@
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-} from "@aws-sdk/client-apigatewaymanagementapi";
+import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { PutItemCommand, TagResourceCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -13,6 +8,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createClients } from "../../src/aws/clients.js";
 import { opsCommands } from "../../src/cli/ops-commands.js";
 import { TAG_STACK } from "../../src/resources/kind.js";
+import { ConnectionsModel } from "../../src/local/models/connections.js";
+import { openConnection } from "../support/connections.js";
+import { plug } from "../support/plug.js";
 import { run, type RunResult } from "./cli-helper.js";
 import { accountId, credentials, makeModels, modelFunction, plugClasses, region, startLocalDynamo, tinyZip, type LocalDynamo, type Models } from "./world.js";
 
@@ -20,6 +18,7 @@ let dynamo: LocalDynamo;
 let models: Models;
 let unplug: () => void;
 const management = mockClient(ApiGatewayManagementApiClient);
+let connections: ConnectionsModel;
 let dir: string;
 
 beforeAll(async () => {
@@ -34,6 +33,8 @@ afterAll(async () => {
 beforeEach(async () => {
   models = makeModels();
   unplug = await plugClasses(models);
+  connections = new ConnectionsModel();
+  plug(management, connections, await import("@aws-sdk/client-apigatewaymanagementapi"));
 });
 afterEach(() => {
   unplug();
@@ -122,23 +123,23 @@ describe("ws commands", () => {
 describe("connection commands", () => {
   it("sends through a stack name (3 arguments) and through api-id and stage (4)", async () => {
     const apiId = await stack("my-chat");
-    management.on(PostToConnectionCommand).resolves({});
+    const client = openConnection(connections, "conn1=");
     const viaStack = await run(["connection-send", "my-chat", "conn1=", "hi"]);
     expect(viaStack).toEqual({ code: 0, stdout: `sent 2 bytes to conn1= (${apiId}/prod)\n`, stderr: "" });
     const viaId = await run(["connection", "send", apiId, "prod", "conn1=", '{"message":"Hello"}', "--json"]);
     expect(JSON.parse(viaId.stdout)).toEqual({ apiId, stage: "prod", connectionId: "conn1=", bytes: 19 });
     const piped = await run(["connection", "send", "my-chat", "conn1=", "-"], {}, "from stdin");
     expect(piped.stdout).toContain("sent 10 bytes");
-    management.on(DeleteConnectionCommand).resolves({});
+    expect(client.received.map((b) => b.toString())).toEqual(["hi", '{"message":"Hello"}', "from stdin"]);
     expect((await run(["connection-disconnect", apiId, "prod", "conn1="])).stdout).toBe(`disconnected conn1= (${apiId}/prod)\n`);
-    expect(JSON.parse((await run(["connection", "disconnect", "my-chat", "conn1=", "--json"])).stdout)).toEqual({ apiId, stage: "prod", connectionId: "conn1=", disconnected: true });
-    const sent = management.commandCalls(PostToConnectionCommand).map((c) => Buffer.from(c.args[0].input.Data as Uint8Array).toString());
-    expect(sent).toEqual(["hi", '{"message":"Hello"}', "from stdin"]);
+    expect(client.ended).toBe(true);
+    openConnection(connections, "conn2=");
+    expect(JSON.parse((await run(["connection", "disconnect", "my-chat", "conn2=", "--json"])).stdout)).toEqual({ apiId, stage: "prod", connectionId: "conn2=", disconnected: true });
+    expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(2);
   });
 
   it("a gone connection, an empty pipe, a missing file: one sentence, exit 1", async () => {
     await stack("my-chat");
-    management.on(PostToConnectionCommand).rejects(new GoneException({ message: "", $metadata: { httpStatusCode: 410 } }));
     expectOneLineError(await run(["connection-send", "my-chat", "gone=", "hi"]), "connection gone= is gone (it closed or never existed)");
     expectOneLineError(await run(["connection-send", "my-chat", "gone=", "-"], {}, ""), "no message on standard input");
     expectOneLineError(await run(["connection-send", "my-chat", "gone=", `@${join(dir, "nope.json")}`]), "cannot read message file");

@@ -1,17 +1,11 @@
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  GetConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-} from "@aws-sdk/client-apigatewaymanagementapi";
+import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GetConnectionCommand, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../src/aws/clients.js";
 import {
   connectionInfo,
@@ -25,14 +19,17 @@ import {
 import { createTable, parseKey } from "../../src/ops/dynamodb.js";
 import { readMessage } from "../../src/ops/message.js";
 import { TAG_STACK } from "../../src/resources/kind.js";
+import { ConnectionsModel } from "../../src/local/models/connections.js";
+import { openConnection } from "../support/connections.js";
+import { plug } from "../support/plug.js";
 import { clientsOn, makeModels, noSleep, region, startLocalDynamo, type LocalDynamo, type Models } from "./world.js";
 
 let dynamo: LocalDynamo;
 let models: Models;
 let clients: AwsClients;
-// The @connections API has no service model (the local gateway serves it), so its
-// three calls are stubbed per test: that is all this file fakes.
+// The @connections API is served by its model, as the local cloud serves it.
 const management = mockClient(ApiGatewayManagementApiClient);
+let connections: ConnectionsModel;
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
@@ -42,6 +39,10 @@ beforeAll(async () => {
 afterAll(async () => {
   management.restore();
   await dynamo.close();
+});
+beforeEach(async () => {
+  connections = new ConnectionsModel();
+  plug(management, connections, await import("@aws-sdk/client-apigatewaymanagementapi"));
 });
 afterEach(() => {
   management.reset();
@@ -94,41 +95,35 @@ describe("connections-list", () => {
 describe("connection-send / connection-disconnect", () => {
   it("posts to the stage's @connections endpoint, found through the stack name", async () => {
     const apiId = await stackWithStage("send-stack");
-    management.on(PostToConnectionCommand).resolves({});
+    const client = openConnection(connections, "abc=");
     const target = await resolveTarget(clients, "send-stack", undefined, "abc=");
     expect(target).toEqual({ apiId, stage: "prod", connectionId: "abc=" });
     expect(await sendToConnection(clients, target, Buffer.from('{"message":"hi"}'))).toEqual({ bytes: 16 });
     const calls = management.commandCalls(PostToConnectionCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.args[0].input.ConnectionId).toBe("abc=");
-    expect(Buffer.from(calls[0]?.args[0].input.Data as Uint8Array).toString()).toBe('{"message":"hi"}');
+    expect(client.received.map((b) => b.toString())).toEqual(['{"message":"hi"}']);
     expect(managementEndpoint(apiId, region, "prod")).toBe(`https://${apiId}.execute-api.${region}.amazonaws.com/prod`);
     expect(managementEndpoint("a1", "cn-north-1", "prod")).toBe("https://a1.execute-api.cn-north-1.amazonaws.com.cn/prod");
   });
 
   it("turns a gone connection into one sentence", async () => {
     const apiId = await stackWithStage("gone-stack");
-    management.on(PostToConnectionCommand).rejects(new GoneException({ message: "", $metadata: { httpStatusCode: 410 } }));
-    management.on(DeleteConnectionCommand).rejects(new GoneException({ message: "", $metadata: { httpStatusCode: 410 } }));
-    management.on(GetConnectionCommand).rejects(new GoneException({ message: "", $metadata: { httpStatusCode: 410 } }));
+    openConnection(connections, "dead=").leave();
     const target = await resolveTarget(clients, apiId, "prod", "dead=");
     const sentence = "connection dead= is gone (it closed or never existed)";
     await expect(sendToConnection(clients, target, Buffer.from("x"))).rejects.toThrow(sentence);
     await expect(disconnectConnection(clients, target)).rejects.toThrow(sentence);
     await expect(connectionInfo(clients, target)).rejects.toThrow(sentence);
+    const never = await resolveTarget(clients, apiId, "prod", "never=");
+    await expect(sendToConnection(clients, never, Buffer.from("x"))).rejects.toThrow("connection never= is gone");
   });
 
-  it("disconnects, and reads a connection's info", async () => {
+  it("reads a connection's info, and disconnects it", async () => {
     const apiId = await stackWithStage("info-stack");
-    management.on(DeleteConnectionCommand).resolves({});
-    management.on(GetConnectionCommand).resolves({
-      ConnectedAt: new Date("2026-01-01T00:00:00Z"),
-      LastActiveAt: new Date("2026-01-01T00:05:00Z"),
-      Identity: { SourceIp: "192.0.2.1", UserAgent: "wscat" },
-    });
+    const client = openConnection(connections, "live=", { connectedAt: Date.parse("2026-01-01T00:00:00Z"), sourceIp: "192.0.2.1", userAgent: "wscat" });
+    connections.touch("live=", Date.parse("2026-01-01T00:05:00Z"));
     const target = await resolveTarget(clients, apiId, "prod", "live=");
-    await disconnectConnection(clients, target);
-    expect(management.commandCalls(DeleteConnectionCommand)[0]?.args[0].input).toEqual({ ConnectionId: "live=" });
     expect(await connectionInfo(clients, target)).toEqual({
       connectionId: "live=",
       connectedAt: "2026-01-01T00:00:00.000Z",
@@ -136,6 +131,11 @@ describe("connection-send / connection-disconnect", () => {
       sourceIp: "192.0.2.1",
       userAgent: "wscat",
     });
+    await disconnectConnection(clients, target);
+    expect(management.commandCalls(DeleteConnectionCommand)[0]?.args[0].input).toEqual({ ConnectionId: "live=" });
+    expect(client.ended).toBe(true);
+    expect(management.commandCalls(GetConnectionCommand)).toHaveLength(1);
+    await expect(connectionInfo(clients, target)).rejects.toThrow("connection live= is gone");
   });
 
   it("names a wrong API or stage as such, before calling @connections", async () => {
