@@ -3,13 +3,13 @@ import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { ConnectionsModel, type ConnectionInfo } from "../models/connections.js";
 import type { ApiView, GatewayDirectory, InvokeFunction } from "./directory.js";
-import { connectEvent, disconnectEvent, errorFrame, gatewayId, messageEvent, type ConnectionFacts, type HandshakeFacts } from "./events.js";
+import { errorFrame, gatewayId, type ConnectionFacts, type HandshakeFacts } from "./events.js";
 import { guardFrames } from "./frames.js";
 import { lambdaProxyIntegration } from "./integration.js";
 import { API_GATEWAY_LIMITS, type Limits } from "./limits.js";
-import { routeOf } from "./routing.js";
+import { createRoutes } from "./routing.js";
 import { sendMessage } from "./sending.js";
-import { headerOf, isWebSocketHandshake, newConnection, refuse, statusCodeOf, targetOf } from "./upgrade.js";
+import { isWebSocketHandshake, newConnection, refuse, targetOf } from "./upgrade.js";
 
 export { API_GATEWAY_LIMITS, type Limits } from "./limits.js";
 export type { ConnectionInfo } from "../models/connections.js";
@@ -36,7 +36,6 @@ export interface Gateway {
 
 interface Connection {
   readonly facts: ConnectionFacts;
-  readonly handshake: HandshakeFacts;
   readonly ws: WebSocket;
   /** Resolves once "close" has fired and the $disconnect invocation is under way. */
   readonly closed: Promise<void>;
@@ -75,7 +74,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const log = options.logger ?? ((): void => undefined);
   const model = options.connections ?? new ConnectionsModel({ maxPostBytes: limits.maxMessageBytes, now });
-  const integrate = lambdaProxyIntegration(options.invoke, limits.integrationTimeoutMs, log);
+  const routes = createRoutes(options.directory, lambdaProxyIntegration(options.invoke, limits.integrationTimeoutMs, log), now, log);
   const live = new Set<Connection>();
   const pendingSockets = new Set<Duplex>();
   const inFlight = new Set<Promise<unknown>>();
@@ -119,23 +118,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     else conn.ws.terminate();
   }
 
-  async function fireDisconnect(facts: ConnectionFacts, handshake: HandshakeFacts, code: number, reason: string): Promise<void> {
-    let api: ApiView | undefined;
-    try {
-      api = await options.directory.resolve({ apiId: facts.apiId, stage: facts.stage });
-    } catch (err) {
-      log(`$disconnect ${facts.connectionId}: ${err instanceof Error ? err.message : String(err)}`);
-      return;
-    }
-    const fn = api?.routes.get("$disconnect");
-    if (!fn) return;
-    await integrate(fn, disconnectEvent(facts, handshake, code, reason, now(), gatewayId()), `$disconnect ${facts.connectionId}`, {
-      apiId: facts.apiId,
-      stage: facts.stage,
-      routeKey: "$disconnect",
-    });
-  }
-
   function allowMessage(conn: Connection, at: number): boolean {
     const refill = ((at - conn.tokensAt) / 1000) * limits.messagesPerSecond;
     conn.tokens = Math.min(limits.messageBurst, conn.tokens + refill);
@@ -161,35 +143,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       send(conn, errorFrame("Too Many Requests", id, requestId));
       return;
     }
-    const body = toBuffer(data);
-    let api: ApiView | undefined;
-    try {
-      api = await options.directory.resolve({ apiId: conn.facts.apiId, stage: conn.facts.stage });
-    } catch (err) {
-      log(`message on ${id}: ${err instanceof Error ? err.message : String(err)}`);
-      send(conn, errorFrame("Internal server error", id, requestId));
-      return;
-    }
-    const route = routeOf(api, body);
-    if (!route) {
-      send(conn, errorFrame("Forbidden", id, requestId));
-      return;
-    }
-    const event = messageEvent(conn.facts, route.routeKey, body, false, now(), requestId, gatewayId());
-    const outcome = await integrate(route.functionName, event, `${route.routeKey} on ${id}`, {
-      apiId: conn.facts.apiId,
-      stage: conn.facts.stage,
-      routeKey: route.routeKey,
-    });
-    // A Lambda-proxy route without a route response sends nothing back; only failures are reported.
-    if (!outcome.ok) send(conn, errorFrame(outcome.message, id, requestId));
+    const failed = await routes.message(conn.facts, toBuffer(data), requestId);
+    if (failed !== undefined) send(conn, errorFrame(failed, id, requestId));
   }
 
   function onOpen(ws: WebSocket, facts: ConnectionFacts, handshake: HandshakeFacts, socket: Duplex): void {
     const at = now();
     let markClosed = (): void => undefined;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
-    const conn: Connection = { facts, handshake, ws, closed, tokens: limits.messageBurst, tokensAt: at, endedBy: undefined, timers: [] };
+    const conn: Connection = { facts, ws, closed, tokens: limits.messageBurst, tokensAt: at, endedBy: undefined, timers: [] };
     const idle = setTimeout(() => end(conn, 1001, "Going away"), limits.idleTimeoutMs);
     const lifetime = setTimeout(() => end(conn, 1001, "Going away"), limits.maxConnectionMs);
     idle.unref();
@@ -222,7 +184,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       live.delete(conn);
       const why = (conn.endedBy ??= { code, reason: reason.toString("utf8") });
       model.disconnect(facts.connectionId, why.code, why.reason);
-      void track(fireDisconnect(facts, handshake, why.code, why.reason));
+      void track(routes.disconnect(facts, handshake, why.code, why.reason));
       markClosed();
     });
   }
@@ -245,21 +207,12 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     pendingSockets.add(socket);
     try {
-      const connectFn = api.routes.get("$connect");
-      if (connectFn) {
-        const outcome = await integrate(connectFn, connectEvent(facts, handshake, now(), gatewayId()), `$connect ${facts.connectionId}`, {
-          apiId: facts.apiId,
-          stage: facts.stage,
-          routeKey: "$connect",
-        });
-        const status = outcome.ok ? statusCodeOf(outcome.value) : 500;
-        if (status < 200 || status > 299) return refuse(socket, status, outcome.ok ? "" : message(outcome.message));
-        const protocol = outcome.ok ? headerOf(outcome.value, "sec-websocket-protocol") : undefined;
-        if (protocol) chosenProtocol.set(req, protocol);
-      }
+      const verdict = await routes.connect(api, facts, handshake);
+      if (!verdict.accept) return refuse(socket, verdict.status, verdict.body);
+      if (verdict.protocol) chosenProtocol.set(req, verdict.protocol);
       if (closing || socket.destroyed || !socket.readable || !socket.writable) {
         // $connect let it in, but the client left first: its handler may have stored the connection.
-        if (connectFn) void track(fireDisconnect(facts, handshake, 1006, "Connection closed abnormally"));
+        if (api.routes.has("$connect")) void track(routes.disconnect(facts, handshake, 1006, "Connection closed abnormally"));
         socket.destroy();
         return;
       }

@@ -1,5 +1,7 @@
-import type { ApiView } from "./directory.js";
-import { selectRouteKey } from "./events.js";
+import type { ApiView, GatewayDirectory } from "./directory.js";
+import { connectEvent, disconnectEvent, gatewayId, messageEvent, selectRouteKey, type ConnectionFacts, type HandshakeFacts } from "./events.js";
+import type { Integrate } from "./integration.js";
+import { headerOf, statusCodeOf } from "./upgrade.js";
 
 /**
  * The route an incoming message takes: the key the API's route selection
@@ -12,4 +14,76 @@ export function routeOf(api: ApiView | undefined, body: Buffer): { readonly rout
   const routeKey = selected !== undefined && api.routes.has(selected) ? selected : api.routes.has("$default") ? "$default" : undefined;
   const functionName = routeKey ? api.routes.get(routeKey) : undefined;
   return routeKey && functionName ? { routeKey, functionName } : undefined;
+}
+
+/** $connect's verdict: accept (2xx, maybe with a subprotocol) or refuse with this status and body. */
+export type ConnectVerdict = { readonly accept: true; readonly protocol: string | undefined } | { readonly accept: false; readonly status: number; readonly body: string };
+
+export interface Routes {
+  /** Runs $connect when the API has it (every connection is accepted otherwise). */
+  connect(api: ApiView, facts: ConnectionFacts, handshake: HandshakeFacts): Promise<ConnectVerdict>;
+  /** Runs the message's route; resolves with the error frame's message API Gateway sends back, if any. */
+  message(facts: ConnectionFacts, body: Buffer, requestId: string): Promise<string | undefined>;
+  /** Runs $disconnect when the API (still) has it. */
+  disconnect(facts: ConnectionFacts, handshake: HandshakeFacts, code: number, reason: string): Promise<void>;
+}
+
+/**
+ * The three kinds of route of a WebSocket API, looked up in the directory on
+ * every event (route changes apply to open connections) and run through the
+ * integration, each with the event API Gateway builds for it.
+ */
+export function createRoutes(directory: GatewayDirectory, integrate: Integrate, now: () => number, log: (line: string) => void): Routes {
+  return {
+    async connect(api, facts, handshake) {
+      const fn = api.routes.get("$connect");
+      if (!fn) return { accept: true, protocol: undefined };
+      const outcome = await integrate(fn, connectEvent(facts, handshake, now(), gatewayId()), `$connect ${facts.connectionId}`, {
+        apiId: facts.apiId,
+        stage: facts.stage,
+        routeKey: "$connect",
+      });
+      if (!outcome.ok) return { accept: false, status: 500, body: JSON.stringify({ message: outcome.message }) };
+      const status = statusCodeOf(outcome.value);
+      if (status < 200 || status > 299) return { accept: false, status, body: "" };
+      return { accept: true, protocol: headerOf(outcome.value, "sec-websocket-protocol") };
+    },
+
+    async message(facts, body, requestId) {
+      let api: ApiView | undefined;
+      try {
+        api = await directory.resolve({ apiId: facts.apiId, stage: facts.stage });
+      } catch (err) {
+        log(`message on ${facts.connectionId}: ${err instanceof Error ? err.message : String(err)}`);
+        return "Internal server error";
+      }
+      const route = routeOf(api, body);
+      if (!route) return "Forbidden";
+      const event = messageEvent(facts, route.routeKey, body, false, now(), requestId, gatewayId());
+      const outcome = await integrate(route.functionName, event, `${route.routeKey} on ${facts.connectionId}`, {
+        apiId: facts.apiId,
+        stage: facts.stage,
+        routeKey: route.routeKey,
+      });
+      // A Lambda-proxy route without a route response sends nothing back; only failures are reported.
+      return outcome.ok ? undefined : outcome.message;
+    },
+
+    async disconnect(facts, handshake, code, reason) {
+      let api: ApiView | undefined;
+      try {
+        api = await directory.resolve({ apiId: facts.apiId, stage: facts.stage });
+      } catch (err) {
+        log(`$disconnect ${facts.connectionId}: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+      const fn = api?.routes.get("$disconnect");
+      if (!fn) return;
+      await integrate(fn, disconnectEvent(facts, handshake, code, reason, now(), gatewayId()), `$disconnect ${facts.connectionId}`, {
+        apiId: facts.apiId,
+        stage: facts.stage,
+        routeKey: "$disconnect",
+      });
+    },
+  };
 }
