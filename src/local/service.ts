@@ -67,6 +67,8 @@ export abstract class ServiceModel {
   private drawnIds: string[] | undefined;
   private replayIds: string[] | undefined;
   protected abstract readonly operations: Readonly<Record<string, OpHandler>>;
+  /** False for a data-plane model whose calls are too many to keep (@connections posts, thousands a second). */
+  protected readonly recordsCalls: boolean = true;
 
   supports(operation: string): boolean {
     return Object.hasOwn(this.operations, operation);
@@ -78,9 +80,11 @@ export abstract class ServiceModel {
   }
 
   async dispatch(operation: string, input: OpInput): Promise<OpOutput> {
-    // A long `chatctl dev` session must not grow without bound: keep the recent half.
-    if (this.calls.length >= MAX_CALL_RECORDS) this.calls.splice(0, MAX_CALL_RECORDS / 2);
-    this.calls.push({ service: this.service, operation, at: Date.now() });
+    if (this.recordsCalls) {
+      // A long `chatctl dev` session must not grow without bound: keep the recent half.
+      if (this.calls.length >= MAX_CALL_RECORDS) this.calls.splice(0, MAX_CALL_RECORDS / 2);
+      this.calls.push({ service: this.service, operation, at: Date.now() });
+    }
     if (this.beforeCall) await this.beforeCall(this.service, operation, input);
     const handler = this.handlerFor(operation);
     if (READ_ONLY.test(operation)) return await handler(input);

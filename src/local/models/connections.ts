@@ -89,6 +89,8 @@ function bytesOf(data: unknown): Buffer {
 
 export class ConnectionsModel extends ServiceModel {
   readonly service = "apigatewaymanagementapi";
+  // Observers use subscribe(); a record of every post would only hold memory in a long fan-out.
+  protected override readonly recordsCalls = false;
   readonly maxPostBytes: number;
   private readonly now: () => number;
   private readonly open = new Map<string, Entry>();
