@@ -108,6 +108,7 @@ describe("the bundled chat handlers", () => {
   it("run from the zip alone: $default answers over @connections and $connect writes to DynamoDB", async () => {
     const dynamo = await startDynalite();
     const server = await startConnectionsServer();
+    server.connect(["zip-me"]);
     try {
       await dynamo.createConnectionsTable("zip-connections");
       for (const [k, v] of Object.entries(handlerEnv(dynamo.endpoint, server.endpoint, "zip-connections"))) vi.stubEnv(k, v);
