@@ -10,7 +10,7 @@ import { extname, isAbsolute, relative, resolve, sep, dirname, join } from "node
 import { StackName } from "./schema.js";
 import { type Finding, type SpecPath, atPath, closest, isRecord, listNames, quote } from "./findings.js";
 import { RESERVED_LAMBDA_ENVIRONMENT } from "../aws/lambda-rules.js";
-import { tableEnvName } from "./names.js";
+import { functionName, tableEnvName, tableName } from "./names.js";
 
 export const HANDLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"] as const;
 
@@ -132,7 +132,7 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
   for (const [name, fn] of entriesOf(functions)) {
     if (!isRecord(fn)) continue;
     if (stack !== undefined && name.length <= 40) {
-      const derived = `${stack}-${name}`;
+      const derived = functionName({ stack }, name);
       if (derived.length > MAX_FUNCTION_NAME) {
         error(
           ["functions", name],
@@ -191,7 +191,7 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
   for (const [name, table] of entriesOf(tables)) {
     if (!isRecord(table)) continue;
     if (stack !== undefined && name.length <= 40) {
-      const derived = `${stack}-${name}`;
+      const derived = tableName({ stack }, name);
       if (derived.length < MIN_TABLE_NAME || derived.length > MAX_TABLE_NAME) {
         error(["tables", name], "key", `the table name ${quote(derived, 80)} must be ${MIN_TABLE_NAME} to ${MAX_TABLE_NAME} characters`);
       }
