@@ -34,13 +34,45 @@ export interface RetryVerdict {
   readonly reason?: string;
 }
 
+/** The AWS error code SDK v3 exceptions (and the local models) carry as `name`. */
+export function errorName(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : undefined;
+}
+
+export function isAwsError(err: unknown, ...names: readonly string[]): boolean {
+  const name = errorName(err);
+  return name !== undefined && names.includes(name);
+}
+
+export function httpStatus(err: unknown): number | undefined {
+  const status = (err as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** Each service's name for "there is no such thing": API Gateway; Lambda, DynamoDB and Logs; IAM (query and JSON). */
+const NOT_FOUND = ["NotFoundException", "ResourceNotFoundException", "NoSuchEntityException", "NoSuchEntity"] as const;
+
+export function isNotFound(err: unknown): boolean {
+  return isAwsError(err, ...NOT_FOUND);
+}
+
+/** The call's answer, or undefined when what it asked about does not exist. */
+export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
 function fields(err: unknown): { name: string; message: string; status: number | undefined; code: string | undefined } {
   if (typeof err !== "object" || err === null) return { name: "", message: String(err), status: undefined, code: undefined };
-  const e = err as { name?: unknown; message?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const e = err as { message?: unknown; code?: unknown };
   return {
-    name: typeof e.name === "string" ? e.name : "",
+    name: errorName(err) ?? "",
     message: typeof e.message === "string" ? e.message : "",
-    status: typeof e.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined,
+    status: httpStatus(err),
     code: typeof e.code === "string" ? e.code : undefined,
   };
 }

@@ -22,24 +22,6 @@ export function printable(value: string): string {
   return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
 }
 
-export function awsErrorName(err: unknown): string {
-  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : "";
-}
-
-export function awsErrorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-export function httpStatus(err: unknown): number | undefined {
-  const status = (err as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
-  return typeof status === "number" ? status : undefined;
-}
-
-export function isNotFound(err: unknown): boolean {
-  const name = awsErrorName(err);
-  return name === "NotFoundException" || name === "ResourceNotFoundException" || name === "NoSuchEntityException" || name === "NoSuchEntity";
-}
-
 /** "a, b and c" for messages that list candidates. */
 export function listForPeople(items: readonly string[], max = 10): string {
   const shown = items.slice(0, max);

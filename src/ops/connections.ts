@@ -2,7 +2,8 @@ import { DeleteConnectionCommand, GetConnectionCommand, PostToConnectionCommand 
 import { ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { AwsClients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
-import { assertSafeId, awsErrorName, httpStatus } from "./common.js";
+import { assertSafeId } from "./common.js";
+import { errorName, httpStatus } from "../aws/errors.js";
 import { plainItem, type PlainItem } from "./items.js";
 import { findApi, findStage, findTable, getApiById } from "./lookup.js";
 
@@ -92,11 +93,11 @@ function gone(connectionId: string): UserError {
 }
 
 function isGone(err: unknown): boolean {
-  return awsErrorName(err) === "GoneException" || httpStatus(err) === 410;
+  return errorName(err) === "GoneException" || httpStatus(err) === 410;
 }
 
 function forbidden(err: unknown, t: ConnectionTarget): UserError | undefined {
-  if (awsErrorName(err) === "ForbiddenException" || httpStatus(err) === 403) {
+  if (errorName(err) === "ForbiddenException" || httpStatus(err) === 403) {
     return new UserError(`the @connections API of ${t.apiId}/${t.stage} refused the call (403): the stage is not deployed, or these credentials may not call execute-api:ManageConnections`);
   }
   return undefined;

@@ -11,7 +11,8 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { AwsClients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
-import { assertSafeId, awsErrorName, realSleep, type Sleep } from "./common.js";
+import { assertSafeId, realSleep, type Sleep } from "./common.js";
+import { errorName } from "../aws/errors.js";
 import { plainItem, type PlainItem } from "./items.js";
 import { describeTable, findTable } from "./lookup.js";
 
@@ -78,7 +79,7 @@ export async function createTable(clients: AwsClients, opts: CreateTableOptions)
   try {
     await clients.dynamodb().send(new CreateTableCommand({ TableName: opts.tableName, KeySchema: keys, AttributeDefinitions: attrs, BillingMode: "PAY_PER_REQUEST" }));
   } catch (err) {
-    if (awsErrorName(err) !== "ResourceInUseException") throw err;
+    if (errorName(err) !== "ResourceInUseException") throw err;
     const existing = await describeTable(clients, opts.tableName);
     if (!existing) throw err;
     const pk = keyOf(existing, "HASH");

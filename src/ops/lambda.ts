@@ -10,9 +10,10 @@ import {
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import type { AwsClients } from "../aws/clients.js";
-import { UserError } from "../errors.js";
+import { UserError, errorMessage } from "../errors.js";
 import { INLINE_POLICY_NAME, ROLE_PATH } from "../spec/names.js";
-import { assertSafeId, awsErrorMessage, awsErrorName, isNotFound, realSleep, type Sleep } from "./common.js";
+import { assertSafeId, realSleep, type Sleep } from "./common.js";
+import { errorName, isAwsError, isNotFound } from "../aws/errors.js";
 
 export interface FunctionCode {
   readonly zip: Uint8Array;
@@ -31,7 +32,7 @@ export async function loadCode(source: string): Promise<FunctionCode> {
       return { zip: await readFile(source), source };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new UserError(`cannot read ${source}: ${code === "ENOENT" ? "no such file" : (code ?? awsErrorMessage(err))}`);
+      throw new UserError(`cannot read ${source}: ${code === "ENOENT" ? "no such file" : (code ?? errorMessage(err))}`);
     }
   }
   if (!ENTRY_EXTENSIONS.has(ext)) throw new UserError(`${source} is neither a .zip nor a handler entry (.ts, .js, .mjs, .cjs)`);
@@ -84,7 +85,7 @@ export async function ensureFunctionRole(clients: AwsClients, functionName: stri
     roleArn = out.Role?.Arn ?? "";
     created = true;
   } catch (err) {
-    if (awsErrorName(err) !== "EntityAlreadyExistsException" && awsErrorName(err) !== "EntityAlreadyExists") throw err;
+    if (!isAwsError(err, "EntityAlreadyExistsException", "EntityAlreadyExists")) throw err;
     roleArn = (await clients.iam().send(new GetRoleCommand({ RoleName: roleName }))).Role?.Arn ?? "";
   }
   await clients.iam().send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME, PolicyDocument: basicLogsPolicy(functionName) }));
@@ -119,7 +120,7 @@ export interface CreatedFunction {
 const ROLE_RETRY_DELAYS_MS = [1000, 2000, 3000, 5000, 8000, 10_000, 10_000, 10_000, 10_000];
 
 function roleNotReady(err: unknown): boolean {
-  return awsErrorName(err) === "InvalidParameterValueException" && /cannot be assumed by Lambda/i.test(awsErrorMessage(err));
+  return errorName(err) === "InvalidParameterValueException" && /cannot be assumed by Lambda/i.test(errorMessage(err));
 }
 
 export async function createFunction(clients: AwsClients, opts: CreateFunctionOptions): Promise<CreatedFunction> {
@@ -151,7 +152,7 @@ export async function createFunction(clients: AwsClients, opts: CreateFunctionOp
       created = await clients.lambda().send(new CreateFunctionCommand(input));
       break;
     } catch (err) {
-      if (awsErrorName(err) === "ResourceConflictException") {
+      if (errorName(err) === "ResourceConflictException") {
         throw new UserError(`function ${opts.name} already exists in ${clients.config.region}; update its code with: chatctl lambda-update ${opts.name} <zip|entry>`);
       }
       const delay = ROLE_RETRY_DELAYS_MS[attempt];
@@ -217,7 +218,7 @@ export async function updateFunctionCode(clients: AwsClients, name: string, code
       break;
     } catch (err) {
       // Someone else's update is still being applied; ours goes in after it.
-      if (awsErrorName(err) !== "ResourceConflictException" || attempt >= 8) throw err;
+      if (errorName(err) !== "ResourceConflictException" || attempt >= 8) throw err;
       await sleep(Math.min(500 * 2 ** attempt, 5000));
     }
   }

@@ -1,7 +1,8 @@
 import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { AwsClients } from "../aws/clients.js";
-import { UserError } from "../errors.js";
-import { assertSafeId, awsErrorMessage, awsErrorName, isNotFound, realSleep, type Sleep } from "./common.js";
+import { UserError, errorMessage } from "../errors.js";
+import { assertSafeId, realSleep, type Sleep } from "./common.js";
+import { errorName, isNotFound } from "../aws/errors.js";
 
 export interface LogEvent {
   readonly timestamp: number; // ms since epoch
@@ -26,8 +27,8 @@ function noLogGroup(clients: AwsClients, functionName: string): UserError {
 }
 
 function badPattern(err: unknown, pattern: string | undefined): UserError | undefined {
-  if (pattern !== undefined && awsErrorName(err) === "InvalidParameterException") {
-    return new UserError(`CloudWatch Logs rejected the filter pattern '${pattern}': ${awsErrorMessage(err)}`);
+  if (pattern !== undefined && errorName(err) === "InvalidParameterException") {
+    return new UserError(`CloudWatch Logs rejected the filter pattern '${pattern}': ${errorMessage(err)}`);
   }
   return undefined;
 }

@@ -3,7 +3,8 @@ import { DescribeTableCommand, ListTablesCommand, ListTagsOfResourceCommand, typ
 import type { AwsClients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
 import { TAG_STACK } from "../resources/kind.js";
-import { assertSafeId, isNotFound, listForPeople } from "./common.js";
+import { assertSafeId, listForPeople } from "./common.js";
+import { isAwsError, isNotFound } from "../aws/errors.js";
 
 // A stack name may stand in for an id wherever that is unambiguous: the stack's
 // resources carry the chatctl:stack tag. Anything else gets one sentence that
@@ -49,7 +50,7 @@ export async function getApiById(clients: AwsClients, apiId: string): Promise<Fo
     return toFoundApi(await clients.apigw().send(new GetApiCommand({ ApiId: apiId })));
   } catch (err) {
     // A stack name is not a valid API id: AWS answers either way, depending on its shape.
-    if (isNotFound(err) || (err as { name?: string }).name === "BadRequestException") return undefined;
+    if (isNotFound(err) || isAwsError(err, "BadRequestException")) return undefined;
     throw err;
   }
 }

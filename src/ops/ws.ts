@@ -15,7 +15,8 @@ import {
 import { AddPermissionCommand, GetFunctionCommand, GetPolicyCommand } from "@aws-sdk/client-lambda";
 import type { AwsClients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
-import { assertSafeId, awsErrorName, isNotFound } from "./common.js";
+import { assertSafeId } from "./common.js";
+import { errorName, isNotFound } from "../aws/errors.js";
 import { allApis, findApi, findStage, getApiById, getStage, type FoundApi } from "./lookup.js";
 
 export const DEFAULT_ROUTE_SELECTION = "$request.body.action";
@@ -186,7 +187,7 @@ export async function addRoute(clients: AwsClients, apiIdOrStack: string, routeK
       permissionOutcome = "created";
     } catch (err) {
       // Another run added it between our read and our write: same statement, same effect.
-      if (awsErrorName(err) !== "ResourceConflictException") throw err;
+      if (errorName(err) !== "ResourceConflictException") throw err;
     }
   }
 
@@ -221,7 +222,7 @@ export async function deployStage(clients: AwsClients, apiIdOrStack: string, sta
   try {
     deploymentId = (await clients.apigw().send(new CreateDeploymentCommand({ ApiId: api.apiId, Description: "chatctl ws-deploy" }))).DeploymentId ?? "";
   } catch (err) {
-    if (awsErrorName(err) === "BadRequestException" && /route/i.test(err instanceof Error ? err.message : "")) {
+    if (errorName(err) === "BadRequestException" && /route/i.test(err instanceof Error ? err.message : "")) {
       throw new UserError(`API ${api.apiId} has no routes to deploy yet; add one with: chatctl ws-add-route ${api.apiId} '$default' <lambda-arn>`);
     }
     throw err;
@@ -235,7 +236,7 @@ export async function deployStage(clients: AwsClients, apiIdOrStack: string, sta
       stageCreated = true;
     } catch (err) {
       // Created meanwhile by someone else: point it at our deployment all the same.
-      if (awsErrorName(err) !== "ConflictException") throw err;
+      if (errorName(err) !== "ConflictException") throw err;
       await clients.apigw().send(new UpdateStageCommand({ ApiId: api.apiId, StageName: stageName, DeploymentId: deploymentId }));
     }
   }

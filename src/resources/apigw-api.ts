@@ -10,23 +10,13 @@ import {
   type ApiGatewayV2Client,
 } from "@aws-sdk/client-apigatewayv2";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResourceKind } from "./kind.js";
-import { createOrAdopt, diffTags, errorName, withoutAwsTags } from "./common.js";
+import { createOrAdopt, diffTags, withoutAwsTags } from "./common.js";
+import { isAwsError, unlessNotFound } from "../aws/errors.js";
 import type { ApiProps, Tags } from "./props.js";
 
 // --- Helpers shared by the apigw.* kinds ---
 
-export const isNotFound = (err: unknown): boolean => errorName(err) === "NotFoundException";
-export const isConflict = (err: unknown): boolean => errorName(err) === "ConflictException";
-
-/** Runs `call`, answering `undefined` when AWS says the thing (or its API) is not there. */
-export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+export const isConflict = (err: unknown): boolean => isAwsError(err, "ConflictException");
 
 /** Every item of an API Gateway v2 Get* list, following NextToken to the end. */
 export async function allPages<T>(fetch: (nextToken: string | undefined) => Promise<{ Items?: T[]; NextToken?: string }>): Promise<T[]> {

@@ -1,8 +1,9 @@
 import { CreateDeploymentCommand, DeleteDeploymentCommand, GetDeploymentCommand, GetStageCommand, type Deployment } from "@aws-sdk/client-apigatewayv2";
 import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
 import type { DeploymentProps } from "./props.js";
-import { isConflict, unlessNotFound } from "./apigw-api.js";
+import { isConflict } from "./apigw-api.js";
 import { createOrAdopt } from "./common.js";
+import { unlessNotFound } from "../aws/errors.js";
 
 // The deployment resource is "what the stage serves now". Deployments are
 // immutable snapshots, so a new configuration is a new deployment that the stage

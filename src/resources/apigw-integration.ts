@@ -7,8 +7,9 @@ import {
 } from "@aws-sdk/client-apigatewayv2";
 import type { Actual, Change, Ctx, ResourceKind } from "./kind.js";
 import type { IntegrationProps } from "./props.js";
-import { allPages, isConflict, unlessNotFound } from "./apigw-api.js";
+import { allPages, isConflict } from "./apigw-api.js";
 import { createOrAdopt } from "./common.js";
+import { unlessNotFound } from "../aws/errors.js";
 
 // Integrations carry no tags: chatctl finds its own again by the description it
 // wrote, "chatctl:<logical id>", and owns them through the API.

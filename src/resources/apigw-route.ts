@@ -1,8 +1,9 @@
 import { CreateRouteCommand, DeleteRouteCommand, GetRoutesCommand, UpdateRouteCommand, type Route } from "@aws-sdk/client-apigatewayv2";
 import type { Actual, Change, Ctx, ResourceKind } from "./kind.js";
 import type { RouteProps } from "./props.js";
-import { allPages, isConflict, unlessNotFound } from "./apigw-api.js";
+import { allPages, isConflict } from "./apigw-api.js";
 import { createOrAdopt } from "./common.js";
+import { unlessNotFound } from "../aws/errors.js";
 
 // A route key is unique within an API, so it is the route's identity; routes carry
 // no tags and are owned through the API. Their logical id is "route.<key>", as the

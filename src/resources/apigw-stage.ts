@@ -9,8 +9,9 @@ import {
 } from "@aws-sdk/client-apigatewayv2";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResourceKind } from "./kind.js";
 import type { StageProps, Tags } from "./props.js";
-import { allPages, apiArn, applyTagChanges, isConflict, sameDescription, unlessNotFound } from "./apigw-api.js";
+import { allPages, apiArn, applyTagChanges, isConflict, sameDescription } from "./apigw-api.js";
 import { createOrAdopt, diffTags } from "./common.js";
+import { unlessNotFound } from "../aws/errors.js";
 
 export interface StageAttrs {
   readonly apiId: string;

@@ -3,16 +3,6 @@ import type { Tags } from "./props.js";
 
 // Small pieces every resource kind needs in the same form.
 
-/** The AWS error code SDK v3 exceptions (and the local models) carry as `name`. */
-export function errorName(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && typeof (err as { name?: unknown }).name === "string" ? (err as { name: string }).name : undefined;
-}
-
-export function isAwsError(err: unknown, ...names: readonly string[]): boolean {
-  const name = errorName(err);
-  return name !== undefined && names.includes(name);
-}
-
 /** One change per key that differs: `${prefix}.${key}`. */
 export function diffMaps(prefix: string, before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>): Change[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();

@@ -17,7 +17,8 @@ import {
   type Tag,
 } from "@aws-sdk/client-dynamodb";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
-import { createOrAdopt, diffTags, errorName, refuseOthers, tagEdits, tagList } from "./common.js";
+import { createOrAdopt, diffTags, refuseOthers, tagEdits, tagList } from "./common.js";
+import { errorName } from "../aws/errors.js";
 import type { KeyAttributeProps, TableProps, Tags } from "./props.js";
 
 export interface TableAttrs {

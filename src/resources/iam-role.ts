@@ -19,7 +19,8 @@ import {
 } from "@aws-sdk/client-iam";
 import { INLINE_POLICY_NAME, ROLE_PATH } from "../spec/names.js";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
-import { createOrAdopt, diffTags, errorName, refuseOthers, tagEdits, tagList } from "./common.js";
+import { createOrAdopt, diffTags, refuseOthers, tagEdits, tagList } from "./common.js";
+import { errorName } from "../aws/errors.js";
 import type { RoleProps, Tags } from "./props.js";
 
 /**

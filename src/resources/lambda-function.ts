@@ -16,7 +16,8 @@ import {
   type UpdateFunctionConfigurationCommandInput,
 } from "@aws-sdk/client-lambda";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
-import { createOrAdopt, diffMaps, isAwsError } from "./common.js";
+import { createOrAdopt, diffMaps } from "./common.js";
+import { isAwsError } from "../aws/errors.js";
 import type { FunctionProps, Tags } from "./props.js";
 
 export interface FunctionAttributes {

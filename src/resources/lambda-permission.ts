@@ -1,6 +1,7 @@
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from "@aws-sdk/client-lambda";
 import type { Actual, Change, Ctx, ResolvedResource, ResourceKind } from "./kind.js";
-import { createOrAdopt, isAwsError } from "./common.js";
+import { createOrAdopt } from "./common.js";
+import { isAwsError } from "../aws/errors.js";
 import type { PermissionProps } from "./props.js";
 
 export interface PermissionAttributes {

@@ -10,7 +10,8 @@ import {
   type LogGroup,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
-import { createOrAdopt, diffTags, errorName, refuseOthers, tagEdits } from "./common.js";
+import { createOrAdopt, diffTags, refuseOthers, tagEdits } from "./common.js";
+import { errorName } from "../aws/errors.js";
 import type { LogGroupProps, Tags } from "./props.js";
 
 export interface LogGroupAttrs {

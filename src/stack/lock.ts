@@ -1,5 +1,4 @@
 import {
-  ConditionalCheckFailedException,
   CreateTableCommand,
   DeleteItemCommand,
   DescribeTableCommand,
@@ -9,6 +8,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { hostname, userInfo } from "node:os";
 import type { AwsClients } from "../aws/clients.js";
+import { isAwsError } from "../aws/errors.js";
 import { UserError } from "../errors.js";
 
 // CI machines share no disk, so the lock lives in the account: one item per stack
@@ -79,7 +79,7 @@ async function ensureLockTable(clients: AwsClients): Promise<void> {
       }),
     );
   } catch (err) {
-    if ((err as Error).name !== "ResourceInUseException") throw err;
+    if (!isAwsError(err, "ResourceInUseException")) throw err;
   }
   for (let i = 0; i < 60; i++) {
     const t = await ddb.send(new DescribeTableCommand({ TableName: LOCK_TABLE }));
@@ -134,11 +134,11 @@ export async function acquireStackLock(clients: AwsClients, stack: string, opts:
       );
       return startLease(clients, { ...me, expiresAt });
     } catch (err) {
-      if ((err as Error).name === "ResourceNotFoundException") {
+      if (isAwsError(err, "ResourceNotFoundException")) {
         await ensureLockTable(clients);
         continue;
       }
-      if (!(err instanceof ConditionalCheckFailedException) && (err as Error).name !== "ConditionalCheckFailedException") throw err;
+      if (!isAwsError(err, "ConditionalCheckFailedException")) throw err;
     }
     const current = await readHolder(clients, stack);
     if (!current) continue; // released between our write and our read
@@ -199,8 +199,8 @@ function startLease(clients: AwsClients, holder: LockHolder): StackLock {
             ExpressionAttributeValues: { ":o": { S: holder.owner } },
           }),
         )
-        .catch((err: Error) => {
-          if (err.name !== "ConditionalCheckFailedException") throw err;
+        .catch((err: unknown) => {
+          if (!isAwsError(err, "ConditionalCheckFailedException")) throw err;
         });
     },
   };
@@ -212,7 +212,7 @@ export async function forceUnlock(clients: AwsClients, stack: string): Promise<L
   try {
     holder = await readHolder(clients, stack);
   } catch (err) {
-    if ((err as Error).name === "ResourceNotFoundException") return undefined;
+    if (isAwsError(err, "ResourceNotFoundException")) return undefined;
     throw err;
   }
   if (!holder) return undefined;
