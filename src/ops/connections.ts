@@ -4,6 +4,7 @@ import type { AwsClients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
 import { assertSafeId } from "./common.js";
 import { errorName, httpStatus } from "../aws/errors.js";
+import { allPages } from "../aws/pages.js";
 import { plainItem, type PlainItem } from "./items.js";
 import { findApi, findStage, findTable, getApiById } from "./lookup.js";
 
@@ -53,13 +54,12 @@ export function connectionRow(item: PlainItem, now: number): ConnectionRow {
 /** Every connection in the table (all scan pages), oldest first. */
 export async function listConnections(clients: AwsClients, tableOrStack: string, now = Date.now()): Promise<ConnectionList> {
   const table = await findTable(clients, tableOrStack);
-  const rows: ConnectionRow[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await clients.dynamodb().send(new ScanCommand({ TableName: table.tableName, ...(start ? { ExclusiveStartKey: start } : {}) }));
-    for (const item of page.Items ?? []) rows.push(connectionRow(plainItem(item), now));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const items = await allPages(
+    (ExclusiveStartKey: Record<string, AttributeValue> | undefined) => clients.dynamodb().send(new ScanCommand({ TableName: table.tableName, ExclusiveStartKey })),
+    (page) => page.Items,
+    (page) => page.LastEvaluatedKey,
+  );
+  const rows = items.map((item) => connectionRow(plainItem(item), now));
   rows.sort((a, b) => (b.ageSeconds ?? -1) - (a.ageSeconds ?? -1) || a.connectionId.localeCompare(b.connectionId));
   return { table: table.tableName, connections: rows };
 }

@@ -1,8 +1,9 @@
-import { FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { FilterLogEventsCommand, type FilteredLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import type { AwsClients } from "../aws/clients.js";
 import { UserError, errorMessage } from "../errors.js";
 import { assertSafeId, realSleep, type Sleep } from "./common.js";
 import { errorName, isNotFound } from "../aws/errors.js";
+import { allPages } from "../aws/pages.js";
 
 export interface LogEvent {
   readonly timestamp: number; // ms since epoch
@@ -36,35 +37,37 @@ function badPattern(err: unknown, pattern: string | undefined): UserError | unde
 /** Every event since startTime (all pages), oldest first. */
 export async function readLogs(clients: AwsClients, opts: ReadLogsOptions): Promise<LogEvent[]> {
   assertSafeId("function name", opts.functionName);
-  const events: LogEvent[] = [];
-  let next: string | undefined;
+  let filtered: FilteredLogEvent[];
   try {
-    do {
-      const page = await clients.logs().send(
-        new FilterLogEventsCommand({
-          logGroupName: functionLogGroup(opts.functionName),
-          startTime: opts.startTime,
-          ...(opts.filterPattern ? { filterPattern: opts.filterPattern } : {}),
-          ...(next ? { nextToken: next } : {}),
-        }),
-      );
-      for (const e of page.events ?? []) {
-        const timestamp = e.timestamp ?? 0;
-        events.push({
-          timestamp,
-          time: new Date(timestamp).toISOString(),
-          logStream: e.logStreamName ?? "",
-          message: (e.message ?? "").replace(/\r?\n$/, ""),
-          eventId: e.eventId ?? `${timestamp}:${e.logStreamName ?? ""}:${e.message ?? ""}`,
-        });
-      }
-      next = page.nextToken;
-    } while (next);
+    filtered = await allPages(
+      (nextToken) =>
+        clients.logs().send(
+          new FilterLogEventsCommand({
+            logGroupName: functionLogGroup(opts.functionName),
+            startTime: opts.startTime,
+            ...(opts.filterPattern ? { filterPattern: opts.filterPattern } : {}),
+            nextToken,
+          }),
+        ),
+      (page) => page.events,
+      (page) => page.nextToken,
+    );
   } catch (err) {
     if (isNotFound(err)) throw noLogGroup(clients, opts.functionName);
     throw badPattern(err, opts.filterPattern) ?? err;
   }
-  return events.sort((a, b) => a.timestamp - b.timestamp);
+  return filtered.map(toLogEvent).sort((a, b) => a.timestamp - b.timestamp);
+}
+
+function toLogEvent(e: FilteredLogEvent): LogEvent {
+  const timestamp = e.timestamp ?? 0;
+  return {
+    timestamp,
+    time: new Date(timestamp).toISOString(),
+    logStream: e.logStreamName ?? "",
+    message: (e.message ?? "").replace(/\r?\n$/, ""),
+    eventId: e.eventId ?? `${timestamp}:${e.logStreamName ?? ""}:${e.message ?? ""}`,
+  };
 }
 
 export interface FollowLogsOptions extends ReadLogsOptions {

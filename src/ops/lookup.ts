@@ -5,6 +5,7 @@ import { UserError } from "../errors.js";
 import { TAG_STACK } from "../resources/kind.js";
 import { assertSafeId, listForPeople } from "./common.js";
 import { isAwsError, isNotFound } from "../aws/errors.js";
+import { allItems, allPages } from "../aws/pages.js";
 
 // A stack name may stand in for an id wherever that is unambiguous: the stack's
 // resources carry the chatctl:stack tag. Anything else gets one sentence that
@@ -34,14 +35,8 @@ export function toFoundApi(api: Partial<Api>): FoundApi {
 }
 
 export async function allApis(clients: AwsClients): Promise<FoundApi[]> {
-  const apis: FoundApi[] = [];
-  let next: string | undefined;
-  do {
-    const page = await clients.apigw().send(new GetApisCommand({ ...(next ? { NextToken: next } : {}) }));
-    for (const api of page.Items ?? []) apis.push(toFoundApi(api));
-    next = page.NextToken;
-  } while (next);
-  return apis;
+  const apis = await allItems((NextToken) => clients.apigw().send(new GetApisCommand({ NextToken })));
+  return apis.map(toFoundApi);
 }
 
 /** The API by its id; undefined when there is none with that id. */
@@ -93,14 +88,8 @@ function toFoundStage(s: Partial<Stage>): FoundStage {
 }
 
 export async function allStages(clients: AwsClients, apiId: string): Promise<FoundStage[]> {
-  const stages: FoundStage[] = [];
-  let next: string | undefined;
-  do {
-    const page = await clients.apigw().send(new GetStagesCommand({ ApiId: apiId, ...(next ? { NextToken: next } : {}) }));
-    for (const s of page.Items ?? []) stages.push(toFoundStage(s));
-    next = page.NextToken;
-  } while (next);
-  return stages;
+  const stages = await allItems((NextToken) => clients.apigw().send(new GetStagesCommand({ ApiId: apiId, NextToken })));
+  return stages.map(toFoundStage);
 }
 
 export async function getStage(clients: AwsClients, apiId: string, stageName: string): Promise<FoundStage | undefined> {
@@ -155,15 +144,12 @@ export async function describeTable(clients: AwsClients, tableName: string): Pro
   }
 }
 
-export async function allTableNames(clients: AwsClients): Promise<string[]> {
-  const names: string[] = [];
-  let start: string | undefined;
-  do {
-    const page = await clients.dynamodb().send(new ListTablesCommand({ ...(start ? { ExclusiveStartTableName: start } : {}) }));
-    names.push(...(page.TableNames ?? []));
-    start = page.LastEvaluatedTableName;
-  } while (start);
-  return names;
+export function allTableNames(clients: AwsClients): Promise<string[]> {
+  return allPages(
+    (start) => clients.dynamodb().send(new ListTablesCommand({ ExclusiveStartTableName: start })),
+    (page) => page.TableNames,
+    (page) => page.LastEvaluatedTableName,
+  );
 }
 
 /**

@@ -17,6 +17,7 @@ import type { AwsClients } from "../aws/clients.js";
 import { UserError } from "../errors.js";
 import { assertSafeId } from "./common.js";
 import { errorName, isNotFound } from "../aws/errors.js";
+import { allItems } from "../aws/pages.js";
 import { allApis, findApi, findStage, getApiById, getStage, type FoundApi } from "./lookup.js";
 
 export const DEFAULT_ROUTE_SELECTION = "$request.body.action";
@@ -98,26 +99,12 @@ async function functionArnOf(clients: AwsClients, arnOrName: string): Promise<Pa
   return { arn, partition: m[1], region: m[2], account: m[3] };
 }
 
-async function allIntegrations(clients: AwsClients, apiId: string): Promise<Integration[]> {
-  const items: Integration[] = [];
-  let next: string | undefined;
-  do {
-    const page = await clients.apigw().send(new GetIntegrationsCommand({ ApiId: apiId, ...(next ? { NextToken: next } : {}) }));
-    items.push(...(page.Items ?? []));
-    next = page.NextToken;
-  } while (next);
-  return items;
+function allIntegrations(clients: AwsClients, apiId: string): Promise<Integration[]> {
+  return allItems((NextToken) => clients.apigw().send(new GetIntegrationsCommand({ ApiId: apiId, NextToken })));
 }
 
-async function allRoutes(clients: AwsClients, apiId: string): Promise<Route[]> {
-  const items: Route[] = [];
-  let next: string | undefined;
-  do {
-    const page = await clients.apigw().send(new GetRoutesCommand({ ApiId: apiId, ...(next ? { NextToken: next } : {}) }));
-    items.push(...(page.Items ?? []));
-    next = page.NextToken;
-  } while (next);
-  return items;
+function allRoutes(clients: AwsClients, apiId: string): Promise<Route[]> {
+  return allItems((NextToken) => clients.apigw().send(new GetRoutesCommand({ ApiId: apiId, NextToken })));
 }
 
 /** The statement that lets one API invoke the function; one per API, whatever the route. */

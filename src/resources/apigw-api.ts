@@ -12,23 +12,13 @@ import {
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResourceKind } from "./kind.js";
 import { createOrAdopt, diffTags, withoutAwsTags } from "./common.js";
 import { isAwsError, unlessNotFound } from "../aws/errors.js";
+import { allItems } from "../aws/pages.js";
 import type { ApiProps, Tags } from "./props.js";
 
 // --- Helpers shared by the apigw.* kinds ---
 
 export const isConflict = (err: unknown): boolean => isAwsError(err, "ConflictException");
 
-/** Every item of an API Gateway v2 Get* list, following NextToken to the end. */
-export async function allPages<T>(fetch: (nextToken: string | undefined) => Promise<{ Items?: T[]; NextToken?: string }>): Promise<T[]> {
-  const items: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await fetch(token);
-    items.push(...(page.Items ?? []));
-    token = page.NextToken;
-  } while (token);
-  return items;
-}
 
 /** AWS adds aws:* tags of its own (CloudFormation, ...); they are not ours to diff. */
 /** One change per tag key that differs: "tags.app". */
@@ -87,7 +77,7 @@ function isOurs(ctx: Ctx, a: Actual<unknown>): boolean {
 
 async function everyApi(ctx: Ctx): Promise<Api[]> {
   const client = ctx.clients.apigw();
-  return allPages((NextToken) => client.send(new GetApisCommand({ NextToken })));
+  return allItems((NextToken) => client.send(new GetApisCommand({ NextToken })));
 }
 
 export const apigwApi = {

@@ -7,9 +7,10 @@ import {
 } from "@aws-sdk/client-apigatewayv2";
 import type { Actual, Change, Ctx, ResourceKind } from "./kind.js";
 import type { IntegrationProps } from "./props.js";
-import { allPages, isConflict } from "./apigw-api.js";
+import { isConflict } from "./apigw-api.js";
 import { createOrAdopt } from "./common.js";
 import { unlessNotFound } from "../aws/errors.js";
+import { allItems } from "../aws/pages.js";
 
 // Integrations carry no tags: chatctl finds its own again by the description it
 // wrote, "chatctl:<logical id>", and owns them through the API.
@@ -43,7 +44,7 @@ function toActual(apiId: string, i: Partial<Integration>): Actual<IntegrationAtt
 /** Every integration of the API; undefined when the API itself is gone. */
 async function integrationsOf(ctx: Ctx, apiId: string): Promise<Integration[] | undefined> {
   const client = ctx.clients.apigw();
-  return unlessNotFound(() => allPages((NextToken) => client.send(new GetIntegrationsCommand({ ApiId: apiId, NextToken }))));
+  return unlessNotFound(() => allItems((NextToken) => client.send(new GetIntegrationsCommand({ ApiId: apiId, NextToken }))));
 }
 
 const FIELDS = ["integrationType", "integrationMethod", "integrationUri"] as const;

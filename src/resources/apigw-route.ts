@@ -1,9 +1,10 @@
 import { CreateRouteCommand, DeleteRouteCommand, GetRoutesCommand, UpdateRouteCommand, type Route } from "@aws-sdk/client-apigatewayv2";
 import type { Actual, Change, Ctx, ResourceKind } from "./kind.js";
 import type { RouteProps } from "./props.js";
-import { allPages, isConflict } from "./apigw-api.js";
+import { isConflict } from "./apigw-api.js";
 import { createOrAdopt } from "./common.js";
 import { unlessNotFound } from "../aws/errors.js";
+import { allItems } from "../aws/pages.js";
 
 // A route key is unique within an API, so it is the route's identity; routes carry
 // no tags and are owned through the API. Their logical id is "route.<key>", as the
@@ -28,7 +29,7 @@ function toActual(apiId: string, r: Partial<Route>): Actual<RouteAttrs> {
 /** Every route of the API; undefined when the API itself is gone. */
 async function routesOf(ctx: Ctx, apiId: string): Promise<Route[] | undefined> {
   const client = ctx.clients.apigw();
-  return unlessNotFound(() => allPages((NextToken) => client.send(new GetRoutesCommand({ ApiId: apiId, NextToken }))));
+  return unlessNotFound(() => allItems((NextToken) => client.send(new GetRoutesCommand({ ApiId: apiId, NextToken }))));
 }
 
 export const apigwRoute = {

@@ -9,9 +9,10 @@ import {
 } from "@aws-sdk/client-apigatewayv2";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResourceKind } from "./kind.js";
 import type { StageProps, Tags } from "./props.js";
-import { allPages, apiArn, applyTagChanges, isConflict, sameDescription } from "./apigw-api.js";
+import { apiArn, applyTagChanges, isConflict, sameDescription } from "./apigw-api.js";
 import { createOrAdopt, diffTags } from "./common.js";
 import { unlessNotFound } from "../aws/errors.js";
+import { allItems } from "../aws/pages.js";
 
 export interface StageAttrs {
   readonly apiId: string;
@@ -107,7 +108,7 @@ export const apigwStage = {
     const apiId = parents.apiId;
     if (apiId === undefined) return [];
     const client = ctx.clients.apigw();
-    const stages = await unlessNotFound(() => allPages((NextToken) => client.send(new GetStagesCommand({ ApiId: apiId, NextToken }))));
+    const stages = await unlessNotFound(() => allItems((NextToken) => client.send(new GetStagesCommand({ ApiId: apiId, NextToken }))));
     const ours = (stages ?? []).filter((s) => s.Tags?.[TAG_STACK] === ctx.stack);
     if (ours.length === 0) return [];
     const endpoint = await endpointOf(ctx, apiId);

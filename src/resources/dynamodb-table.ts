@@ -19,6 +19,7 @@ import {
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
 import { createOrAdopt, diffTags, refuseOthers, tagEdits, tagList } from "./common.js";
 import { errorName } from "../aws/errors.js";
+import { allPages } from "../aws/pages.js";
 import type { KeyAttributeProps, TableProps, Tags } from "./props.js";
 
 export interface TableAttrs {
@@ -181,13 +182,11 @@ export const dynamodbTable = {
 
   async list(ctx: Ctx): Promise<Array<Actual<TableAttrs> & { logicalId: string }>> {
     const ddb = ctx.clients.dynamodb();
-    const names: string[] = [];
-    let start: string | undefined;
-    do {
-      const out = await ddb.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
-      names.push(...(out.TableNames ?? []));
-      start = out.LastEvaluatedTableName;
-    } while (start);
+    const names = await allPages(
+      (start) => ddb.send(new ListTablesCommand({ ExclusiveStartTableName: start })),
+      (out) => out.TableNames,
+      (out) => out.LastEvaluatedTableName,
+    );
     const found: Array<Actual<TableAttrs> & { logicalId: string }> = [];
     for (const name of names.filter((n) => n.startsWith(`${ctx.stack}-`))) {
       const actual = await readTable(ddb, name);
@@ -220,12 +219,12 @@ async function readTable(ddb: DynamoDBClient, tableName: string): Promise<Actual
     throw err;
   }
   const tags: Tags = {};
-  let nextToken: string | undefined;
-  do {
-    const out = await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn, NextToken: nextToken }));
-    for (const t of out.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? "";
-    nextToken = out.NextToken;
-  } while (nextToken);
+  const tagList = await allPages(
+    (NextToken) => ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn, NextToken })),
+    (out) => out.Tags,
+    (out) => out.NextToken,
+  );
+  for (const t of tagList) if (t.Key !== undefined) tags[t.Key] = t.Value ?? "";
   // DescribeTable's ItemCount is refreshed about every six hours; one scanned item is proof.
   const scan = await ddb.send(new ScanCommand({ TableName: tableName, Limit: 1 }));
   const holdsData = (scan.Count ?? scan.Items?.length ?? 0) > 0;

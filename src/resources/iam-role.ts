@@ -21,6 +21,7 @@ import { INLINE_POLICY_NAME, ROLE_PATH } from "../spec/names.js";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
 import { createOrAdopt, diffTags, refuseOthers, tagEdits, tagList } from "./common.js";
 import { errorName } from "../aws/errors.js";
+import { allMarked } from "../aws/pages.js";
 import type { RoleProps, Tags } from "./props.js";
 
 /**
@@ -114,10 +115,10 @@ export const iamRole = {
     const roleName = a.attributes.roleName;
     try {
       // IAM refuses to delete a role that still has policies.
-      for (const name of await allPages((Marker) => iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker })), (o) => o.PolicyNames)) {
+      for (const name of await allMarked((Marker) => iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker })), (o) => o.PolicyNames)) {
         await ignoreNoSuchEntity(iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })));
       }
-      const attached = await allPages((Marker) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker })), (o) => o.AttachedPolicies);
+      const attached = await allMarked((Marker) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker })), (o) => o.AttachedPolicies);
       for (const policy of attached) {
         if (policy.PolicyArn) await ignoreNoSuchEntity(iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policy.PolicyArn })));
       }
@@ -129,7 +130,7 @@ export const iamRole = {
 
   async list(ctx: Ctx): Promise<Array<Actual<RoleAttrs> & { logicalId: string }>> {
     const iam = ctx.clients.iam();
-    const roles = await allPages((Marker) => iam.send(new ListRolesCommand({ PathPrefix: ROLE_PATH, Marker })), (o) => o.Roles);
+    const roles = await allMarked((Marker) => iam.send(new ListRolesCommand({ PathPrefix: ROLE_PATH, Marker })), (o) => o.Roles);
     const found: Array<Actual<RoleAttrs> & { logicalId: string }> = [];
     for (const role of roles) {
       if (!role.RoleName?.startsWith(`${ctx.stack}-`)) continue;
@@ -150,7 +151,7 @@ async function readRole(iam: IAMClient, roleName: string, inlinePolicyName: stri
     throw err;
   }
   if (!role?.Arn) return undefined;
-  const tagList = await allPages((Marker) => iam.send(new ListRoleTagsCommand({ RoleName: roleName, Marker })), (o) => o.Tags);
+  const tagList = await allMarked((Marker) => iam.send(new ListRoleTagsCommand({ RoleName: roleName, Marker })), (o) => o.Tags);
   const tags: Tags = {};
   for (const t of tagList) if (t.Key !== undefined) tags[t.Key] = t.Value ?? "";
   let inlinePolicy: unknown;
@@ -276,20 +277,6 @@ function canonicalJson(v: unknown): string {
 function prettyPolicy(doc: unknown): string | undefined {
   if (doc === undefined) return undefined;
   return typeof doc === "string" ? doc : JSON.stringify(doc, null, 2);
-}
-
-async function allPages<O extends { IsTruncated?: boolean; Marker?: string }, T>(
-  call: (marker: string | undefined) => Promise<O>,
-  items: (out: O) => T[] | undefined,
-): Promise<T[]> {
-  const all: T[] = [];
-  let marker: string | undefined;
-  do {
-    const out = await call(marker);
-    all.push(...(items(out) ?? []));
-    marker = out.IsTruncated ? out.Marker : undefined;
-  } while (marker);
-  return all;
 }
 
 async function ignoreNoSuchEntity(p: Promise<unknown>): Promise<void> {

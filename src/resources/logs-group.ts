@@ -12,6 +12,7 @@ import {
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResolvedResource, type ResourceKind } from "./kind.js";
 import { createOrAdopt, diffTags, refuseOthers, tagEdits } from "./common.js";
 import { errorName } from "../aws/errors.js";
+import { allPages } from "../aws/pages.js";
 import type { LogGroupProps, Tags } from "./props.js";
 
 export interface LogGroupAttrs {
@@ -97,15 +98,12 @@ function logGroupArn(ctx: Ctx, name: string): string {
 }
 
 /** Every group whose name starts with the prefix; DescribeLogGroups has no exact-name filter. */
-async function describeGroups(logs: CloudWatchLogsClient, prefix: string): Promise<LogGroup[]> {
-  const all: LogGroup[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken }));
-    all.push(...(out.logGroups ?? []));
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return all;
+function describeGroups(logs: CloudWatchLogsClient, prefix: string): Promise<LogGroup[]> {
+  return allPages(
+    (nextToken) => logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken })),
+    (out) => out.logGroups,
+    (out) => out.nextToken,
+  );
 }
 
 async function tagsOf(logs: CloudWatchLogsClient, ctx: Ctx, name: string): Promise<Tags> {
