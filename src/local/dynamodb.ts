@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import dynalite from "dynalite";
+import { partitionOf } from "../aws/region.js";
 import { signingNameOf } from "./front-door.js";
 import { AwsError, type BeforeCall, type CallRecord, type WireAdapter, type WireRequest, type WireResponse } from "./service.js";
 
@@ -319,12 +320,6 @@ function dynaliteArn(tableName: string): string {
 function regionOf(authorization: string | string[] | undefined): string | undefined {
   if (typeof authorization !== "string" || signingNameOf(authorization) === undefined) return undefined;
   return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(authorization)?.[1];
-}
-
-function partitionOf(region: string): string {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  return "aws";
 }
 
 function loadExtras(file: string): Array<[string, TableExtras]> {

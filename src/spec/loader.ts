@@ -14,8 +14,7 @@ import { Locator, type Position, keyText } from "./locate.js";
 import { ChatSpec } from "./schema.js";
 import { MAX_SPEC_BYTES, decodeSpecBytes } from "./source.js";
 import { findProjectRoot, validateSpec } from "./validate.js";
-
-export const DEFAULT_REGION = "ap-northeast-1";
+import { resolveRegion } from "../aws/region.js";
 
 /** Aliases a spec may expand; a handful is plenty, thousands is an entity-expansion attack. */
 export const MAX_ALIAS_COUNT = 100;
@@ -43,14 +42,6 @@ export type LoadResult =
       warnings: Diagnostic[];
     }
   | { ok: false; diagnostics: Diagnostic[] };
-
-export function resolveRegion(specRegion: string | undefined, env: NodeJS.ProcessEnv): string {
-  for (const candidate of [specRegion, env.AWS_REGION, env.AWS_DEFAULT_REGION]) {
-    const trimmed = candidate?.trim();
-    if (trimmed !== undefined && trimmed !== "") return trimmed;
-  }
-  return DEFAULT_REGION;
-}
 
 function fileProblem(file: string, summary: string, detail?: string): LoadResult {
   return { ok: false, diagnostics: [{ severity: "error", file, summary, ...(detail !== undefined ? { detail } : {}) }] };

@@ -25,6 +25,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { unzipSync } from "fflate";
 import { AwsError, ServiceModel, type FunctionInvoker, type InvokeResult, type LocalFunction, type OpHandler, type OpInput, type OpOutput } from "../service.js";
 import { RESERVED_LAMBDA_ENVIRONMENT } from "../../aws/lambda-rules.js";
+import { partitionOf } from "../../aws/region.js";
 
 export interface RoleDirectory {
   lookup(roleArn: string): { createdAt: number } | undefined;
@@ -193,7 +194,7 @@ export class LambdaModel extends ServiceModel {
     super();
     this.region = options.region;
     this.accountId = options.accountId;
-    this.partition = options.region.startsWith("cn-") ? "aws-cn" : options.region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+    this.partition = partitionOf(options.region);
     this.invoker = options.invoker;
     this.roles = options.roles;
     this.rolePropagationMs = options.rolePropagationMs ?? 0;
