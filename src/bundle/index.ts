@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { build, type BuildFailure, type Message, type Plugin } from "esbuild";
 import { zipSync, type Zippable } from "fflate";
+import { findProjectRoot } from "./root.js";
 
 /**
  * A handler as Lambda receives it. The zip is deterministic, so `sha256` is the
@@ -94,12 +95,9 @@ function displayPath(file: string): string {
   return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? file : rel;
 }
 
-/** The nearest folder with a package.json: paths in the bundle are relative to it, so they do not depend on where the project lives. */
-function projectRoot(entry: string): string {
-  for (let dir = dirname(entry); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    if (dirname(dir) === dir) return dirname(entry);
-  }
+/** Paths in the bundle are relative to the project root, so they do not depend on where the project lives. */
+function projectRoot(entry: string): Promise<string> {
+  return findProjectRoot(dirname(entry));
 }
 
 // Lambda's Node.js runtimes from nodejs18.x on ship the whole AWS SDK for JavaScript v3
@@ -239,7 +237,7 @@ export async function bundleHandler(entry: string, opts: BundleOptions = {}): Pr
     throw new BundleError(absEntry, [{ file: displayPath(absEntry), line: 0, column: 0, text: "handler file not found" }]);
   }
 
-  const root = projectRoot(absEntry);
+  const root = await projectRoot(absEntry);
   const [bundle] = await buildBundles(root, [absEntry], { outDir, minify, sourcemap, external });
   if (!bundle) throw new Error(`esbuild produced no bundle for ${absEntry}`);
   if (useCache) cache.set(key, { bundle: bundle.bundle, inputs: bundle.inputs });
@@ -370,7 +368,7 @@ export async function bundleHandlers(entries: readonly string[], opts: BundleOpt
       );
       continue;
     }
-    const root = projectRoot(e);
+    const root = await projectRoot(e);
     byRoot.set(root, [...(byRoot.get(root) ?? []), i]);
   }
   for (const [root, indexes] of byRoot) {

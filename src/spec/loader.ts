@@ -13,7 +13,8 @@ import { findingsFromIssues } from "./issues.js";
 import { Locator, type Position, keyText } from "./locate.js";
 import { ChatSpec } from "./schema.js";
 import { MAX_SPEC_BYTES, decodeSpecBytes } from "./source.js";
-import { findProjectRoot, validateSpec } from "./validate.js";
+import { validateSpec } from "./validate.js";
+import { findProjectRoot } from "../bundle/root.js";
 import { resolveRegion } from "../aws/region.js";
 
 /** Aliases a spec may expand; a handful is plenty, thousands is an entity-expansion attack. */

@@ -6,7 +6,8 @@
 // (the schema check already reported that).
 
 import { realpath, stat } from "node:fs/promises";
-import { extname, isAbsolute, relative, resolve, sep, dirname, join } from "node:path";
+import { extname, resolve } from "node:path";
+import { isInside } from "../bundle/root.js";
 import { StackName } from "./schema.js";
 import { type Finding, type SpecPath, atPath, closest, isRecord, listNames, quote } from "./findings.js";
 import { RESERVED_LAMBDA_ENVIRONMENT } from "../aws/lambda-rules.js";
@@ -31,36 +32,8 @@ export const MAX_ENVIRONMENT_BYTES = 4096;
 export interface ValidateContext {
   /** Folder of the spec file; handler paths are relative to it. */
   dir: string;
-  /** Handlers must live under this folder (see findProjectRoot). */
+  /** Handlers must live under this folder (see bundle/root.ts findProjectRoot). */
   projectRoot: string;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The nearest folder at or above `dir` holding package.json or .git: what the bundler
- * can see. A spec outside any project is its own project.
- */
-export async function findProjectRoot(dir: string): Promise<string> {
-  let current = resolve(dir);
-  for (;;) {
-    if ((await exists(join(current, "package.json"))) || (await exists(join(current, ".git")))) return current;
-    const parent = dirname(current);
-    if (parent === current) return resolve(dir);
-    current = parent;
-  }
-}
-
-export function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 function entriesOf(value: unknown): [string, unknown][] {
