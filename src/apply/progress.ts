@@ -1,18 +1,17 @@
 import type { Outcome } from "../plan/types.js";
 import type { ApplyEvent, ApplyResult, StepInfo } from "./executor.js";
+import { paint as paintText, type Style } from "../text/ansi.js";
 
 export interface ProgressOptions {
   readonly color: boolean;
 }
-
-const ANSI = { green: "\u001b[32m", red: "\u001b[31m", yellow: "\u001b[33m", dim: "\u001b[2m", reset: "\u001b[0m" };
 
 /**
  * Turns executor events into lines: one per finished step, plus one per retry.
  * Steps that change nothing stay quiet.
  */
 export function createProgressRenderer(sink: (line: string) => void, opts: ProgressOptions): (e: ApplyEvent) => void {
-  const paint = (color: keyof typeof ANSI, text: string) => (opts.color ? `${ANSI[color]}${text}${ANSI.reset}` : text);
+  const paint = (style: Style, text: string) => paintText(opts.color, style, text);
   return (e) => {
     switch (e.type) {
       case "started":

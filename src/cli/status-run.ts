@@ -5,6 +5,8 @@ import type { PreparedStack } from "../stack/prepare.js";
 import type { StatusCommand } from "./status.js";
 import { specFileForStack } from "./find-spec.js";
 import { explain, prepare } from "./stack-session.js";
+import { paint } from "../text/ansi.js";
+import { alignColumns } from "../text/table.js";
 
 export async function runStatus(cmd: StatusCommand): Promise<number> {
   if (cmd.stack !== undefined) {
@@ -32,7 +34,7 @@ export async function runStatus(cmd: StatusCommand): Promise<number> {
     cmd.out(`Stack ${status.stack} in ${status.region}`);
     cmd.out("");
     const rows = status.components.map((c) => [c.kind, c.name, mark(c, cmd.color), detail(c)]);
-    for (const line of alignRows([["KIND", "NAME", "STATE", "DETAIL"], ...rows])) cmd.out(line);
+    for (const line of alignColumns([["KIND", "NAME", "STATE", "DETAIL"], ...rows])) cmd.out(line);
     cmd.out("");
     cmd.out(status.url ? `WebSocket URL: ${status.url}` : "WebSocket URL: (not deployed yet: run chatctl apply)");
   }
@@ -40,26 +42,10 @@ export async function runStatus(cmd: StatusCommand): Promise<number> {
 }
 
 function mark(c: ComponentStatus, color: boolean): string {
-  if (!color) return c.state;
-  const code = c.state === "ok" ? 32 : c.state === "drift" || c.state === "orphan" ? 33 : 31;
-  return `\u001b[${code}m${c.state}\u001b[0m`;
+  return paint(color, c.state === "ok" ? "green" : c.state === "drift" || c.state === "orphan" ? "yellow" : "red", c.state);
 }
 
 function detail(c: ComponentStatus): string {
   const parts = [c.health, c.drift ? `differs: ${c.drift.join(", ")}` : undefined, c.state === "orphan" ? "no longer in chat.yaml: apply deletes it" : undefined];
   return parts.filter(Boolean).join("; ");
-}
-
-// Visible width ignores colour codes, so coloured cells still line up.
-const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "").length;
-
-export function alignRows(rows: readonly (readonly string[])[]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell))));
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat((widths[i] ?? 0) - visible(cell))))
-      .join("  ")
-      .trimEnd(),
-  );
 }

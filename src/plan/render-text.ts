@@ -5,6 +5,7 @@ import { hasChanges, summarize } from "./planner.js";
 import { compareStrings } from "./snapshot.js";
 import type { Action, Plan, Step } from "./types.js";
 import { redactChange } from "./sensitive.js";
+import { paint as paintText, type Style } from "../text/ansi.js";
 
 export interface RenderOptions {
   /** The CLI decides: a TTY and no NO_COLOR. */
@@ -19,25 +20,16 @@ export const DEFAULT_SECURITY_KINDS: readonly string[] = ["iam.role", "lambda.pe
 
 const SYMBOL: Readonly<Record<Action, string>> = { noop: " ", create: "+", update: "~", replace: "-/+", delete: "-" };
 
-const ANSI = {
-  green: "\u001b[32m",
-  yellow: "\u001b[33m",
-  red: "\u001b[31m",
-  cyan: "\u001b[36m",
-  bold: "\u001b[1m",
-  dim: "\u001b[2m",
-  reset: "\u001b[0m",
-} as const;
-type Paint = (style: keyof typeof ANSI, text: string) => string;
+type Paint = (style: Style, text: string) => string;
 
-const ACTION_STYLE: Readonly<Record<Action, keyof typeof ANSI>> = { noop: "dim", create: "green", update: "yellow", replace: "red", delete: "red" };
+const ACTION_STYLE: Readonly<Record<Action, Style>> = { noop: "dim", create: "green", update: "yellow", replace: "red", delete: "red" };
 
 /**
  * Terraform-like text for a plan. It only formats: every decision was made by
  * the planner. Same plan, same lines.
  */
 export function renderPlan(plan: Plan, sink: (line: string) => void, opts: RenderOptions): void {
-  const paint: Paint = (style, text) => (opts.color ? `${ANSI[style]}${text}${ANSI.reset}` : text);
+  const paint: Paint = (style, text) => paintText(opts.color, style, text);
   const changing = plan.steps.filter((s) => s.action !== "noop");
 
   if (changing.length > 0) {

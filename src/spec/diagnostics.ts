@@ -1,6 +1,8 @@
 // Problems in a user's file, as data (terraform's tfdiags): the loader collects them all,
 // the CLI decides how to show them (text here, or JSON as they are).
 
+import { paint as paintText, type Style } from "../text/ansi.js";
+
 export interface Diagnostic {
   severity: "error" | "warning";
   /** The file as the user named it, so the message points where they looked. */
@@ -23,15 +25,6 @@ export interface Diagnostic {
 export interface FormatOptions {
   color: boolean;
 }
-
-const ANSI = {
-  bold: "\u001b[1m",
-  red: "\u001b[31m",
-  yellow: "\u001b[33m",
-  cyan: "\u001b[36m",
-  dim: "\u001b[2m",
-  reset: "\u001b[0m",
-} as const;
 
 function compareOptional(a: number | undefined, b: number | undefined): number {
   // A problem with the file as a whole (no position) comes before problems inside it.
@@ -88,19 +81,19 @@ function location(diag: Diagnostic): string {
  * Always ends with a newline when there is anything to show.
  */
 export function formatDiagnostics(diags: readonly Diagnostic[], opts: FormatOptions): string {
-  const paint = (code: string, text: string): string => (opts.color ? `${code}${text}${ANSI.reset}` : text);
+  const paint = (style: Style | readonly Style[], text: string): string => paintText(opts.color, style, text);
   const out: string[] = [];
   for (const diag of sortDiagnostics(diags)) {
-    const label = diag.severity === "error" ? paint(ANSI.bold + ANSI.red, "error") : paint(ANSI.bold + ANSI.yellow, "warning");
-    out.push(`${paint(ANSI.bold, location(diag))}: ${label}: ${paint(ANSI.bold, printable(diag.summary))}`);
+    const label = diag.severity === "error" ? paint(["bold", "red"], "error") : paint(["bold", "yellow"], "warning");
+    out.push(`${paint("bold", location(diag))}: ${label}: ${paint("bold", printable(diag.summary))}`);
     if (diag.sourceLine !== undefined && diag.line !== undefined) {
       const gutter = String(diag.line);
       const pad = " ".repeat(gutter.length);
-      out.push(`  ${paint(ANSI.dim, `${gutter} |`)} ${printable(diag.sourceLine)}`);
+      out.push(`  ${paint("dim", `${gutter} |`)} ${printable(diag.sourceLine)}`);
       if (diag.column !== undefined) {
         const start = Math.max(1, diag.column);
         const end = Math.max(start + 1, Math.min(diag.endColumn ?? start + 1, diag.sourceLine.length + 1));
-        out.push(`  ${paint(ANSI.dim, `${pad} |`)} ${" ".repeat(start - 1)}${paint(ANSI.cyan, "^".repeat(end - start))}`);
+        out.push(`  ${paint("dim", `${pad} |`)} ${" ".repeat(start - 1)}${paint("cyan", "^".repeat(end - start))}`);
       }
     }
     if (diag.detail !== undefined) {

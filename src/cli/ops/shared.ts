@@ -1,6 +1,8 @@
 import { Option } from "clipanion";
 import type { AwsClients } from "../../aws/clients.js";
 import { ChatctlCommand } from "../base.js";
+import { span } from "../../text/ansi.js";
+import { alignColumns } from "../../text/table.js";
 
 // What every ad-hoc command shares: --json, the clients for the chosen endpoint,
 // and the aligned tables people read. Kept free of the AWS SDK so that
@@ -24,38 +26,23 @@ export abstract class OpsCommand extends ChatctlCommand {
   }
 
   bold(text: string): string {
-    return this.color ? `\u001b[1m${text}\u001b[22m` : text;
+    return span(this.color, "bold", text);
   }
 
   dim(text: string): string {
-    return this.color ? `\u001b[2m${text}\u001b[22m` : text;
+    return span(this.color, "dim", text);
   }
 
   green(text: string): string {
-    return this.color ? `\u001b[32m${text}\u001b[39m` : text;
+    return span(this.color, "green", text);
   }
 
   /** A table with a header row, columns padded to their widest cell; the last column is not padded. */
   printTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): void {
-    const [head, ...body] = alignedTable(headers, rows);
+    const [head, ...body] = alignColumns([headers, ...rows]);
     this.out(this.dim(head ?? ""));
     for (const line of body) this.out(line);
   }
-}
-
-export function alignedTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
-  const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ""))));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat((widths[i] ?? 0) - width(c))))
-      .join("  ")
-      .trimEnd();
-  return [line(headers), ...rows.map(line)];
-}
-
-/** Display width: code points, so accented names and emoji do not shift the columns much. */
-function width(s: string): number {
-  return [...s].length;
 }
 
 /** A cell for people: one line, at most `max` characters. */
