@@ -71,6 +71,12 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
+/** " (did you mean "connect"?)" when one candidate is close to the name, else "". */
+export function didYouMean(name: string, candidates: readonly string[], show: (hint: string) => string = quote): string {
+  const hint = closest(name, candidates);
+  return hint === undefined ? "" : ` (did you mean ${show(hint)}?)`;
+}
+
 export function closest(name: string, candidates: readonly string[]): string | undefined {
   // Hints are for typos in hand-written files; a file with thousands of names gets none.
   if (candidates.length > 200) return undefined;

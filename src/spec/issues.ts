@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import { ChatSpec } from "./schema.js";
-import { type Finding, type SpecPath, atPath, closest, describeValue, formatPath, isRecord, quote } from "./findings.js";
+import { type Finding, type SpecPath, atPath, describeValue, didYouMean, formatPath, isRecord, quote } from "./findings.js";
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = z.core.$ZodType;
@@ -197,21 +197,20 @@ function rewrite(issue: Issue, prefix: SpecPath, ctx: Context): void {
     }
     case "invalid_value": {
       const allowed = issue.values.map((v) => String(v));
-      const hint = typeof value === "string" ? closest(value, allowed) : undefined;
+      const hint = typeof value === "string" ? didYouMean(value, allowed, (h) => h) : "";
       push({
         on: "value",
-        summary: atPath(path, `must be one of ${allowed.join(", ")}, not ${describeValue(value)}${hint !== undefined ? ` (did you mean ${hint}?)` : ""}`),
+        summary: atPath(path, `must be one of ${allowed.join(", ")}, not ${describeValue(value)}${hint}`),
       });
       return;
     }
     case "unrecognized_keys": {
       const allowed = allowedKeysOf(schema);
       for (const key of issue.keys) {
-        const hint = closest(key, allowed);
         push({
           path: [...path, key],
           on: "key",
-          summary: atPath(path, `unknown key ${quote(key)}${hint !== undefined ? ` (did you mean ${quote(hint)}?)` : ""}`),
+          summary: atPath(path, `unknown key ${quote(key)}${didYouMean(key, allowed)}`),
           detail: `allowed keys${path.length === 0 ? " at the top level" : ` in ${formatPath(path)}`}: ${allowed.join(", ")}`,
         });
       }

@@ -16,6 +16,7 @@ import { MAX_SPEC_BYTES, decodeSpecBytes } from "./source.js";
 import { validateSpec } from "./validate.js";
 import { findProjectRoot } from "../bundle/root.js";
 import { resolveRegion } from "../aws/region.js";
+import { errorMessage } from "../errors.js";
 
 /** Aliases a spec may expand; a handful is plenty, thousands is an entity-expansion attack. */
 export const MAX_ALIAS_COUNT = 100;
@@ -80,7 +81,7 @@ export async function loadSpec(file: string, opts: LoadOptions = {}): Promise<Lo
     const bytes = await readFile(absolute);
     return await loadSpecText(bytes, file, opts);
   } catch (cause) {
-    return fileProblem(file, `cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    return fileProblem(file, `cannot read ${file}: ${errorMessage(cause)}`);
   }
 }
 
@@ -121,7 +122,7 @@ export async function loadSpecText(text: string | Uint8Array, file: string, opts
     // Our bug, not the user's: say so plainly rather than crash with a stack trace.
     return fileProblem(
       file,
-      `internal error while reading ${file}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `internal error while reading ${file}: ${errorMessage(cause)}`,
       "this is a bug in chatctl; please report it with the spec file",
     );
   }
@@ -308,7 +309,7 @@ async function check(text: string, file: string, env: NodeJS.ProcessEnv): Promis
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (cause) {
-    const message = cause instanceof Error ? cause.message : String(cause);
+    const message = errorMessage(cause);
     const bomb = /alias count/i.test(message);
     diags.push({
       severity: "error",

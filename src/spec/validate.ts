@@ -9,7 +9,7 @@ import { realpath, stat } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import { isInside } from "../bundle/root.js";
 import { StackName } from "./schema.js";
-import { type Finding, type SpecPath, atPath, closest, isRecord, listNames, quote } from "./findings.js";
+import { type Finding, type SpecPath, atPath, didYouMean, isRecord, listNames, quote } from "./findings.js";
 import { RESERVED_LAMBDA_ENVIRONMENT } from "../aws/lambda-rules.js";
 import { functionName, tableEnvName, tableName } from "./names.js";
 
@@ -78,11 +78,10 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
       if (typeof target !== "string") continue;
       usedFunctions.set(target, [...(usedFunctions.get(target) ?? []), routeKey]);
       if (functions === undefined || Object.hasOwn(functions, target)) continue;
-      const hint = closest(target, functionNames);
       error(
         ["routes", routeKey],
         "value",
-        `no function named ${quote(target)}${hint !== undefined ? ` (did you mean ${quote(hint)}?)` : ""}`,
+        `no function named ${quote(target)}${didYouMean(target, functionNames)}`,
         functionNames.length === 0 ? "no functions are defined under functions:" : `defined functions: ${listNames(functionNames)}`,
       );
     }
@@ -119,11 +118,10 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
     if (Array.isArray(fn.tables) && tables !== undefined) {
       fn.tables.forEach((table: unknown, index: number) => {
         if (typeof table !== "string" || Object.hasOwn(tables, table)) return;
-        const hint = closest(table, tableNames);
         error(
           ["functions", name, "tables", index],
           "value",
-          `no table named ${quote(table)}${hint !== undefined ? ` (did you mean ${quote(hint)}?)` : ""}`,
+          `no table named ${quote(table)}${didYouMean(table, tableNames)}`,
           tableNames.length === 0 ? "no tables are defined under tables:" : `defined tables: ${listNames(tableNames)}`,
         );
       });

@@ -26,6 +26,7 @@ import { unzipSync } from "fflate";
 import { AwsError, ServiceModel, type FunctionInvoker, type InvokeResult, type LocalFunction, type OpHandler, type OpInput, type OpOutput } from "../service.js";
 import { RESERVED_LAMBDA_ENVIRONMENT } from "../../aws/lambda-rules.js";
 import { partitionOf } from "../../aws/region.js";
+import { errorMessage } from "../../errors.js";
 
 export interface RoleDirectory {
   lookup(roleArn: string): { createdAt: number } | undefined;
@@ -466,7 +467,7 @@ export class LambdaModel extends ServiceModel {
       try {
         JSON.parse(new TextDecoder().decode(payload));
       } catch (err) {
-        throw new AwsError("InvalidRequestContentException", `Could not parse request body into json: ${err instanceof Error ? err.message : String(err)}`);
+        throw new AwsError("InvalidRequestContentException", `Could not parse request body into json: ${errorMessage(err)}`);
       }
     }
     this.settle(fn);
@@ -496,7 +497,7 @@ export class LambdaModel extends ServiceModel {
     try {
       result = await run();
     } catch (err) {
-      throw new AwsError("ServiceException", `The local Lambda runner failed: ${err instanceof Error ? err.message : String(err)}`, 500);
+      throw new AwsError("ServiceException", `The local Lambda runner failed: ${errorMessage(err)}`, 500);
     }
     const out: OpOutput = { StatusCode: result.statusCode, ExecutedVersion: "$LATEST", Payload: payloadBlob(result.payload) };
     if (result.functionError) out["FunctionError"] = result.functionError;

@@ -5,6 +5,7 @@
  * JSON except Invoke's payload, which is the raw body in both directions.
  */
 import { randomUUID } from "node:crypto";
+import { errorMessage } from "../../errors.js";
 import { AwsError, type OpInput, type OpOutput, type ServiceModel, type WireAdapter, type WireRequest, type WireResponse } from "../service.js";
 
 interface Route {
@@ -77,7 +78,7 @@ export function lambdaErrorResponse(err: unknown): WireResponse {
   const known = err instanceof AwsError ? err : undefined;
   const code = known?.name ?? "ServiceException";
   const status = known?.statusCode ?? 500;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const body: Record<string, string> = { Type: status >= 500 ? "Service" : "User" };
   body[CAPITAL_MESSAGE.has(code) ? "Message" : "message"] = message;
   const headers: Record<string, string> = { "x-amzn-errortype": code };
