@@ -17,3 +17,11 @@ export class UserError extends Error {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The message led by the error's name when it adds something: AWS errors are named by their code, which says more than the message alone. */
+export function namedErrorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    return err.name && err.name !== "Error" && !err.message.startsWith(err.name) ? `${err.name}: ${err.message}` : err.message;
+  }
+  return String(err);
+}

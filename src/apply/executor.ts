@@ -2,6 +2,7 @@ import type { Actual, AnyResourceKind, Change, Ctx, ResolvedResource } from "../
 import type { Action, Outcome, Plan, Step } from "../plan/types.js";
 import { resolveProps, type Outputs } from "../resources/refs.js";
 import { walk } from "../graph/walk.js";
+import { namedErrorMessage } from "../errors.js";
 
 /** What a progress view needs to name a step. */
 export interface StepInfo {
@@ -134,7 +135,7 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<ApplyR
           case "done":
             return finish({ step, outcome: r.value, ms, attempts }, { type: "finished", step, outcome: r.value, ms });
           case "failed": {
-            const message = messageOf(r.error);
+            const message = namedErrorMessage(r.error);
             errors.push({ step, message, error: r.error });
             return finish({ step, outcome: "failed", ms, attempts, error: message }, { type: "finished", step, outcome: "failed", ms, error: message });
           }
@@ -256,10 +257,10 @@ async function withRetries<T>(step: Step, deps: ExecuteDeps, call: () => Promise
         maxAttempts,
         reason: verdict.reason ?? "retryable error",
         delayMs,
-        error: messageOf(error),
+        error: namedErrorMessage(error),
       });
       await sleep(delayMs);
-      if (deps.signal?.aborted) throw new Error(`interrupted while waiting to retry (last error: ${messageOf(error)})`);
+      if (deps.signal?.aborted) throw new Error(`interrupted while waiting to retry (last error: ${namedErrorMessage(error)})`);
     }
   }
 }
@@ -279,12 +280,4 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
 
 function info(step: Step): StepInfo {
   return { id: step.id, kind: step.kind, name: step.name, action: step.action };
-}
-
-/** AWS errors are named by their code, which says more than the message alone. */
-export function messageOf(error: unknown): string {
-  if (error instanceof Error) {
-    return error.name && error.name !== "Error" && !error.message.startsWith(error.name) ? `${error.name}: ${error.message}` : error.message;
-  }
-  return String(error);
 }

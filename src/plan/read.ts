@@ -1,6 +1,7 @@
 import type { Actual, AnyResourceKind, Ctx, DesiredResource, ResolvedResource } from "../resources/kind.js";
 import { collectRefs, resolveProps, type Outputs } from "../resources/refs.js";
 import { DependencyCycleError, walk } from "../graph/walk.js";
+import { errorMessage } from "../errors.js";
 import { compareStrings, type Orphan, type ReadState, type StateSnapshot } from "./snapshot.js";
 
 export interface ReadStateOptions {
@@ -18,7 +19,7 @@ export class ReadStateError extends Error {
   constructor(readonly failures: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly error: unknown }>) {
     super(
       `could not read ${failures.length === 1 ? "1 resource" : `${failures.length} resources`}: ` +
-        failures.map((f) => `${f.id} (${f.kind}): ${messageOf(f.error)}`).join("; "),
+        failures.map((f) => `${f.id} (${f.kind}): ${errorMessage(f.error)}`).join("; "),
     );
     this.name = "ReadStateError";
   }
@@ -135,8 +136,4 @@ function orphanKey(o: Orphan): string {
 
 function sortFailures<T extends { id: string }>(failures: T[]): T[] {
   return failures.sort((a, b) => compareStrings(a.id, b.id));
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
