@@ -71,6 +71,14 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
+/** A reference to a name that is not defined: what was asked for, a hint, and what there is. */
+export function unknownName(what: "function" | "table", name: string, defined: readonly string[]): [summary: string, detail: string] {
+  return [
+    `no ${what} named ${quote(name)}${didYouMean(name, defined)}`,
+    defined.length === 0 ? `no ${what}s are defined under ${what}s:` : `defined ${what}s: ${listNames(defined)}`,
+  ];
+}
+
 /** " (did you mean "connect"?)" when one candidate is close to the name, else "". */
 export function didYouMean(name: string, candidates: readonly string[], show: (hint: string) => string = quote): string {
   const hint = closest(name, candidates);

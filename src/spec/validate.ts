@@ -9,7 +9,7 @@ import { realpath, stat } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import { isInside } from "../bundle/root.js";
 import { StackName } from "./schema.js";
-import { type Finding, type SpecPath, atPath, didYouMean, isRecord, listNames, quote } from "./findings.js";
+import { type Finding, type SpecPath, atPath, isRecord, listNames, quote, unknownName } from "./findings.js";
 import { RESERVED_LAMBDA_ENVIRONMENT } from "../aws/lambda-rules.js";
 import { functionName, tableEnvName, tableName } from "./names.js";
 
@@ -52,12 +52,13 @@ function isWholeNumber(value: unknown): value is number {
 
 export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<Finding[]> {
   const out: Finding[] = [];
-  const error = (path: SpecPath, on: Finding["on"], summary: string, detail?: string): void => {
-    out.push({ severity: "error", path, on, summary: atPath(on === "parent" ? path.slice(0, -1) : path, summary), ...(detail !== undefined ? { detail } : {}) });
-  };
-  const warning = (path: SpecPath, on: Finding["on"], summary: string, detail?: string): void => {
-    out.push({ severity: "warning", path, on, summary: atPath(on === "parent" ? path.slice(0, -1) : path, summary), ...(detail !== undefined ? { detail } : {}) });
-  };
+  const report =
+    (severity: Finding["severity"]) =>
+    (path: SpecPath, on: Finding["on"], summary: string, detail?: string): void => {
+      out.push({ severity, path, on, summary: atPath(on === "parent" ? path.slice(0, -1) : path, summary), ...(detail !== undefined ? { detail } : {}) });
+    };
+  const error = report("error");
+  const warning = report("warning");
   if (!isRecord(raw)) return out;
 
   const stack = typeof raw.stack === "string" && StackName.safeParse(raw.stack).success ? raw.stack : undefined;
@@ -67,6 +68,9 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
   const tables = raw.tables === undefined ? {} : isRecord(raw.tables) ? raw.tables : undefined;
   const tableNames = tables === undefined ? [] : Object.keys(tables);
   const usedFunctions = new Map<string, string[]>();
+  // The AWS name built from a key; none for a key the schema already refused as too long.
+  const derived = (make: (spec: { stack: string }, key: string) => string, key: string): string | undefined =>
+    stack !== undefined && key.length <= 40 ? make({ stack }, key) : undefined;
 
   // Routes.
   if (isRecord(raw.routes)) {
@@ -78,12 +82,7 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
       if (typeof target !== "string") continue;
       usedFunctions.set(target, [...(usedFunctions.get(target) ?? []), routeKey]);
       if (functions === undefined || Object.hasOwn(functions, target)) continue;
-      error(
-        ["routes", routeKey],
-        "value",
-        `no function named ${quote(target)}${didYouMean(target, functionNames)}`,
-        functionNames.length === 0 ? "no functions are defined under functions:" : `defined functions: ${listNames(functionNames)}`,
-      );
+      error(["routes", routeKey], "value", ...unknownName("function", target, functionNames));
     }
   }
 
@@ -103,27 +102,20 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
   // Functions.
   for (const [name, fn] of entriesOf(functions)) {
     if (!isRecord(fn)) continue;
-    if (stack !== undefined && name.length <= 40) {
-      const derived = functionName({ stack }, name);
-      if (derived.length > MAX_FUNCTION_NAME) {
-        error(
-          ["functions", name],
-          "key",
-          `the AWS name ${quote(derived, 80)} would be ${derived.length} characters; Lambda and IAM allow ${MAX_FUNCTION_NAME}`,
-          "shorten the function name or the stack name (names are <stack>-<function>)",
-        );
-      }
+    const awsName = derived(functionName, name);
+    if (awsName !== undefined && awsName.length > MAX_FUNCTION_NAME) {
+      error(
+        ["functions", name],
+        "key",
+        `the AWS name ${quote(awsName, 80)} would be ${awsName.length} characters; Lambda and IAM allow ${MAX_FUNCTION_NAME}`,
+        "shorten the function name or the stack name (names are <stack>-<function>)",
+      );
     }
 
     if (Array.isArray(fn.tables) && tables !== undefined) {
       fn.tables.forEach((table: unknown, index: number) => {
         if (typeof table !== "string" || Object.hasOwn(tables, table)) return;
-        error(
-          ["functions", name, "tables", index],
-          "value",
-          `no table named ${quote(table)}${didYouMean(table, tableNames)}`,
-          tableNames.length === 0 ? "no tables are defined under tables:" : `defined tables: ${listNames(tableNames)}`,
-        );
+        error(["functions", name, "tables", index], "value", ...unknownName("table", table, tableNames));
       });
     }
 
@@ -161,11 +153,9 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
   // Tables.
   for (const [name, table] of entriesOf(tables)) {
     if (!isRecord(table)) continue;
-    if (stack !== undefined && name.length <= 40) {
-      const derived = tableName({ stack }, name);
-      if (derived.length < MIN_TABLE_NAME || derived.length > MAX_TABLE_NAME) {
-        error(["tables", name], "key", `the table name ${quote(derived, 80)} must be ${MIN_TABLE_NAME} to ${MAX_TABLE_NAME} characters`);
-      }
+    const awsName = derived(tableName, name);
+    if (awsName !== undefined && (awsName.length < MIN_TABLE_NAME || awsName.length > MAX_TABLE_NAME)) {
+      error(["tables", name], "key", `the table name ${quote(awsName, 80)} must be ${MIN_TABLE_NAME} to ${MAX_TABLE_NAME} characters`);
     }
     const mode = table.billingMode ?? "PAY_PER_REQUEST";
     if (mode === "PROVISIONED") {
