@@ -72,64 +72,22 @@ const CONTENT_TYPE = "application/x-amz-json-1.0";
 const INTERNAL_AUTH = "AWS4-HMAC-SHA256 Credential=chatctl/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0";
 
 export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBackend> {
-  let extrasFile: string | undefined;
-  const dynaliteOptions: { path?: string; createTableMs: number; deleteTableMs: number; updateTableMs: number } = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
-  if (opts.persistDir !== undefined) {
-    mkdirSync(opts.persistDir, { recursive: true });
-    dynaliteOptions.path = join(opts.persistDir, "dynalite");
-    extrasFile = join(opts.persistDir, "dynamodb-extras.json");
-  }
-  const extras = new Map<string, TableExtras>(extrasFile && existsSync(extrasFile) ? loadExtras(extrasFile) : []);
-  const saveExtras = () => {
-    if (extrasFile) writeFileSync(extrasFile, JSON.stringify(Object.fromEntries(extras), null, 2));
-  };
-
-  const server = dynalite(dynaliteOptions);
+  if (opts.persistDir !== undefined) mkdirSync(opts.persistDir, { recursive: true });
+  const { extras, save: saveExtras } = openExtras(opts.persistDir);
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(opts.persistDir !== undefined ? { path: join(opts.persistDir, "dynalite") } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const accountId = opts.accountId ?? "000000000000";
-
-  // dynalite's own request handler, called in-process: a loopback HTTP hop per
-  // DynamoDB call was the largest cost of a $connect in the local cloud.
-  const dynaliteHandler = server.listeners("request")[0] as (req: IncomingMessage, res: ServerResponse) => void;
-
-  function forward(headers: Record<string, string>, body: string): Promise<Forwarded> {
-    return new Promise((resolve) => {
-      const req = Object.assign(new EventEmitter(), { headers, method: "POST", url: "/" });
-      const out: Record<string, string> = {};
-      // The part of ServerResponse dynalite's handler uses.
-      const res = {
-        statusCode: 200,
-        contentType: "",
-        setHeader(name: string, value: unknown) {
-          out[name.toLowerCase()] = String(value);
-        },
-        end(text?: string | Buffer) {
-          resolve({ status: res.statusCode, headers: out, body: text === undefined ? "" : text.toString() });
-        },
-      };
-      dynaliteHandler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-      req.emit("data", Buffer.from(body, "utf8"));
-      req.emit("end");
-    });
-  }
+  const forward = inProcess(server);
 
   function internal(operation: string, input: Json): Promise<Forwarded> {
     return forward(
       { "content-type": CONTENT_TYPE, "x-amz-target": `${TARGET_PREFIX}.${operation}`, authorization: INTERNAL_AUTH, "x-amz-date": "20200101T000000Z" },
       JSON.stringify(input),
     );
-  }
-
-  function reply(status: number, body: unknown, base: Record<string, string> = {}): Forwarded {
-    return { status, headers: base, body: JSON.stringify(body) };
-  }
-
-  function clientError(type: string, message: string): Forwarded {
-    return reply(400, { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
   }
 
   function withProtection(description: unknown, tableName: string): unknown {
@@ -146,13 +104,8 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
   }
 
   async function handleOperation(operation: string, headers: Record<string, string>, raw: string): Promise<Forwarded> {
-    let input: Json;
-    try {
-      const parsed: unknown = raw.trim() === "" ? {} : JSON.parse(raw);
-      input = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Json) : {};
-    } catch {
-      return forward(headers, raw); // dynalite answers SerializationException as AWS does
-    }
+    const input = parseObject(raw);
+    if (input === undefined) return forward(headers, raw); // dynalite answers SerializationException as AWS does
     const tableName = typeof input.TableName === "string" ? input.TableName : undefined;
 
     switch (operation) {
@@ -243,16 +196,8 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
     if ("error" in found) return found.error;
     const tableName = input.TableName;
     const current = extras.get(tableName) ?? { deletionProtection: false };
-    const ttl = current.ttl;
-    if (spec.Enabled) {
-      if (ttl?.enabled && ttl.attributeName === spec.AttributeName) return clientError("ValidationException", "TimeToLive is already enabled");
-      if (ttl?.enabled) return clientError("ValidationException", `TimeToLive is active on a different AttributeName: current AttributeName is ${ttl.attributeName}`);
-    } else {
-      if (!ttl?.enabled) return clientError("ValidationException", "TimeToLive is already disabled");
-      if (ttl.attributeName !== spec.AttributeName) {
-        return clientError("ValidationException", `TimeToLive is active on a different AttributeName: current AttributeName is ${ttl.attributeName}`);
-      }
-    }
+    const refusal = ttlRefusal(current.ttl, spec.Enabled, spec.AttributeName);
+    if (refusal !== undefined) return clientError("ValidationException", refusal);
     extras.set(tableName, { ...current, ttl: { attributeName: spec.AttributeName, enabled: spec.Enabled } });
     saveExtras();
     return reply(200, { TimeToLiveSpecification: { Enabled: spec.Enabled, AttributeName: spec.AttributeName } });
@@ -273,20 +218,14 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
       backend.calls.push({ service: "dynamodb", operation, at: Date.now() });
       let res: Forwarded;
       try {
-        if (backend.beforeCall) await backend.beforeCall("dynamodb", operation, parseInput(raw));
+        if (backend.beforeCall) await backend.beforeCall("dynamodb", operation, parseObject(raw) ?? {});
         res = await handleOperation(operation, headers, raw);
       } catch (err) {
         // An injected AWS error is answered as DynamoDB would; anything else (a dropped connection) goes to the front door.
         if (!(err instanceof AwsError)) throw err;
         res = { status: err.statusCode, headers: {}, body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${err.name}`, message: err.message }) };
       }
-      const region = opts.region ?? regionOf(req.headers.authorization) ?? "us-east-1";
-      const body = res.body.replace(/arn:aws:dynamodb:[^:"]*:[^:"]*:table\//g, `arn:${partitionOf(region)}:dynamodb:${region}:${accountId}:table/`);
-      const out: Record<string, string> = { "content-type": res.headers["content-type"] ?? CONTENT_TYPE };
-      out["x-amzn-requestid"] = res.headers["x-amzn-requestid"] ?? randomUUID();
-      // The SDK checks the body against this checksum; it must describe the body as rewritten.
-      out["x-amz-crc32"] = String(crc32(body) >>> 0);
-      return { status: res.status, headers: out, body };
+      return toWire(res, opts.region ?? regionOf(req.headers.authorization) ?? "us-east-1", accountId);
     },
   };
 
@@ -303,12 +242,81 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
   return backend;
 }
 
-function parseInput(raw: string): Record<string, unknown> {
+/**
+ * dynalite's own request handler, called in-process: a loopback HTTP hop per
+ * DynamoDB call was the largest cost of a $connect in the local cloud.
+ */
+function inProcess(server: ReturnType<typeof dynalite>): (headers: Record<string, string>, body: string) => Promise<Forwarded> {
+  const handler = server.listeners("request")[0] as (req: IncomingMessage, res: ServerResponse) => void;
+  return (headers, body) =>
+    new Promise((resolve) => {
+      const req = Object.assign(new EventEmitter(), { headers, method: "POST", url: "/" });
+      const out: Record<string, string> = {};
+      // The part of ServerResponse dynalite's handler uses.
+      const res = {
+        statusCode: 200,
+        contentType: "",
+        setHeader(name: string, value: unknown) {
+          out[name.toLowerCase()] = String(value);
+        },
+        end(text?: string | Buffer) {
+          resolve({ status: res.statusCode, headers: out, body: text === undefined ? "" : text.toString() });
+        },
+      };
+      handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+      req.emit("data", Buffer.from(body, "utf8"));
+      req.emit("end");
+    });
+}
+
+/** What dynalite does not keep (deletion protection, TTL), per table; in a file next to dynalite's when persisting. */
+function openExtras(persistDir: string | undefined): { extras: Map<string, TableExtras>; save: () => void } {
+  const file = persistDir === undefined ? undefined : join(persistDir, "dynamodb-extras.json");
+  const extras = new Map<string, TableExtras>(file && existsSync(file) ? loadExtras(file) : []);
+  return {
+    extras,
+    save: () => {
+      if (file) writeFileSync(file, JSON.stringify(Object.fromEntries(extras), null, 2));
+    },
+  };
+}
+
+/** UpdateTimeToLive's refusals, in DynamoDB's words; undefined when the change is allowed. */
+function ttlRefusal(ttl: TableExtras["ttl"], enable: boolean, attributeName: string): string | undefined {
+  const elsewhere = `TimeToLive is active on a different AttributeName: current AttributeName is ${ttl?.attributeName}`;
+  if (enable) {
+    if (ttl?.enabled) return ttl.attributeName === attributeName ? "TimeToLive is already enabled" : elsewhere;
+    return undefined;
+  }
+  if (!ttl?.enabled) return "TimeToLive is already disabled";
+  return ttl.attributeName !== attributeName ? elsewhere : undefined;
+}
+
+function reply(status: number, body: unknown, base: Record<string, string> = {}): Forwarded {
+  return { status, headers: base, body: JSON.stringify(body) };
+}
+
+function clientError(type: string, message: string): Forwarded {
+  return reply(400, { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
+}
+
+/** dynalite's answer as this backend's region and account would give it. */
+function toWire(res: Forwarded, region: string, accountId: string): WireResponse {
+  const body = res.body.replace(/arn:aws:dynamodb:[^:"]*:[^:"]*:table\//g, `arn:${partitionOf(region)}:dynamodb:${region}:${accountId}:table/`);
+  const headers: Record<string, string> = { "content-type": res.headers["content-type"] ?? CONTENT_TYPE };
+  headers["x-amzn-requestid"] = res.headers["x-amzn-requestid"] ?? randomUUID();
+  // The SDK checks the body against this checksum; it must describe the body as rewritten.
+  headers["x-amz-crc32"] = String(crc32(body) >>> 0);
+  return { status: res.status, headers, body };
+}
+
+/** The request body as an object ({} for an empty body or JSON that is not an object); undefined when it is not JSON. */
+function parseObject(raw: string): Json | undefined {
   try {
-    const parsed: unknown = JSON.parse(raw);
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    const parsed: unknown = raw.trim() === "" ? {} : JSON.parse(raw);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Json) : {};
   } catch {
-    return {};
+    return undefined;
   }
 }
 
