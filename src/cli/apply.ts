@@ -1,5 +1,5 @@
 import { Command, Option } from "clipanion";
-import { StackCommand } from "./stack-base.js";
+import { StackCommand, parseDuration, parseParallelism } from "./stack-base.js";
 
 export class ApplyCommand extends StackCommand {
   static override paths = [["apply"]];
@@ -27,7 +27,10 @@ export class ApplyCommand extends StackCommand {
   concurrency = Option.String("--parallelism", "8", { description: "Steps run side by side at most" });
 
   async execute(): Promise<number> {
-    const { runApply } = await import("./apply-run.js");
-    return runApply(this);
+    const parallelism = parseParallelism(this.concurrency);
+    const lockTimeoutMs = parseDuration(this.lockTimeout, "--lock-timeout");
+    const { runApply } = await import("../app/apply.js");
+    const { planFile, autoApprove, deleteData } = this;
+    return runApply({ ...this.target(), planFile, autoApprove, deleteData, lockTimeoutMs, parallelism }, this.io);
   }
 }

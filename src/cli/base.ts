@@ -2,11 +2,8 @@ import { Command, Option, UsageError } from "clipanion";
 import type { Writable } from "node:stream";
 import type { AwsConfig } from "../aws/clients.js";
 import { resolveRegion } from "../aws/region.js";
-import { UserError, errorMessage } from "../errors.js";
-import { findLocalCloud } from "./local-endpoint.js";
-
-/** Credentials the local cloud accepts; never used against AWS. */
-export const LOCAL_CREDENTIALS = { accessKeyId: "chatctl-local", secretAccessKey: "chatctl-local" } as const;
+import { UserError, describeFailure } from "../errors.js";
+import { LOCAL_CREDENTIALS, findLocalCloud } from "../local/endpoint.js";
 
 export function colorEnabled(stream: Writable, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
@@ -61,7 +58,7 @@ export abstract class ChatctlCommand extends Command {
     try {
       return await super.validateAndExecute();
     } catch (error) {
-      const message = describeFailure(error);
+      const message = describeCliFailure(error);
       if (message === undefined) throw error;
       this.context.stderr.write(`${message}\n`);
       return error instanceof UserError ? error.exitCode : 1;
@@ -73,29 +70,8 @@ function hasEnvCredentials(): boolean {
   return Boolean(process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY);
 }
 
-/**
- * Failures a user can act on, in one sentence. Undefined means "our bug":
- * clipanion then prints the stack so it can be reported.
- */
-export function describeFailure(error: unknown): string | undefined {
+/** A user's mistake in one sentence, or undefined for our bug (see describeFailure). */
+function describeCliFailure(error: unknown): string | undefined {
   if (error instanceof UsageError) return `error: ${error.message}`;
-  if (error instanceof UserError) return error.formatted ? error.message : `error: ${error.message}`;
-  if (!(error instanceof Error)) return undefined;
-  const name = error.name;
-  if (name === "CredentialsProviderError" || /Could not load credentials/.test(error.message)) {
-    return "error: no AWS credentials found: set AWS_PROFILE (after `aws configure` or `aws sso login`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; or run `chatctl dev` and add --local to reach it.";
-  }
-  if (name === "ExpiredTokenException" || name === "ExpiredToken") return "error: your AWS credentials have expired; refresh them (e.g. aws sso login) and try again.";
-  if (name === "UnrecognizedClientException" || name === "InvalidClientTokenId" || name === "InvalidSignatureException") {
-    return `error: AWS rejected the credentials (${name}). Check AWS_PROFILE / AWS_ACCESS_KEY_ID.`;
-  }
-  if (name === "AccessDeniedException" || name === "AccessDenied") return `error: access denied by AWS: ${error.message}`;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || name === "TimeoutError") {
-    return `error: cannot reach the AWS endpoint (${code ?? name}): ${errorMessage(error)}. Offline? Try --local with chatctl dev running.`;
-  }
-  // Any other AWS service error is the service's own sentence: show it, without a stack.
-  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
-  if (metadata && typeof metadata.httpStatusCode === "number") return `error: ${name}: ${error.message}`;
-  return undefined;
+  return describeFailure(error);
 }

@@ -1,5 +1,5 @@
 import { Command, Option } from "clipanion";
-import { StackCommand } from "./stack-base.js";
+import { StackCommand, parseDuration, parseParallelism } from "./stack-base.js";
 
 /** The original script's `deploy <stack-name>`: apply that stack's spec. */
 export class DeployCommand extends StackCommand {
@@ -22,17 +22,10 @@ export class DeployCommand extends StackCommand {
   concurrency = Option.String("--parallelism", "8", { description: "Steps run side by side at most" });
 
   async execute(): Promise<number> {
-    const { specFileForStack } = await import("./find-spec.js");
-    const { runApply } = await import("./apply-run.js");
-    const { loadSpec } = await import("../spec/loader.js");
-    const { UserError } = await import("../errors.js");
-    this.file = specFileForStack(this.stack, this.file, this.fileGiven);
-    if (this.stack !== undefined) {
-      const loaded = await loadSpec(this.file);
-      if (loaded.ok && loaded.spec.stack !== this.stack) {
-        throw new UserError(`${this.file} describes stack ${loaded.spec.stack}, not ${this.stack}; name the right file with -f`);
-      }
-    }
-    return runApply(this);
+    const parallelism = parseParallelism(this.concurrency);
+    const lockTimeoutMs = parseDuration(this.lockTimeout, "--lock-timeout");
+    const { runDeploy } = await import("../app/deploy.js");
+    const { autoApprove, deleteData } = this;
+    return runDeploy({ ...this.target(this.stack), autoApprove, deleteData, lockTimeoutMs, parallelism }, this.io);
   }
 }

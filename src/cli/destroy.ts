@@ -1,5 +1,5 @@
 import { Command, Option } from "clipanion";
-import { StackCommand } from "./stack-base.js";
+import { StackCommand, parseDuration } from "./stack-base.js";
 
 export class DestroyCommand extends StackCommand {
   static override paths = [["destroy"]];
@@ -23,7 +23,9 @@ export class DestroyCommand extends StackCommand {
   lockTimeout = Option.String("--lock-timeout", "0s", { description: "How long to wait for another run's lock (e.g. 5m)" });
 
   async execute(): Promise<number> {
-    const { runDestroy } = await import("./destroy-run.js");
-    return runDestroy(this);
+    const lockTimeoutMs = parseDuration(this.lockTimeout, "--lock-timeout");
+    const { runDestroy } = await import("../app/destroy.js");
+    const { autoApprove, deleteData } = this;
+    return runDestroy({ ...this.target(this.stack), autoApprove, deleteData, lockTimeoutMs }, this.io);
   }
 }

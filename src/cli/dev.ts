@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import { UserError } from "../errors.js";
 import { StackCommand } from "./stack-base.js";
 
 export class DevCommand extends StackCommand {
@@ -29,7 +30,10 @@ export class DevCommand extends StackCommand {
   });
 
   async execute(): Promise<number> {
-    const { runDev } = await import("./dev-run.js");
-    return runDev(this);
+    const port = Number(this.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number (0-65535), not "${this.port}"`);
+    const { runDev } = await import("../app/dev.js");
+    const { host, persist, watch, quiet, faults } = this;
+    return runDev({ specFile: this.file, host, port, persist, watch, quiet, faults }, this.io);
   }
 }

@@ -25,7 +25,8 @@ export class PlanCommand extends StackCommand {
   deleteData = Option.Boolean("--delete-data", false, { description: "Plan to delete (or replace) tables even when they hold items" });
 
   async execute(): Promise<number> {
-    const { runPlan } = await import("./plan-run.js");
-    return runPlan(this);
+    const { runPlan } = await import("../app/plan.js");
+    const { destroy, deleteData, json, outFile, detailedExitcode } = this;
+    return runPlan({ ...this.target(), destroy, deleteData, json, outFile, detailedExitcode }, this.io);
   }
 }

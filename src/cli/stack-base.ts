@@ -1,5 +1,7 @@
 import { Option } from "clipanion";
 import { createInterface } from "node:readline/promises";
+import type { AppIO } from "../app/io.js";
+import type { StackTarget } from "../app/session.js";
 import { UserError } from "../errors.js";
 import { ChatctlCommand } from "./base.js";
 
@@ -11,21 +13,21 @@ export abstract class StackCommand extends ChatctlCommand {
     return this.fileOption ?? "chat.yaml";
   }
 
-  set file(path: string) {
-    this.fileOption = path;
+  /** The stack these flags name, for the use cases in src/app. */
+  target(stack?: string): StackTarget {
+    return { specFile: this.fileOption, stack, awsConfig: (region) => this.awsConfig(region) };
   }
 
-  /** True when the user named the spec with -f. */
-  get fileGiven(): boolean {
-    return this.fileOption !== undefined;
+  /** This command's terminal, as the use cases see it. */
+  get io(): AppIO {
+    return { out: (line) => this.out(line), err: (line) => this.err(line), color: this.color, confirm: (question) => this.confirm(question) };
   }
 
   /**
    * Asks before changing anything. In CI there is nobody to ask: refuse rather
    * than guess, and say how to say yes.
    */
-  async confirm(question: string, autoApprove: boolean): Promise<void> {
-    if (autoApprove) return;
+  async confirm(question: string): Promise<void> {
     const stdin = this.context.stdin as NodeJS.ReadStream;
     if (!stdin.isTTY) {
       throw new UserError("no terminal to ask for confirmation; pass --auto-approve to proceed without asking (as in CI)");
@@ -38,6 +40,13 @@ export abstract class StackCommand extends ChatctlCommand {
       rl.close();
     }
   }
+}
+
+/** Reads --parallelism. */
+export function parseParallelism(text: string): number {
+  const parallelism = Number(text);
+  if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64) throw new UserError("--parallelism must be a whole number from 1 to 64");
+  return parallelism;
 }
 
 /** "5m", "30s", "1500ms", "0" -> milliseconds. */

@@ -20,7 +20,7 @@ export class StatusCommand extends StackCommand {
   stack = Option.String("--stack", { description: "The stack to show; its spec is -f, ./chat.yaml, ./STACK.yaml or ./specs/STACK.yaml" });
 
   async execute(): Promise<number> {
-    const { runStatus } = await import("./status-run.js");
-    return runStatus(this);
+    const { runStatus } = await import("../app/status.js");
+    return runStatus({ ...this.target(this.stack), json: this.json }, this.io);
   }
 }

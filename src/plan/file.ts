@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
+import { fingerprintSnapshot, type StateSnapshot } from "./snapshot.js";
 import type { Plan } from "./types.js";
 
 /** Bumped whenever a saved plan's layout changes; older files are refused, never guessed at. */
@@ -96,6 +97,20 @@ export async function loadPlan(path: string): Promise<SavedPlan> {
 export function isStale(saved: SavedPlan | Plan, freshFingerprint: string): boolean {
   const plan = "plan" in saved ? saved.plan : saved;
   return plan.fingerprint !== freshFingerprint;
+}
+
+/**
+ * Refuses a saved plan that no longer describes the change it would make: the spec or a
+ * handler (`desiredHash`) or the account (`state`) moved since it was saved. Applying it
+ * anyway would undo what changed, so it must be made again.
+ */
+export function assertFresh(saved: SavedPlan, path: string, fresh: { readonly desiredHash: string; readonly state: StateSnapshot }): void {
+  if (fresh.desiredHash !== saved.specHash) {
+    throw new PlanFileError(`the saved plan ${path} is stale: ${saved.specPath} or a handler changed since it was made. Run chatctl plan --out ${path} again.`, path);
+  }
+  if (isStale(saved, fingerprintSnapshot(fresh.state))) {
+    throw new PlanFileError(`the saved plan ${path} is stale: the stack changed in the account since it was made. Run chatctl plan --out ${path} again.`, path);
+  }
 }
 
 const ACTIONS = new Set(["noop", "create", "update", "replace", "delete"]);

@@ -37,6 +37,13 @@ export class SpecError extends UserError {
   }
 }
 
+/** A handler does not compile: the message is the compiler's, one line per problem, then what to do. */
+export class HandlerBuildError extends UserError {
+  constructor(readonly problems: readonly string[]) {
+    super(`${problems.join("\n")}\nNothing was changed: fix the handler${problems.length > 1 ? "s" : ""} and run again.`, 1, true);
+  }
+}
+
 export async function prepareStack(specFile: string, opts: PrepareOptions): Promise<PreparedStack> {
   const loaded = await loadSpec(resolve(specFile));
   if (!loaded.ok) throw new SpecError(loaded.diagnostics, opts.color);
@@ -74,10 +81,8 @@ async function bundleAll(spec: ChatSpec, dir: string): Promise<Bundled> {
     else if (r.reason instanceof BundleError) problems.push(r.reason.message);
     else throw r.reason;
   });
-  if (problems.length > 0) {
-    // The messages read like a compiler's (file:line:col: error: ...): printed as they are.
-    throw new UserError(`${problems.join("\n")}\nNothing was changed: fix the handler${problems.length > 1 ? "s" : ""} and run again.`, 1, true);
-  }
+  // The messages read like a compiler's (file:line:col: error: ...): printed as they are.
+  if (problems.length > 0) throw new HandlerBuildError(problems);
   return { code, runtimeProvided };
 }
 

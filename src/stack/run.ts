@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { isRetryable } from "../aws/errors.js";
-import { executePlan, type ApplyEvent, type ApplyResult } from "../apply/executor.js";
+import { executePlan, type ApplyEvent, type ApplyResult, type ExecuteDeps } from "../apply/executor.js";
 import { planChanges } from "../plan/planner.js";
 import { readState } from "../plan/read.js";
 import { stableStringify, type StateSnapshot } from "../plan/snapshot.js";
@@ -34,10 +34,14 @@ export async function planStack(p: PreparedStack, mode: "apply" | "destroy", opt
   return { plan, state, desiredHash: desiredHash(p) };
 }
 
+/** How the executor retries a step's calls; the defaults are the CLI's (tests make retries instant). */
+export type RetrySettings = Pick<ExecuteDeps, "maxAttempts" | "backoff" | "sleep">;
+
 export interface ExecuteOptions {
   readonly onEvent?: (e: ApplyEvent) => void;
   readonly signal?: AbortSignal;
   readonly concurrency?: number;
+  readonly retry?: RetrySettings;
 }
 
 export async function executeStack(p: PreparedStack, plan: Plan, opts: ExecuteOptions): Promise<ApplyResult> {
@@ -46,6 +50,7 @@ export async function executeStack(p: PreparedStack, plan: Plan, opts: ExecuteOp
     registry,
     isRetryable,
     concurrency: opts.concurrency ?? 8,
+    ...opts.retry,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });

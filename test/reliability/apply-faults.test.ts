@@ -9,6 +9,7 @@ import {
   pendingChanges,
   planNow,
   recording,
+  rerunErrors,
   runCore,
   STACK_TRACE,
   type TargetCall,
@@ -65,8 +66,7 @@ async function expectConverges(cloud: TestCloud, faultedRunSucceeded = false): P
   cloud.setBeforeCall(undefined);
   // After a run that succeeded, the empty plan below is what "a second apply converges" means.
   if (!faultedRunSucceeded) {
-    const { result } = await runCore(cloud, SPEC, "apply");
-    expect(result.errors.map((e) => e.message)).toEqual([]);
+    expect(await rerunErrors(cloud, SPEC, "apply")).toEqual([]);
   }
   expect(pendingChanges(await planNow(cloud, SPEC))).toEqual([]);
   expect(await inventory(cloud)).toEqual(chatStackInventory());

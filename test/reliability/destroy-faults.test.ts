@@ -10,6 +10,7 @@ import {
   pendingChanges,
   planNow,
   recording,
+  rerunErrors,
   runCore,
   STACK_TRACE,
   targetOf,
@@ -48,8 +49,7 @@ async function applied(cloud: TestCloud): Promise<void> {
 
 async function expectDestroyConverges(cloud: TestCloud): Promise<void> {
   cloud.setBeforeCall(undefined);
-  const { result } = await runCore(cloud, SPEC, "destroy");
-  expect(result.errors.map((e) => e.message)).toEqual([]);
+  expect(await rerunErrors(cloud, SPEC, "destroy")).toEqual([]);
   expect(pendingChanges(await planNow(cloud, SPEC, "destroy"))).toEqual([]);
   expect(await inventory(cloud)).toEqual(leftAfterDestroy());
 }

@@ -9,6 +9,7 @@ import {
   pendingChanges,
   planNow,
   recording,
+  rerunErrors,
   runCore,
   targetOf,
   tempProject,
@@ -56,8 +57,7 @@ async function stackBefore(cloud: TestCloud): Promise<void> {
 /** The update is fully there, and the stack exists once. */
 async function expectUpdated(cloud: TestCloud): Promise<void> {
   cloud.setBeforeCall(undefined);
-  const { result } = await runCore(cloud, AFTER, "apply");
-  expect(result.errors.map((e) => e.message)).toEqual([]);
+  expect(await rerunErrors(cloud, AFTER, "apply")).toEqual([]);
   expect(pendingChanges(await planNow(cloud, AFTER))).toEqual([]);
   expect(await inventory(cloud)).toEqual(updatedInventory());
 

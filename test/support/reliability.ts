@@ -2,15 +2,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { executePlan, type ApplyResult } from "../../src/apply/executor.js";
-import { isRetryable } from "../../src/aws/errors.js";
-import { LOCAL_CREDENTIALS } from "../../src/cli/base.js";
+import type { ApplyResult } from "../../src/apply/executor.js";
+import { changeStack, type ChangeOutcome } from "../../src/app/apply.js";
+import type { AppIO } from "../../src/app/io.js";
+import { LOCAL_CREDENTIALS } from "../../src/local/endpoint.js";
 import { DroppedConnection } from "../../src/local/faults.js";
 import { loadOrCreateLocalCertificate } from "../../src/local/tls.js";
 import { AwsError, type BeforeCall, type OpInput } from "../../src/local/service.js";
-import { registry } from "../../src/resources/registry.js";
 import { prepareStack, type PreparedStack } from "../../src/stack/prepare.js";
-import { planStack } from "../../src/stack/run.js";
+import { planStack, type RetrySettings } from "../../src/stack/run.js";
 import { createClients } from "../../src/aws/clients.js";
 import type { Plan } from "../../src/plan/types.js";
 import { LOCK_TABLE } from "../../src/stack/lock.js";
@@ -323,10 +323,8 @@ export function tempProject(): TempProject {
   };
 }
 
-export interface CoreRun {
+export interface CoreRun extends ChangeOutcome {
   readonly prepared: PreparedStack;
-  readonly plan: Plan;
-  readonly result: ApplyResult;
 }
 
 // Bundling is checked on every prepare (each input file hashed): do it once per spec and mode,
@@ -352,30 +350,44 @@ export function forgetPrepared(): void {
   preparedOnce.clear();
 }
 
+/** A terminal that shows nothing and approves everything (as --auto-approve). */
+const SILENT: AppIO = { out: () => {}, err: () => {}, color: false, confirm: async () => {} };
+
+export interface CoreOptions {
+  readonly deleteData?: boolean;
+  /** The executor's tries per step call (its default when absent). */
+  readonly maxAttempts?: number;
+  /** The SDK's own tries per call; 1 turns them off, so every fault reaches the executor. */
+  readonly sdkMaxAttempts?: number;
+}
+
 /**
- * Plan and apply (or destroy) through the core, as the CLI does but with
- * retries that do not wait, for faults that need the executor's every attempt.
- * No stack lock is taken. `sdkMaxAttempts: 1` turns the SDK's own retries off,
- * so every fault reaches the executor.
+ * Apply (or destroy) through the application layer, as `chatctl apply --auto-approve`
+ * does once prepared, but with retries that do not wait, for faults that need the
+ * executor's every attempt.
  */
-export async function runCore(
-  cloud: TestCloud,
-  specFile: string,
-  mode: "apply" | "destroy",
-  opts: { deleteData?: boolean; maxAttempts?: number; sdkMaxAttempts?: number } = {},
-): Promise<CoreRun> {
+async function changeThroughApp(cloud: TestCloud, specFile: string, mode: "apply" | "destroy", opts: CoreOptions): Promise<CoreRun> {
   const prepared = await preparedFor(cloud, specFile, mode, opts.sdkMaxAttempts);
-  const { plan } = await planStack(prepared, mode, { deleteData: opts.deleteData ?? false });
-  const result = await executePlan(plan, {
-    ctx: prepared.ctx,
-    registry,
-    isRetryable,
-    concurrency: 8,
+  const retry: RetrySettings = {
     ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
     backoff: () => 1,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-  });
-  return { prepared, plan, result };
+  };
+  const outcome = await changeStack(prepared, mode, { autoApprove: true, deleteData: opts.deleteData ?? false, lockTimeoutMs: 0, parallelism: 8, retry }, SILENT);
+  return { prepared, ...outcome };
+}
+
+/** A run with something to do: its executor result (the plan being empty is a mistake of the test). */
+export async function runCore(cloud: TestCloud, specFile: string, mode: "apply" | "destroy", opts: CoreOptions = {}): Promise<CoreRun & { readonly result: ApplyResult }> {
+  const run = await changeThroughApp(cloud, specFile, mode, opts);
+  if (run.result === undefined) throw new Error(`runCore: the ${mode} plan of ${specFile} has nothing to do`);
+  return { ...run, result: run.result };
+}
+
+/** Runs again, fault-free or not: the root failures' messages (none also when there was nothing to do). */
+export async function rerunErrors(cloud: TestCloud, specFile: string, mode: "apply" | "destroy", opts: CoreOptions = {}): Promise<string[]> {
+  const run = await changeThroughApp(cloud, specFile, mode, opts);
+  return run.result?.errors.map((e) => e.message) ?? [];
 }
 
 /** The plan a fresh look at the account gives now (apply mode unless told). */

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { specFileForStack } from "../../src/cli/find-spec.js";
+import { specFileForStack } from "../../src/spec/find.js";
 
 let dir: string;
 const cwd = process.cwd();

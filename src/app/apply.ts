@@ -1,0 +1,117 @@
+import type { ApplyResult } from "../apply/executor.js";
+import { createProgressRenderer, summarizeApply } from "../apply/progress.js";
+import { assertFresh, loadPlan } from "../plan/file.js";
+import { hasChanges } from "../plan/planner.js";
+import { renderPlan } from "../plan/render-text.js";
+import type { Plan } from "../plan/types.js";
+import { runtimeProvidedNote, type PreparedStack } from "../stack/prepare.js";
+import { executeStack, planStack, stackUrl, type ExecuteOptions, type RetrySettings } from "../stack/run.js";
+import type { AppIO } from "./io.js";
+import { explain, interruptible, prepare, refuseConflicts, specFileOf, withLock, type StackTarget } from "./session.js";
+
+/** How apply and destroy change a stack, whatever its spec. */
+export interface ChangeOptions {
+  /** Do not ask before changing anything. */
+  readonly autoApprove: boolean;
+  /** Allow deleting or replacing tables that hold items. */
+  readonly deleteData: boolean;
+  /** How long to wait for another run's lock on the stack. */
+  readonly lockTimeoutMs: number;
+  /** Steps run side by side at most. */
+  readonly parallelism: number;
+  /** The executor's retries; the CLI keeps the defaults. */
+  readonly retry?: RetrySettings | undefined;
+}
+
+export interface ApplyOptions extends StackTarget, ChangeOptions {
+  /** A plan saved by `chatctl plan --out`, applied exactly as saved while it is fresh. */
+  readonly planFile?: string | undefined;
+}
+
+/** What a change of the stack did. */
+export interface ChangeOutcome {
+  /** 0: done (or nothing to do); 1: some step failed, running again finishes it. */
+  readonly exitCode: number;
+  readonly plan: Plan;
+  /** Undefined when the plan had nothing to do and nothing was executed. */
+  readonly result?: ApplyResult;
+}
+
+/** `chatctl apply`: prepare, then lock, plan, show, confirm, execute, unlock. */
+export async function runApply(opts: ApplyOptions, io: AppIO): Promise<number> {
+  if (opts.planFile !== undefined) return applySaved(opts, opts.planFile, io);
+  const p = await prepare(specFileOf(opts), opts, io, { bundle: true });
+  return (await changeStack(p, "apply", opts, io)).exitCode;
+}
+
+/**
+ * Apply or destroy once the stack is prepared: lock, plan, show the plan, ask,
+ * execute, unlock. The CLI's commands and the reliability tests both come through here.
+ */
+export async function changeStack(p: PreparedStack, mode: Plan["mode"], opts: ChangeOptions, io: AppIO): Promise<ChangeOutcome> {
+  return withLock(p, io, mode, opts.lockTimeoutMs, async () => {
+    const { plan } = await planStack(p, mode, { deleteData: opts.deleteData }).catch(explain);
+    renderPlan(plan, (line) => io.out(line), { color: io.color });
+    for (const line of runtimeProvidedNote(p)) io.out(line); // empty for destroy: nothing is bundled
+    refuseConflicts(plan);
+    if (!hasChanges(plan)) {
+      if (mode === "apply") printUrl(io, plan.outputs);
+      return { exitCode: 0, plan };
+    }
+    if (!opts.autoApprove) {
+      await io.confirm(mode === "apply" ? "\nDo you want to perform these actions?" : `\nDestroy these resources of stack ${p.spec.stack}? There is no undo.`);
+    }
+    return execute(p, plan, opts, io);
+  });
+}
+
+async function applySaved(opts: ApplyOptions, file: string, io: AppIO): Promise<number> {
+  const saved = await loadPlan(file).catch(explain);
+  const p = await prepare(saved.specPath, opts, io, { bundle: saved.plan.mode === "apply" });
+  return withLock(p, io, saved.plan.mode, opts.lockTimeoutMs, async () => {
+    const fresh = await planStack(p, saved.plan.mode, { deleteData: opts.deleteData }).catch(explain);
+    try {
+      assertFresh(saved, file, fresh);
+    } catch (err) {
+      explain(err);
+    }
+    refuseConflicts(saved.plan);
+    if (!hasChanges(saved.plan)) {
+      io.out("No changes in the saved plan.");
+      printUrl(io, saved.plan.outputs);
+      return 0;
+    }
+    renderPlan(saved.plan, (line) => io.out(line), { color: io.color });
+    return (await execute(p, saved.plan, opts, io)).exitCode;
+  });
+}
+
+async function execute(p: PreparedStack, plan: Plan, opts: ChangeOptions, io: AppIO): Promise<ChangeOutcome> {
+  const interrupt = interruptible(io);
+  try {
+    const result = await executeReported(p, plan, io, {
+      signal: interrupt.signal,
+      concurrency: opts.parallelism,
+      ...(opts.retry ? { retry: opts.retry } : {}),
+    });
+    if (plan.mode === "apply") printUrl(io, result.outputs);
+    if (!result.ok) io.err(`Run the same command again to finish: every step is safe to repeat.`);
+    return { exitCode: result.ok ? 0 : 1, plan, result };
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** Executes the plan with every step's progress on `out`, then the summary. */
+export async function executeReported(p: PreparedStack, plan: Plan, io: AppIO, opts: Omit<ExecuteOptions, "onEvent">): Promise<ApplyResult> {
+  io.out("");
+  const result = await executeStack(p, plan, { ...opts, onEvent: createProgressRenderer((line) => io.out(line), { color: io.color }) });
+  io.out("");
+  io.out(summarizeApply(result));
+  return result;
+}
+
+function printUrl(io: AppIO, outputs: Readonly<Record<string, Readonly<Record<string, string>>>>): void {
+  const url = stackUrl(outputs);
+  if (url) io.out(`\nWebSocket URL: ${url}`);
+}
