@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ref } from "../../src/resources/kind.js";
 import { renderPlan } from "../../src/plan/render-text.js";
 import { planToJson } from "../../src/plan/render-json.js";
-import { isStale, loadPlan, PlanFileError, savePlan } from "../../src/plan/file.js";
+import { assertFresh, isStale, loadPlan, PlanFileError, savePlan } from "../../src/plan/file.js";
+import { fingerprintSnapshot, type StateSnapshot } from "../../src/plan/snapshot.js";
 import type { Plan, Step } from "../../src/plan/types.js";
 import { actual, desired } from "./fake-kinds.js";
 
@@ -276,6 +277,17 @@ describe("plan files", () => {
     expect(saved).toMatchObject({ specPath: "/x/chat.yaml", specHash: "abc" });
     expect(isStale(saved, plan.fingerprint)).toBe(false);
     expect(isStale(saved, "0".repeat(64))).toBe(true);
+  });
+
+  it("refuses a saved plan once the spec or the account moved since it was made", () => {
+    const state: StateSnapshot = { resources: { "table.connections": { status: "absent" } }, outputs: {}, orphans: [] };
+    const saved = { plan: { ...plan, fingerprint: fingerprintSnapshot(state) }, specPath: "/x/chat.yaml", specHash: "abc", savedAt: "2026-01-01T00:00:00Z" };
+    expect(() => assertFresh(saved, "p.plan", { desiredHash: "abc", state })).not.toThrow();
+    expect(() => assertFresh(saved, "p.plan", { desiredHash: "abd", state })).toThrow(
+      new PlanFileError("the saved plan p.plan is stale: /x/chat.yaml or a handler changed since it was made. Run chatctl plan --out p.plan again.", "p.plan"),
+    );
+    const moved: StateSnapshot = { ...state, resources: { "table.connections": { status: "present", actual: actual("my-chat-connections", {}) } } };
+    expect(() => assertFresh(saved, "p.plan", { desiredHash: "abc", state: moved })).toThrow(/is stale: the stack changed in the account since it was made/);
   });
 
   it("refuses missing, foreign, corrupted and other-version files with a clear message", async () => {
