@@ -92,6 +92,16 @@ describe("a spec with a mistake is refused before any AWS call", () => {
     expect(run.stderr).toMatch(/Nothing was changed/);
   });
 
+  it("status with a handler that does not compile: warns that code drift goes unchecked, and shows the rest", async () => {
+    writeFileSync(join(project.dir, "handlers", "broken.ts"), 'export const handler = async () => {\n  return { statusCode: 200 ;\n};\n');
+    const file = specFile("broken-status.yaml", VALID.replace("stack: my-chat", "stack: broken-status").replace("../handlers/default.ts", "../handlers/broken.ts"));
+    const run = await runCli(["status", "-f", file, "--endpoint-url", cloud.url]);
+    expect(run.stderr).toMatch(/^warning: a handler does not compile, so code drift is not checked:\n[^\n]*handlers\/broken\.ts:2:\d+: error: [^\n]*\n$/);
+    expect(run.stdout).toMatch(/^Stack broken-status in \S+\n\nKIND +NAME +STATE +DETAIL\n/);
+    expect(run.stdout).toContain("WebSocket URL: (not deployed yet: run chatctl apply)");
+    expect(run.code).toBe(2); // nothing of it exists yet
+  });
+
   it("a spec file that is not there", async () => {
     const run = await refusedOffline(["plan", "-f", join(project.dir, "specs", "absent.yaml")]);
     expect(run.stderr).toMatch(/absent\.yaml/);
