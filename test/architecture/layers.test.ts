@@ -11,10 +11,14 @@ function sourceFiles(dir: string): string[] {
   );
 }
 
-/** Every file under src/ -> the src/ files it imports (type-only imports included: they are dependencies too). */
-function importGraph(): Map<string, string[]> {
+/**
+ * Every file under `dir` -> the files it imports, both as paths from src/ (type-only and lazy
+ * `await import()` imports included: they are dependencies too, and a circle through them is
+ * still a circle to a reader).
+ */
+function importGraph(dir = SRC): Map<string, string[]> {
   const graph = new Map<string, string[]>();
-  for (const file of sourceFiles(SRC)) {
+  for (const file of sourceFiles(dir)) {
     const text = readFileSync(file, "utf8");
     const targets = [...text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)].map((m) =>
       relative(SRC, resolve(dirname(file), m[1]!.replace(/\.js$/, ".ts"))),
@@ -30,12 +34,17 @@ describe("layers", () => {
   const graph = importGraph();
   // Each layer and the layers it must never import.
   const forbidden: Record<string, readonly string[]> = {
-    graph: ["resources", "desired", "plan", "apply", "stack", "cli", "local", "ops", "aws", "spec", "bundle"],
-    resources: ["desired", "plan", "apply", "stack", "cli", "local", "ops"],
-    desired: ["plan", "apply", "stack", "cli", "local", "ops"],
-    plan: ["apply", "desired", "stack", "cli", "local", "ops"],
-    apply: ["desired", "stack", "cli", "local", "ops"],
+    graph: ["resources", "desired", "plan", "apply", "stack", "app", "cli", "local", "ops", "aws", "spec", "bundle"],
+    resources: ["desired", "plan", "apply", "stack", "app", "cli", "local", "ops"],
+    desired: ["plan", "apply", "stack", "app", "cli", "local", "ops"],
+    plan: ["apply", "desired", "stack", "app", "cli", "local", "ops"],
+    apply: ["desired", "stack", "app", "cli", "local", "ops"],
   };
+
+  it("sees the imports it checks", () => {
+    // A reading that found nothing would pass every rule below.
+    expect(graph.get("cli/main.ts")).toContain("cli/stack-commands.ts");
+  });
 
   for (const [layer, never] of Object.entries(forbidden)) {
     it(`src/${layer} imports none of ${never.join(", ")}`, () => {
@@ -46,8 +55,21 @@ describe("layers", () => {
     });
   }
 
-  it("has no import circle among the files of graph, resources, desired, plan and apply", () => {
-    const inScope = (f: string) => layerOf(f) in forbidden;
+  /** Imports of `layer` from files outside the layers allowed to make them. */
+  const importsOf = (layer: string, allowed: readonly string[]) =>
+    [...graph]
+      .filter(([file]) => !allowed.includes(layerOf(file)))
+      .flatMap(([file, targets]) => targets.filter((t) => layerOf(t) === layer).map((t) => `${file} -> ${t}`));
+
+  it("src/cli is imported from nowhere else: the commands are the outermost layer", () => {
+    expect(importsOf("cli", ["cli"])).toEqual([]);
+  });
+
+  it("src/app is imported only by src/cli: the use cases sit on the core, under the commands", () => {
+    expect(importsOf("app", ["cli", "app"])).toEqual([]);
+  });
+
+  it("has no import circle in src", () => {
     const state = new Map<string, "visiting" | "done">();
     const circles: string[] = [];
     const visit = (file: string, path: string[]) => {
@@ -57,10 +79,22 @@ describe("layers", () => {
         return;
       }
       state.set(file, "visiting");
-      for (const t of graph.get(file) ?? []) if (inScope(t)) visit(t, [...path, file]);
+      for (const t of graph.get(file) ?? []) visit(t, [...path, file]);
       state.set(file, "done");
     };
-    for (const file of graph.keys()) if (inScope(file)) visit(file, []);
+    for (const file of graph.keys()) visit(file, []);
     expect(circles).toEqual([]);
+  });
+});
+
+describe("tests", () => {
+  // What a user runs; the rest of src/cli is the commands' own to change.
+  const ENTRIES = ["cli/main.ts", "cli/ops-commands.ts"];
+
+  it("reach src/cli only through its entry points, as a user does", () => {
+    const wrong = [...importGraph(resolve("test"))].flatMap(([file, targets]) =>
+      targets.filter((t) => layerOf(t) === "cli" && !ENTRIES.includes(t)).map((t) => `${file} -> ${t}`),
+    );
+    expect(wrong).toEqual([]);
   });
 });
