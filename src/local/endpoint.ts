@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { UserError } from "../errors.js";
+import { pidAlive } from "../pid.js";
 
 // `chatctl dev` writes where it listens here, so `--local` on any other command
 // finds it without the user copying a port around.
@@ -25,15 +26,6 @@ export function localInfoPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(chatctlHome(env), "local.json");
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export function findLocalCloud(env: NodeJS.ProcessEnv = process.env): LocalCloudInfo {
   const path = localInfoPath(env);
   if (!existsSync(path)) {
@@ -45,7 +37,7 @@ export function findLocalCloud(env: NodeJS.ProcessEnv = process.env): LocalCloud
   } catch {
     throw new UserError(`--local: ${path} is unreadable; restart chatctl dev`);
   }
-  if (typeof info.url !== "string" || typeof info.pid !== "number" || !alive(info.pid)) {
+  if (typeof info.url !== "string" || typeof info.pid !== "number" || !pidAlive(info.pid)) {
     throw new UserError(`--local: the local cloud recorded in ${path} is not running any more (start one with: chatctl dev -f chat.yaml)`);
   }
   return info;

@@ -10,6 +10,7 @@ import { hostname, userInfo } from "node:os";
 import type { AwsClients } from "../aws/clients.js";
 import { isAwsError } from "../aws/errors.js";
 import { UserError } from "../errors.js";
+import { pidAlive } from "../pid.js";
 
 // CI machines share no disk, so the lock lives in the account: one item per stack
 // in a small DynamoDB table, taken with a conditional write. It is a lease, renewed
@@ -42,15 +43,6 @@ export interface LockOptions {
   readonly onWait?: (holder: LockHolder) => void;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function toHolder(item: Record<string, { S?: string; N?: string }> | undefined): LockHolder | undefined {
