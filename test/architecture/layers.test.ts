@@ -88,13 +88,13 @@ describe("layers", () => {
 });
 
 describe("tests", () => {
-  // What a user runs; the rest of src/cli is the commands' own to change.
+  // What a user runs; the rest of src/cli is the commands' own to change (and test/cli's to test).
   const ENTRIES = ["cli/main.ts", "cli/ops-commands.ts"];
 
-  it("reach src/cli only through its entry points, as a user does", () => {
-    const wrong = [...importGraph(resolve("test"))].flatMap(([file, targets]) =>
-      targets.filter((t) => layerOf(t) === "cli" && !ENTRIES.includes(t)).map((t) => `${file} -> ${t}`),
-    );
+  it("of other layers reach src/cli only through its entry points, as a user does", () => {
+    const wrong = [...importGraph(resolve("test"))]
+      .filter(([file]) => !file.startsWith("../test/cli/"))
+      .flatMap(([file, targets]) => targets.filter((t) => layerOf(t) === "cli" && !ENTRIES.includes(t)).map((t) => `${file} -> ${t}`));
     expect(wrong).toEqual([]);
   });
 });
