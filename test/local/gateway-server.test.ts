@@ -114,7 +114,8 @@ describe("gateway on the service models", () => {
     for (const [key, fn] of Object.entries(routes)) {
       await apigw.dispatch("CreateRoute", { ApiId: apiId, RouteKey: key, Target: `integrations/${integrationOf.get(fn) ?? ""}` });
     }
-    await apigw.dispatch("CreateStage", { ApiId: apiId, StageName: stage });
+    const deployment = await apigw.dispatch("CreateDeployment", { ApiId: apiId });
+    await apigw.dispatch("CreateStage", { ApiId: apiId, StageName: stage, DeploymentId: String(deployment.DeploymentId) });
     return apiId;
   }
 
