@@ -312,7 +312,8 @@ function mapStrings(value: unknown, f: (s: string) => unknown): unknown {
  * deletes of everything that depended on them (reverse order). Orphans carry
  * no graph, so they are ordered by kind, as learnt from the desired graph: an
  * orphan integration is deleted after routes (which may still point at it) have
- * been changed or deleted.
+ * been changed or deleted. A resource that captures a kind (a deployment, of
+ * routes and integrations) waits for that kind's orphan deletes instead.
  */
 function dependencies(
   drafts: ReadonlyMap<string, Draft>,
@@ -358,6 +359,11 @@ function dependencies(
   for (const o of orphanDeletes) {
     for (const other of drafts.values()) {
       if (other.id === o.id || other.action === "noop") continue;
+      // A snapshot made after the orphan went no longer holds it; one made before would keep it live.
+      if (other.action !== "delete" && other.desired?.captures?.includes(o.kind)) {
+        add(other.id, o.id);
+        continue;
+      }
       // Whatever may still use the orphan moves away from it, or goes, first.
       if (strictlyDepends(other.kind, o.kind)) add(o.id, other.id);
       // A desired resource being deleted outlives orphans that depend on its kind.

@@ -163,6 +163,28 @@ describe("planChanges", () => {
     expect(order.indexOf("integration.old")).toBeGreaterThan(order.indexOf("route.$connect"));
   });
 
+  it("deletes a dropped route and integration before the deployment that must no longer carry them, and the function after it", () => {
+    const deployment = {
+      ...desired("deployment", "apigw.deployment", { apiId: ref("api", "id"), hash: "new" }, { dependsOn: ["route.$connect"] }),
+      captures: ["apigw.route", "apigw.integration"],
+    };
+    const withDeployment = [...graph, deployment];
+    const state = allPresent({ deployment: present(deployment, "dep1", { parent: true }, { apiId: "api1", hash: "old" }) });
+    const orphans = [
+      { kind: "apigw.route", logicalId: "route.ping", actual: actual("rt9", { apiId: "api1" }, { parent: true }) },
+      { kind: "apigw.integration", logicalId: "integration.ping", actual: actual("int9", { apiId: "api1" }, { parent: true }) },
+      { kind: "lambda.function", logicalId: "function.ping", actual: actual("fn9", {}) },
+    ];
+    const p = plan({ ...state, orphans }, { desired: withDeployment, registry: { ...registry, "apigw.deployment": diffOnlyKind("apigw.deployment") } });
+    expect(step(p, "deployment").action).toBe("update");
+    const order = p.steps.map((s) => s.id);
+    expect(order.indexOf("route.ping")).toBeLessThan(order.indexOf("deployment"));
+    expect(order.indexOf("integration.ping")).toBeLessThan(order.indexOf("deployment"));
+    expect(order.indexOf("function.ping")).toBeGreaterThan(order.indexOf("deployment"));
+    expect(step(p, "deployment").dependsOn).toEqual(expect.arrayContaining(["integration.ping", "route.ping"]));
+    expect(step(p, "function.ping").dependsOn).toContain("deployment");
+  });
+
   it("keeps what holds data unless deleteData is given", () => {
     const orphanTable = { kind: "dynamodb.table", logicalId: "table.old", actual: actual("old-tbl", {}, { holdsData: true }) };
     const changedKey = present(table, "tbl", { holdsData: true }, { ...resolvedProps(table), key: "id" });
