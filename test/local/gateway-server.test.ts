@@ -154,7 +154,7 @@ describe("gateway on the service models", () => {
     const lambda = new LambdaModel({ region, accountId, invoker: runner });
     await lambda.dispatch("CreateFunction", {
       FunctionName: "app",
-      Runtime: "nodejs20.x",
+      Runtime: "nodejs22.x",
       Role: `arn:aws:iam::${accountId}:role/app`,
       Handler: "index.handler",
       Code: { ZipFile: zipSync({ "index.mjs": strToU8(source) }) },

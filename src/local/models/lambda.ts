@@ -20,11 +20,16 @@
  *   handler file (the runner reports those: export not found, timeouts...);
  * - the Failed and Inactive states (never reached), and account quotas other than
  *   zip, payload and environment sizes.
+ *
+ * Runtimes follow Lambda's deprecation schedule (src/aws/lambda-rules.ts): from a
+ * runtime's create-block date CreateFunction (or a change to it) is refused, from
+ * its update-block date every update of a function on it is too
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtime-support-policy).
  */
 import { createHash, randomUUID } from "node:crypto";
 import { unzipSync } from "fflate";
 import { AwsError, ServiceModel, type FunctionInvoker, type InvokeResult, type LocalFunction, type OpHandler, type OpInput, type OpOutput } from "../service.js";
-import { RESERVED_LAMBDA_ENVIRONMENT } from "../../aws/lambda-rules.js";
+import { RESERVED_LAMBDA_ENVIRONMENT, runtimePhase } from "../../aws/lambda-rules.js";
 import { partitionOf } from "../../aws/region.js";
 import { errorMessage } from "../../errors.js";
 
@@ -44,6 +49,8 @@ export interface LambdaModelOptions {
   readonly stateTransitionMs?: number;
   /** ListFunctions page size cap, small in tests so pagination is exercised. */
   readonly pageSize?: number;
+  /** The day runtimes are checked against Lambda's deprecation schedule; the clock's when omitted. */
+  readonly today?: () => Date;
 }
 
 export const SUPPORTED_RUNTIMES = ["nodejs20.x", "nodejs22.x", "nodejs24.x"] as const;
@@ -189,6 +196,7 @@ export class LambdaModel extends ServiceModel {
   private readonly rolePropagationMs: number;
   private readonly stateTransitionMs: number;
   private readonly pageSize: number;
+  private readonly today: () => Date;
   private readonly functions = new Map<string, FunctionRecord>();
 
   constructor(options: LambdaModelOptions) {
@@ -200,6 +208,7 @@ export class LambdaModel extends ServiceModel {
     this.roles = options.roles;
     this.rolePropagationMs = options.rolePropagationMs ?? 0;
     this.stateTransitionMs = options.stateTransitionMs ?? 0;
+    this.today = options.today ?? (() => new Date());
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   }
 
@@ -261,6 +270,7 @@ export class LambdaModel extends ServiceModel {
       architectures: Array.isArray(architectures) && architectures.length > 0 ? architectures.map(String) : ["x86_64"],
     });
     if (this.functions.has(name)) throw new AwsError("ResourceConflictException", `Function already exist: ${name}`, 409);
+    this.checkRuntimeOpen(config.runtime, "create");
     this.checkRoleAssumable(config.role);
     const now = Date.now();
     const fn: FunctionRecord = {
@@ -298,6 +308,7 @@ export class LambdaModel extends ServiceModel {
     const fn = this.find(input);
     const code = this.codeFrom(input["ZipFile"], input);
     this.checkRevision(fn, str(input, "RevisionId"));
+    this.checkRuntimeOpen(fn.config.runtime, "update");
     if (input["DryRun"] === true) return this.configurationOf(fn);
     this.checkNotBusy(fn);
     fn.code = code;
@@ -322,6 +333,8 @@ export class LambdaModel extends ServiceModel {
       architectures: fn.config.architectures,
     });
     this.checkRevision(fn, str(input, "RevisionId"));
+    // Moving to a runtime counts as creating on it; staying on one as updating it.
+    this.checkRuntimeOpen(next.runtime, next.runtime === fn.config.runtime ? "update" : "create");
     this.checkNotBusy(fn);
     if (next.role !== fn.config.role) this.checkRoleAssumable(next.role);
     fn.config = next;
@@ -654,6 +667,16 @@ export class LambdaModel extends ServiceModel {
       }
     }
     return c;
+  }
+
+  private checkRuntimeOpen(runtime: string, what: "create" | "update"): void {
+    const phase = runtimePhase(runtime, this.today());
+    if (phase === "update-blocked" || (what === "create" && phase === "create-blocked")) {
+      throw new AwsError(
+        "InvalidParameterValueException",
+        `The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`,
+      );
+    }
   }
 
   private checkRoleAssumable(roleArn: string): void {
