@@ -49,7 +49,7 @@ export const NODE_RUNTIMES: Readonly<Record<string, RuntimeSchedule>> = {
 };
 
 /** What chatctl picks when nothing says otherwise: the newest runtime with the longest support ahead. */
-export const DEFAULT_NODE_RUNTIME = "nodejs22.x";
+export const DEFAULT_NODE_RUNTIME = "nodejs22.x" as const;
 
 export type RuntimePhase = "supported" | "deprecated" | "create-blocked" | "update-blocked" | "unknown";
 
