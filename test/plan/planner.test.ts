@@ -130,6 +130,32 @@ describe("planChanges", () => {
     expect(step(p, "function.connect").action).toBe("noop");
   });
 
+  it("never lets the stand-in for a value known after apply reach a change, even inside JSON text", () => {
+    // A kind that shows its policy as JSON text, as iam.role does: the stand-in's NULs come out escaped.
+    const jsonRole = {
+      ...diffOnlyKind("iam.role"),
+      diff: (d: { props: unknown }, a: { attributes: unknown }) => {
+        const want = JSON.stringify({ Resource: (d.props as { policy: unknown }).policy }, null, 2);
+        const have = JSON.stringify({ Resource: (a.attributes as { policy: unknown }).policy }, null, 2);
+        return want === have ? [] : [{ path: "policy", before: have, after: want }];
+      },
+    };
+    const changedKey = present(table, "tbl", {}, { name: "my-chat-connections", key: "id" });
+    const p = plan(allPresent({ "table.connections": changedKey }), { registry: { ...registry, "iam.role": jsonRole } });
+    expect(step(p, "table.connections").action).toBe("replace");
+    const policy = step(p, "role.connect").changes.find((c) => c.path === "policy");
+    expect(JSON.stringify(policy)).not.toMatch(/chatctl-unknown|\\u0000|\u0000/);
+    expect(policy?.after).toMatchObject({ $ref: "table.connections", output: "arn" });
+  });
+
+  it("does not update what takes an output a replacement keeps (derived from props, like a table's ARN from its name)", () => {
+    const tableKind = { ...diffOnlyKind("dynamodb.table", ["key"]), knownOutputs: () => ({ arn: "arn:tbl" }) };
+    const changedKey = present(table, "tbl", {}, { name: "my-chat-connections", key: "id" });
+    const p = plan(allPresent({ "table.connections": changedKey }), { registry: { ...registry, "dynamodb.table": tableKind } });
+    expect(step(p, "table.connections").action).toBe("replace");
+    expect(actions(p)).toMatchObject({ "role.connect": "noop", "function.connect": "noop" });
+  });
+
   it("reports a resource with our name but another owner as a conflict, never a step", () => {
     const p = plan(
       allPresent({
