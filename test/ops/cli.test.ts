@@ -138,6 +138,18 @@ describe("connection commands", () => {
     expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(2);
   });
 
+  it("names the missing argument when api-id and stage are given but the message (or connection id) is not", async () => {
+    const apiId = await stack("my-chat");
+    management.on(PostToConnectionCommand).resolves({});
+    expectOneLineError(
+      await run(["connection-send", apiId, "prod", "conn1="]),
+      `missing <message>: 'prod' is a stage of API ${apiId}, not a connection id; usage: chatctl connection-send <api-id> <stage> <connection-id> <message>`,
+    );
+    expectOneLineError(await run(["connection-disconnect", apiId, "prod"]), "missing <connection-id>: 'prod' is a stage of API");
+    expectOneLineError(await run(["connection-info", apiId, "prod"]), "missing <connection-id>: 'prod' is a stage of API");
+    expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+  });
+
   it("a gone connection, an empty pipe, a missing file: one sentence, exit 1", async () => {
     await stack("my-chat");
     expectOneLineError(await run(["connection-send", "my-chat", "gone=", "hi"]), "connection gone= is gone (it closed or never existed)");
