@@ -9,9 +9,8 @@ import { paint } from "../text/ansi.js";
 import { alignColumns } from "../text/table.js";
 
 export async function runStatus(cmd: StatusCommand): Promise<number> {
-  if (cmd.stack !== undefined) {
-    cmd.file = specFileForStack(cmd.stack, cmd.file, cmd.fileGiven);
-  }
+  // As deploy finds it: by stack name, else ./chat.yaml or specs/chat.yaml.
+  cmd.file = specFileForStack(cmd.stack, cmd.file, cmd.fileGiven);
   // Code drift needs the bundles; a handler that does not compile must not hide the rest.
   let p: PreparedStack;
   let codeChecked = true;
