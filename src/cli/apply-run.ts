@@ -1,6 +1,6 @@
 import { UserError } from "../errors.js";
 import { createProgressRenderer, summarizeApply } from "../apply/progress.js";
-import { isStale, loadPlan } from "../plan/file.js";
+import { isStale, loadPlan, wrongTarget } from "../plan/file.js";
 import { hasChanges } from "../plan/planner.js";
 import { renderPlan } from "../plan/render-text.js";
 import { fingerprintSnapshot } from "../plan/snapshot.js";
@@ -43,7 +43,11 @@ export async function runApply(cmd: ApplyLike): Promise<number> {
 
 async function applySaved(cmd: ApplyLike, file: string, parallelism: number): Promise<number> {
   const saved = await loadPlan(file).catch(explain);
+  // Without endpoint flags the plan goes back where it was made; with them, they must name that place.
+  if (!cmd.local && cmd.endpointUrl === undefined && saved.endpoint !== undefined) cmd.endpointUrl = saved.endpoint;
   const p = await prepare(cmd, { bundle: saved.plan.mode === "apply", file: saved.specPath });
+  const wrong = wrongTarget(saved, file, { endpoint: p.clients.config.endpoint, accountId: p.ctx.accountId, region: p.region });
+  if (wrong !== undefined) throw new UserError(wrong);
   return withLock(cmd, p, saved.plan.mode, async () => {
     const fresh = await planStack(p, saved.plan.mode, { deleteData: cmd.deleteData }).catch(explain);
     if (fresh.desiredHash !== saved.specHash) {

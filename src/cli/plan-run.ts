@@ -17,8 +17,11 @@ export async function runPlan(cmd: PlanCommand): Promise<number> {
     for (const line of runtimeProvidedNote(p)) cmd.out(line);
   }
   if (cmd.outFile !== undefined && cmd.outFile !== "") {
-    await savePlan(cmd.outFile, plan, { specPath: p.specFile, specHash: desiredHash });
-    if (!cmd.json) cmd.out(`\nSaved the plan to ${cmd.outFile}. Apply exactly this plan with: chatctl apply ${cmd.outFile}`);
+    const endpoint = p.clients.config.endpoint;
+    await savePlan(cmd.outFile, plan, { specPath: p.specFile, specHash: desiredHash, endpoint });
+    // The file keeps the endpoint, so the hint needs no flags to reach the same place.
+    const kept = endpoint === undefined ? "" : ` (it goes to ${endpoint}, where it was made)`;
+    if (!cmd.json) cmd.out(`\nSaved the plan to ${cmd.outFile}. Apply exactly this plan with: chatctl apply ${cmd.outFile}${kept}`);
   }
   if (plan.conflicts.length > 0) {
     cmd.err(`error: ${plan.conflicts.length} conflict${plan.conflicts.length === 1 ? "" : "s"}: apply would refuse this plan (see above).`);
