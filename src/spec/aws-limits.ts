@@ -3,6 +3,7 @@
 // before the first call (with file:line:col like every other spec problem).
 
 import { NODE_RUNTIMES, runtimeAdvice, runtimePhase, DEFAULT_NODE_RUNTIME } from "../aws/lambda-rules.js";
+import { MAX_TAGS_PER_RESOURCE, MAX_TAG_KEY, MAX_TAG_VALUE, TAG_TEXT, tagLength } from "../aws/tag-rules.js";
 import { type Finding, type SpecPath, isRecord, quote } from "./findings.js";
 import { tableEnvName, tableName } from "./names.js";
 
@@ -15,20 +16,11 @@ type Report = (path: SpecPath, on: Finding["on"], summary: string, detail?: stri
  */
 export const MAX_ENVIRONMENT_BYTES = 4096;
 
-/**
- * Tag rules common to every service chatctl tags (Lambda, IAM, DynamoDB, CloudWatch
- * Logs, API Gateway): keys of 1-128 and values of 0-256 Unicode characters drawn
- * from letters, spaces, digits and _ . : / = + - @; no aws: prefix; at most 50 per
- * resource. https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html
- */
-export const MAX_TAGS_PER_RESOURCE = 50;
-export const MAX_TAG_KEY = 128;
-export const MAX_TAG_VALUE = 256;
-const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+export { MAX_TAGS_PER_RESOURCE, MAX_TAG_KEY, MAX_TAG_VALUE };
 /** chatctl:stack and chatctl:id, on every resource. */
 export const CHATCTL_TAGS = 2;
 
-const characters = (s: string): number => [...s].length;
+const characters = tagLength;
 
 function badCharacters(s: string): string {
   return [...new Set([...s].filter((c) => !TAG_TEXT.test(c)))].map((c) => quote(c)).join(" ");

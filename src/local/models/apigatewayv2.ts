@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Api, Deployment, Integration, Route, RouteSettings, Stage } from "@aws-sdk/client-apigatewayv2";
 import { AwsError, ServiceModel, type OpHandler, type OpInput, type OpOutput } from "../service.js";
+import { tagsProblem } from "../../aws/tag-rules.js";
 
 /**
  * API Gateway v2 WebSocket APIs with their integrations, routes, stages,
@@ -18,8 +19,8 @@ import { AwsError, ServiceModel, type OpHandler, type OpInput, type OpOutput } f
  * - CORS (stored and echoed, never enforced), access logging, throttling and
  *   route settings (stored and echoed, never applied), stage variables (stored,
  *   never substituted into integrations).
- * - Quotas other than 50 tags per resource (tag characters are not checked):
- *   no 10-stages-per-API limit, no routes/integrations per API limits.
+ * - Quotas other than the tag rules (src/aws/tag-rules.ts): no 10-stages-per-API
+ *   limit, no routes/integrations per API limits.
  * - IAM authorization and API keys on routes.
  * - Eventual consistency: everything is visible at once, and a deployment is
  *   DEPLOYED as soon as CreateDeployment returns.
@@ -78,7 +79,6 @@ interface ApiRecord {
   readonly deployments: Map<string, DeploymentRecord>;
 }
 
-const MAX_TAGS = 50;
 const MAX_PAGE = 500;
 const PREDEFINED_ROUTE_KEYS = new Set(["$connect", "$disconnect", "$default"]);
 const INTEGRATION_TYPES = new Set(["AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "MOCK"]);
@@ -606,11 +606,8 @@ function routeSettings(v: unknown, what: string): RouteSettings {
 }
 
 function checkTags(tags: ReadonlyMap<string, string>): void {
-  if (tags.size > MAX_TAGS) throw badRequest(`A resource can have at most ${MAX_TAGS} tags`);
-  for (const key of tags.keys()) {
-    if (key.toLowerCase().startsWith("aws:")) throw badRequest(`Tag keys starting with aws: are reserved (${key})`);
-    if (key.length === 0 || key.length > 128) throw badRequest(`Tag key must be 1 to 128 characters (${key})`);
-  }
+  const problem = tagsProblem(tags);
+  if (problem !== undefined) throw badRequest(`Invalid tags: ${problem}`);
 }
 
 function pageLimit(i: OpInput, fallback: number): number {

@@ -32,6 +32,7 @@ import { AwsError, ServiceModel, type FunctionInvoker, type InvokeResult, type L
 import { RESERVED_LAMBDA_ENVIRONMENT, runtimePhase } from "../../aws/lambda-rules.js";
 import { partitionOf } from "../../aws/region.js";
 import { errorMessage } from "../../errors.js";
+import { tagsProblem } from "../../aws/tag-rules.js";
 
 export interface RoleDirectory {
   lookup(roleArn: string): { createdAt: number } | undefined;
@@ -271,6 +272,7 @@ export class LambdaModel extends ServiceModel {
     });
     if (this.functions.has(name)) throw new AwsError("ResourceConflictException", `Function already exist: ${name}`, 409);
     this.checkRuntimeOpen(config.runtime, "create");
+    checkTagText(stringMap(input["Tags"], "tags"));
     this.checkRoleAssumable(config.role);
     const now = Date.now();
     const fn: FunctionRecord = {
@@ -443,6 +445,7 @@ export class LambdaModel extends ServiceModel {
     for (const key of Object.keys(tags)) {
       if (key.toLowerCase().startsWith("aws:")) throw new AwsError("InvalidParameterValueException", `Tag keys starting with 'aws:' are reserved for system use: ${key}`);
     }
+    checkTagText(tags);
     fn.tags = merged;
     return {};
   }
@@ -808,4 +811,10 @@ export class LambdaModel extends ServiceModel {
         `REPORT RequestId: ${requestId}\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: ${fn.memoryMb} MB\tMax Memory Used: 1 MB\tStatus: error\tError Type: Runtime.ImportModuleError\n`,
     };
   }
+}
+
+/** Lambda validates tags as every tagging service does (src/aws/tag-rules.ts). */
+function checkTagText(tags: Record<string, string>): void {
+  const problem = tagsProblem(Object.entries(tags));
+  if (problem !== undefined) throw new AwsError("ValidationException", `1 validation error detected: Value at 'tags' failed to satisfy constraint: ${problem}`);
 }
