@@ -1,29 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { runCli, startTestCloud, type TestCloud } from "../support/cloud.js";
+import { runCli } from "../support/cloud.js";
+import { useProjectCloud } from "../support/project-cloud.js";
 
 // A stage serves the deployment it points at, as on AWS: these are the faults a
 // local cloud that served the API's current routes could not show (issue 11).
 
-let cloud: TestCloud;
-let at: string[];
-let dir: string;
+const env = useProjectCloud("snapshot");
 
-beforeAll(async () => {
-  cloud = await startTestCloud();
-  at = ["--endpoint-url", cloud.url];
-  // Inside the project (its ignored .chatctl folder): handlers must live in the spec's project.
-  mkdirSync(resolve(".chatctl"), { recursive: true });
-  dir = mkdtempSync(join(resolve(".chatctl"), "test-snapshot-"));
-});
-afterAll(async () => {
-  await cloud?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const handler = (file: string) => relative(dir, resolve(file));
+const handler = (file: string) => relative(env.dir, resolve(file));
 
 /** A stack whose $default answers `unknown action "<x>"` and whose `explode` route always fails. */
 function writeSpec(stack: string, opts: { stage?: string; explode: boolean }): string {
@@ -40,20 +27,20 @@ function writeSpec(stack: string, opts: { stage?: string; explode: boolean }): s
     "    manageConnections: true",
     ...(opts.explode ? ["  explode:", `    handler: ${handler("test/fixtures/handlers/explode.ts")}`] : []),
   ];
-  const file = join(dir, `${stack}-${opts.stage ?? "prod"}-${opts.explode ? "with" : "without"}.yaml`);
+  const file = join(env.dir, `${stack}-${opts.stage ?? "prod"}-${opts.explode ? "with" : "without"}.yaml`);
   writeFileSync(file, `${lines.join("\n")}\n`);
   return file;
 }
 
 async function cli(args: string[]): Promise<string> {
-  const r = await runCli([...args, ...at]);
+  const r = await runCli([...args, ...env.at]);
   if (r.code !== 0) throw new Error(`${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
 /** Opens /{stage}, sends one message and returns the first frame that answers it. */
 async function answerTo(path: string, message: unknown): Promise<string> {
-  const ws = new WebSocket(`${cloud.url.replace(/^http/, "ws")}${path}`);
+  const ws = new WebSocket(`${env.cloud.url.replace(/^http/, "ws")}${path}`);
   try {
     await new Promise((ok, fail) => ws.once("open", ok).once("error", fail));
     const frame = new Promise<string>((ok) => ws.once("message", (d: Buffer) => ok(d.toString("utf8"))));
@@ -65,7 +52,7 @@ async function answerTo(path: string, message: unknown): Promise<string> {
 }
 
 async function apiIdOf(name: string): Promise<string> {
-  const apis = (await cloud.models.apigatewayv2.dispatch("GetApis", {})).Items as Array<{ ApiId: string; Name: string }>;
+  const apis = (await env.cloud.models.apigatewayv2.dispatch("GetApis", {})).Items as Array<{ ApiId: string; Name: string }>;
   return apis.find((a) => a.Name === name)?.ApiId ?? "";
 }
 
@@ -79,7 +66,7 @@ describe("a deployment is a snapshot", () => {
     await cli(["apply", "-f", without, "--auto-approve"]);
     // $default takes it now: the deployed snapshot no longer holds the route.
     expect(JSON.parse(await answerTo(`/${apiId}/prod`, { action: "explode" }))).toMatchObject({ message: 'unknown action "explode"' });
-    const plan = await runCli(["plan", "-f", without, ...at, "--detailed-exitcode"]);
+    const plan = await runCli(["plan", "-f", without, ...env.at, "--detailed-exitcode"]);
     expect(plan.stdout).toMatch(/No changes/);
     expect(plan.code).toBe(0);
   });
@@ -103,10 +90,10 @@ describe("a deployment is a snapshot", () => {
     const apiId = await apiIdOf("snap-stage");
     const renamed = writeSpec("snap-stage", { stage: "live", explode: false });
     await cli(["apply", "-f", renamed, "--auto-approve"]);
-    const plan = await runCli(["plan", "-f", renamed, ...at, "--detailed-exitcode"]);
+    const plan = await runCli(["plan", "-f", renamed, ...env.at, "--detailed-exitcode"]);
     expect(plan.stdout).toMatch(/No changes/);
     expect(plan.code).toBe(0);
-    const stages = ((await cloud.models.apigatewayv2.dispatch("GetStages", { ApiId: apiId })).Items as Array<{ StageName: string }>).map((s) => s.StageName);
+    const stages = ((await env.cloud.models.apigatewayv2.dispatch("GetStages", { ApiId: apiId })).Items as Array<{ StageName: string }>).map((s) => s.StageName);
     expect(stages).toEqual(["live"]);
     expect(JSON.parse(await answerTo(`/${apiId}/live`, { action: "nothing" }))).toMatchObject({ message: 'unknown action "nothing"' });
   });
