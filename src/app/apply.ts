@@ -1,6 +1,7 @@
+import { UserError } from "../errors.js";
 import type { ApplyResult } from "../apply/executor.js";
 import { createProgressRenderer, summarizeApply } from "../apply/progress.js";
-import { assertFresh, loadPlan } from "../plan/file.js";
+import { assertFresh, loadPlan, wrongTarget } from "../plan/file.js";
 import { hasChanges } from "../plan/planner.js";
 import { renderPlan } from "../plan/render-text.js";
 import type { Plan } from "../plan/types.js";
@@ -67,7 +68,11 @@ export async function changeStack(p: PreparedStack, mode: Plan["mode"], opts: Ch
 
 async function applySaved(opts: ApplyOptions, file: string, io: AppIO): Promise<number> {
   const saved = await loadPlan(file).catch(explain);
-  const p = await prepare(saved.specPath, opts, io, { bundle: saved.plan.mode === "apply" });
+  // Without endpoint flags the plan goes back where it was made; with them, they must name that place.
+  const target: ApplyOptions = { ...opts, awsConfig: (region) => opts.awsConfig(region, saved.endpoint) };
+  const p = await prepare(saved.specPath, target, io, { bundle: saved.plan.mode === "apply" });
+  const wrong = wrongTarget(saved, file, { endpoint: p.clients.config.endpoint, accountId: p.ctx.accountId, region: p.region });
+  if (wrong !== undefined) throw new UserError(wrong);
   return withLock(p, io, saved.plan.mode, opts.lockTimeoutMs, async () => {
     const fresh = await planStack(p, saved.plan.mode, { deleteData: opts.deleteData }).catch(explain);
     try {

@@ -29,8 +29,11 @@ export async function runPlan(opts: PlanOptions, io: AppIO): Promise<number> {
     for (const line of runtimeProvidedNote(p)) io.out(line);
   }
   if (opts.outFile !== undefined && opts.outFile !== "") {
-    await savePlan(opts.outFile, plan, { specPath: p.specFile, specHash: desiredHash });
-    if (!opts.json) io.out(`\nSaved the plan to ${opts.outFile}. Apply exactly this plan with: chatctl apply ${opts.outFile}`);
+    const endpoint = p.clients.config.endpoint;
+    await savePlan(opts.outFile, plan, { specPath: p.specFile, specHash: desiredHash, endpoint });
+    // The file keeps the endpoint, so the hint needs no flags to reach the same place.
+    const kept = endpoint === undefined ? "" : ` (it goes to ${endpoint}, where it was made)`;
+    if (!opts.json) io.out(`\nSaved the plan to ${opts.outFile}. Apply exactly this plan with: chatctl apply ${opts.outFile}${kept}`);
   }
   if (plan.conflicts.length > 0) {
     io.err(`error: ${plan.conflicts.length} conflict${plan.conflicts.length === 1 ? "" : "s"}: apply would refuse this plan (see above).`);

@@ -17,8 +17,11 @@ export interface StackTarget {
   readonly specFile?: string | undefined;
   /** The stack the user named (the original script's `destroy my-chat`): it finds the spec. */
   readonly stack?: string | undefined;
-  /** The AWS configuration for the region the spec resolves to. */
-  readonly awsConfig: (specRegion: string) => AwsConfig;
+  /**
+   * The AWS configuration for the region the spec resolves to; `savedEndpoint`
+   * (a saved plan's) is used when the user named no endpoint.
+   */
+  readonly awsConfig: (specRegion: string, savedEndpoint?: string) => AwsConfig;
 }
 
 /** The spec file a target means. */

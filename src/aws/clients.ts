@@ -6,7 +6,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import { isRetryable } from "./errors.js";
+import { isRetryable, notAnAwsAnswer } from "./errors.js";
 
 export { DEFAULT_REGION, resolveRegion } from "./region.js";
 
@@ -52,6 +52,34 @@ function withReadRetries(client: ApiGatewayV2Client, attempts: number): ApiGatew
   return client;
 }
 
+interface MiddlewareClient {
+  readonly middlewareStack: {
+    add(
+      mw: (next: (args: unknown) => Promise<unknown>, context: Record<string, unknown>) => (args: unknown) => Promise<unknown>,
+      options: { step: "initialize"; name: string },
+    ): void;
+  };
+}
+
+/**
+ * A body the SDK cannot read (an HTML error page, a proxy's text) becomes one
+ * sentence naming the service, operation, HTTP status and endpoint, instead of
+ * the parser's "Unexpected token '<'".
+ */
+function explainForeignAnswers<C>(client: C): C {
+  (client as unknown as MiddlewareClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        throw notAnAwsAnswer(err, context) ?? err;
+      }
+    },
+    { step: "initialize", name: "chatctlExplainForeignAnswers" },
+  );
+  return client;
+}
+
 export function createClients(config: AwsConfig): AwsClients {
   const base = {
     region: config.region,
@@ -75,13 +103,13 @@ export function createClients(config: AwsConfig): AwsClients {
     // SDK then sent again makes a second API. Its writes are tried once (the executor
     // retries whole steps, and the kinds look for an earlier attempt before creating);
     // its reads are retried as every other client's are.
-    apigw: () => memo("apigw", () => withReadRetries(new ApiGatewayV2Client({ ...base, maxAttempts: 1 }), base.maxAttempts)),
-    lambda: () => memo("lambda", () => new LambdaClient(base)),
-    iam: () => memo("iam", () => new IAMClient(base)),
-    logs: () => memo("logs", () => new CloudWatchLogsClient(base)),
-    sts: () => memo("sts", () => new STSClient(base)),
-    dynamodb: () => memo("dynamodb", () => new DynamoDBClient(base)),
+    apigw: () => memo("apigw", () => explainForeignAnswers(withReadRetries(new ApiGatewayV2Client({ ...base, maxAttempts: 1 }), base.maxAttempts))),
+    lambda: () => memo("lambda", () => explainForeignAnswers(new LambdaClient(base))),
+    iam: () => memo("iam", () => explainForeignAnswers(new IAMClient(base))),
+    logs: () => memo("logs", () => explainForeignAnswers(new CloudWatchLogsClient(base))),
+    sts: () => memo("sts", () => explainForeignAnswers(new STSClient(base))),
+    dynamodb: () => memo("dynamodb", () => explainForeignAnswers(new DynamoDBClient(base))),
     management: (endpoint: string) =>
-      memo(`management:${endpoint}`, () => new ApiGatewayManagementApiClient({ ...base, endpoint: config.endpoint ?? endpoint })),
+      memo(`management:${endpoint}`, () => explainForeignAnswers(new ApiGatewayManagementApiClient({ ...base, endpoint: config.endpoint ?? endpoint }))),
   };
 }

@@ -1,6 +1,8 @@
 // Which AWS failures are worth another try, and why. The executor is generic and
 // gets this predicate injected; it never looks at AWS error names itself.
 
+import { UserError } from "../errors.js";
+
 const THROTTLING = new Set([
   "Throttling",
   "ThrottlingException",
@@ -91,4 +93,48 @@ export function isRetryable(err: unknown): RetryVerdict {
   if (TRANSIENT.has(name) || (status !== undefined && status >= 500)) return { retry: true, reason: `service error (${name || status})` };
   if ((code && NETWORK_CODES.has(code)) || /socket hang up|ECONNRESET/i.test(message)) return { retry: true, reason: `network (${code ?? "connection dropped"})` };
   return { retry: false };
+}
+
+/**
+ * An endpoint answered with something that is not an AWS response (an HTML page,
+ * plain text): the user aimed chatctl at the wrong place, or at an implementation
+ * without this operation. It keeps the HTTP status in $metadata, so a 5xx from a
+ * proxy is still retried.
+ */
+export class NotAnAwsAnswerError extends UserError {
+  readonly $metadata: { readonly httpStatusCode: number | undefined };
+  constructor(message: string, status: number | undefined) {
+    super(message);
+    this.name = "NotAnAwsAnswerError";
+    this.$metadata = { httpStatusCode: status };
+  }
+}
+
+interface RawResponse {
+  readonly statusCode?: number;
+  readonly headers?: Record<string, string | undefined>;
+}
+
+/**
+ * The SDK attaches the raw response ($response) to what it failed on. It is not
+ * AWS's answer when the body would not parse (a SyntaxError: JSON services given
+ * HTML), or when it is a web page or plain text (XML services read an HTML page
+ * as an error named after its first element). AWS answers in JSON or XML.
+ */
+export function notAnAwsAnswer(err: unknown, context: Record<string, unknown>): NotAnAwsAnswerError | undefined {
+  if (typeof err !== "object" || err === null || err instanceof UserError) return undefined;
+  const response = (err as { $response?: RawResponse }).$response;
+  if (response === undefined || typeof response !== "object" || response === null) return undefined;
+  const contentType = Object.entries(response.headers ?? {}).find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "";
+  const unparsed = (err as { name?: unknown }).name === "SyntaxError";
+  if (!unparsed && !/^text\/(html|plain)\b/i.test(contentType)) return undefined;
+  const service = String(context.clientName ?? "AWS").replace(/Client$/, "");
+  const operation = String(context.commandName ?? "a call").replace(/Command$/, "");
+  const endpoint = (context.endpointV2 as { url?: URL } | undefined)?.url?.href;
+  const status = typeof response.statusCode === "number" ? response.statusCode : undefined;
+  const body = contentType ? `a ${contentType.split(";")[0]?.trim()} body` : "a body";
+  return new NotAnAwsAnswerError(
+    `${service} ${operation}: ${endpoint ?? "the endpoint"} answered HTTP ${status ?? "?"} with ${body} that is not an AWS response; it may not implement ${operation} (is the endpoint right?)`,
+    status,
+  );
 }

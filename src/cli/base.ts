@@ -21,8 +21,11 @@ export abstract class ChatctlCommand extends Command {
   endpointUrl = Option.String("--endpoint-url", { description: "Send every AWS call to this endpoint (any AWS-compatible service)" });
   local = Option.Boolean("--local", false, { description: "Talk to the running `chatctl dev` local cloud" });
 
-  /** The AWS configuration these flags describe; `specRegion` comes from chat.yaml when there is one. */
-  awsConfig(specRegion?: string): AwsConfig {
+  /**
+   * The AWS configuration these flags describe; `specRegion` comes from chat.yaml when
+   * there is one, `savedEndpoint` from a saved plan, used when no endpoint flag is given.
+   */
+  awsConfig(specRegion?: string, savedEndpoint?: string): AwsConfig {
     const region = this.region ?? specRegion ?? resolveRegion();
     if (this.local && this.endpointUrl) throw new UsageError("--local and --endpoint-url name two different endpoints; give one");
     if (this.local) {
@@ -30,11 +33,12 @@ export abstract class ChatctlCommand extends Command {
       return { region, endpoint: info.url, credentials: LOCAL_CREDENTIALS };
     }
     const profile = this.profile ?? process.env.AWS_PROFILE;
+    const endpointUrl = this.endpointUrl ?? savedEndpoint;
     return {
       region,
       ...(profile ? { profile } : {}),
-      ...(this.endpointUrl ? { endpoint: this.endpointUrl } : {}),
-      ...(this.endpointUrl && !hasEnvCredentials() && !profile ? { credentials: LOCAL_CREDENTIALS } : {}),
+      ...(endpointUrl ? { endpoint: endpointUrl } : {}),
+      ...(endpointUrl && !hasEnvCredentials() && !profile ? { credentials: LOCAL_CREDENTIALS } : {}),
     };
   }
 

@@ -15,7 +15,7 @@ export abstract class StackCommand extends ChatctlCommand {
 
   /** The stack these flags name, for the use cases in src/app. */
   target(stack?: string): StackTarget {
-    return { specFile: this.fileOption, stack, awsConfig: (region) => this.awsConfig(region) };
+    return { specFile: this.fileOption, stack, awsConfig: (region, savedEndpoint) => this.awsConfig(region, savedEndpoint) };
   }
 
   /** This command's terminal, as the use cases see it. */

@@ -12,12 +12,18 @@ export class StatusCommand extends StackCommand {
       ["Status of the stack in ./chat.yaml", "chatctl status"],
       ["As JSON, for scripts", "chatctl status -f chat.yaml --json"],
       ["Of the local cloud", "chatctl status -f specs/chat.yaml --local"],
-      ["By stack name (finds specs/my-chat.yaml or ./chat.yaml)", "chatctl status --stack my-chat"],
+      ["By stack name, as deploy finds it", "chatctl status my-chat"],
     ],
   });
 
   json = Option.Boolean("--json", false, { description: "Print the status as JSON" });
-  stack = Option.String("--stack", { description: "The stack to show; its spec is -f, ./chat.yaml, ./STACK.yaml or ./specs/STACK.yaml" });
+  stackOption = Option.String("--stack", { description: "The stack to show; its spec is -f, ./chat.yaml, ./STACK.yaml or ./specs/STACK.yaml" });
+  stackArg = Option.String({ required: false, name: "stack" });
+
+  /** `status my-chat`, as `deploy my-chat`, or `status --stack my-chat`. */
+  get stack(): string | undefined {
+    return this.stackArg ?? this.stackOption;
+  }
 
   async execute(): Promise<number> {
     const { runStatus } = await import("../app/status.js");

@@ -94,7 +94,7 @@ function resource<P>(
   name: string,
   props: Unresolved<P>,
   dependsOn: string[],
-  extra: { retainOnDestroy?: boolean } = {},
+  extra: { retainOnDestroy?: boolean; captures?: readonly string[] } = {},
 ): DesiredResource<P> {
   return { id, kind: kind.kind, name, props, dependsOn: [...new Set(dependsOn)].sort(), ...extra };
 }
@@ -238,7 +238,12 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
   add(resource<StageProps>(ids.stage, apigwStage, stageName, stage, [ids.api]));
 
   const deployment: Unresolved<DeploymentProps> = { apiId, stageName, configHash: routingHash(spec) };
-  add(resource<DeploymentProps>(ids.deployment, apigwDeployment, `${stageName} deployment`, deployment, [ids.stage, ...routeIds]));
+  // A deployment is a snapshot: what it must not miss (a dropped route) goes first.
+  add(
+    resource<DeploymentProps>(ids.deployment, apigwDeployment, `${stageName} deployment`, deployment, [ids.stage, ...routeIds], {
+      captures: ["apigw.route", "apigw.integration"],
+    }),
+  );
 
   return out;
 }

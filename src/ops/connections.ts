@@ -6,7 +6,7 @@ import { assertSafeId } from "./common.js";
 import { errorName, httpStatus } from "../aws/errors.js";
 import { allPages } from "../aws/pages.js";
 import { plainItem, type PlainItem } from "./items.js";
-import { findApi, findStage, findTable, getApiById } from "./lookup.js";
+import { findApi, findStage, findTable, getApiById, getStage } from "./lookup.js";
 
 export interface ConnectionRow {
   readonly connectionId: string;
@@ -81,9 +81,24 @@ export interface ConnectionTarget {
  * The API and stage are checked first, so a wrong one is named as such and not
  * mistaken for a gone connection.
  */
-export async function resolveTarget(clients: AwsClients, apiIdOrStack: string, stage: string | undefined, connectionId: string): Promise<ConnectionTarget> {
+/**
+ * `usage` is the command's long form; `missing` the argument that, left out of
+ * it, makes the stage look like a connection id (`<api-id> <stage> <id>` read as
+ * `<stack> <id> <message>`). A connection id never names a stage, so that case is
+ * a usage error rather than a send to connection "prod".
+ */
+export async function resolveTarget(
+  clients: AwsClients,
+  apiIdOrStack: string,
+  stage: string | undefined,
+  connectionId: string,
+  forgotten?: { readonly missing: string; readonly usage: string },
+): Promise<ConnectionTarget> {
   assertSafeId("connection id", connectionId);
   const api = stage === undefined ? await findApi(clients, apiIdOrStack) : ((await getApiById(clients, apiIdOrStack)) ?? (await findApi(clients, apiIdOrStack)));
+  if (stage === undefined && forgotten !== undefined && (await getStage(clients, api.apiId, connectionId))) {
+    throw new UserError(`missing ${forgotten.missing}: '${connectionId}' is a stage of API ${api.apiId}, not a connection id; usage: ${forgotten.usage}`);
+  }
   const found = await findStage(clients, api, stage);
   return { apiId: api.apiId, stage: found.stageName, connectionId };
 }

@@ -1,4 +1,5 @@
-import { CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
+import { createHash } from "node:crypto";
 import {
   CreateFunctionCommand,
   GetFunctionConfigurationCommand,
@@ -11,6 +12,7 @@ import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import type { AwsClients } from "../aws/clients.js";
 import { UserError, errorMessage } from "../errors.js";
+import { DEFAULT_NODE_RUNTIME as DEFAULT_RUNTIME, FUNCTION_NAME_PATTERN, runtimeAdvice, runtimePhase } from "../aws/lambda-rules.js";
 import { INLINE_POLICY_NAME, ROLE_PATH } from "../spec/names.js";
 import { assertSafeId, realSleep, type Sleep } from "./common.js";
 import { errorName, isAwsError, isNotFound } from "../aws/errors.js";
@@ -46,8 +48,20 @@ export async function loadCode(source: string): Promise<FunctionCode> {
   }
 }
 
-/** Role names are at most 64 characters; function names may be 64 themselves. */
-export const defaultRoleName = (functionName: string): string => `chatctl-${functionName}`.slice(0, 64);
+const MAX_ROLE_NAME = 64;
+
+/**
+ * `chatctl-<function>`. Role names are at most 64 characters and function names
+ * may be 64 themselves: a longer one keeps its head and ends in a hash of the whole
+ * function name, so two functions that share their first 56 characters never share
+ * (and overwrite the policy of) one role.
+ */
+export function defaultRoleName(functionName: string): string {
+  const plain = `chatctl-${functionName}`;
+  if (plain.length <= MAX_ROLE_NAME) return plain;
+  const hash = createHash("sha256").update(functionName).digest("hex").slice(0, 8);
+  return `${plain.slice(0, MAX_ROLE_NAME - hash.length - 1)}-${hash}`;
+}
 
 const LAMBDA_TRUST = JSON.stringify({
   Version: "2012-10-17",
@@ -103,6 +117,8 @@ export interface CreateFunctionOptions {
   readonly sleep?: Sleep;
   /** Told about each wait, so people see why nothing happens for a few seconds. */
   readonly onProgress?: (message: string) => void;
+  /** The day the runtime is checked against Lambda's deprecation schedule; today when omitted. */
+  readonly today?: Date;
 }
 
 export interface CreatedFunction {
@@ -123,20 +139,60 @@ function roleNotReady(err: unknown): boolean {
   return errorName(err) === "InvalidParameterValueException" && /cannot be assumed by Lambda/i.test(errorMessage(err));
 }
 
-export async function createFunction(clients: AwsClients, opts: CreateFunctionOptions): Promise<CreatedFunction> {
+/** What Lambda would refuse about the name and runtime, refused before anything (a role) is made. */
+function checkCreatable(opts: CreateFunctionOptions, today: Date): void {
   assertSafeId("function name", opts.name);
+  if (!FUNCTION_NAME_PATTERN.test(opts.name)) {
+    throw new UserError(`function name '${opts.name}' must be 1 to 64 letters, digits, '-' or '_' (it has ${opts.name.length} characters)`);
+  }
+  if (opts.code.bundledHandler && !opts.runtime.startsWith("nodejs")) {
+    throw new UserError(`${opts.code.source} is bundled for Node.js, but the runtime is ${opts.runtime}; use a nodejs runtime (e.g. ${DEFAULT_RUNTIME})`);
+  }
+  const phase = runtimePhase(opts.runtime, today);
+  if (phase === "create-blocked" || phase === "update-blocked") {
+    throw new UserError(`runtime ${opts.runtime} cannot be used for new functions: ${runtimeAdvice(opts.runtime, today) ?? ""}`);
+  }
+}
+
+export async function createFunction(clients: AwsClients, opts: CreateFunctionOptions): Promise<CreatedFunction> {
+  checkCreatable(opts, opts.today ?? new Date());
   const sleep = opts.sleep ?? realSleep;
   const handler = opts.code.bundledHandler ?? opts.handler;
-  if (opts.code.bundledHandler && !opts.runtime.startsWith("nodejs")) {
-    throw new UserError(`${opts.code.source} is bundled for Node.js, but the runtime is ${opts.runtime}; use a nodejs runtime (e.g. nodejs20.x)`);
-  }
   let roleArn = opts.roleArn;
   let roleCreated = false;
+  let roleName: string | undefined;
   if (!roleArn) {
     const role = await ensureFunctionRole(clients, opts.name);
     roleArn = role.roleArn;
     roleCreated = role.created;
+    roleName = role.roleName;
   }
+  try {
+    return await createWithRole(clients, opts, roleArn, roleCreated, handler, sleep);
+  } catch (err) {
+    // A role made for a function Lambda then refused would be left for nobody.
+    if (roleCreated && roleName !== undefined) await removeRole(clients, roleName);
+    throw err;
+  }
+}
+
+async function removeRole(clients: AwsClients, roleName: string): Promise<void> {
+  try {
+    await clients.iam().send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }));
+    await clients.iam().send(new DeleteRoleCommand({ RoleName: roleName }));
+  } catch {
+    // Best effort: the refusal that brought us here is what the user must see.
+  }
+}
+
+async function createWithRole(
+  clients: AwsClients,
+  opts: CreateFunctionOptions,
+  roleArn: string,
+  roleCreated: boolean,
+  handler: string,
+  sleep: Sleep,
+): Promise<CreatedFunction> {
   const input: CreateFunctionCommandInput = {
     FunctionName: opts.name,
     Runtime: opts.runtime as Runtime, // new runtimes appear before our SDK knows them; Lambda validates

@@ -5,6 +5,8 @@ import {
   CreateRouteCommand,
   CreateStageCommand,
   DeleteApiCommand,
+  DeleteIntegrationCommand,
+  DeleteRouteCommand,
   GetIntegrationsCommand,
   GetRoutesCommand,
   UpdateRouteCommand,
@@ -83,19 +85,27 @@ interface ParsedFunctionArn {
   readonly account: string;
 }
 
+/**
+ * The function, which must exist: an ARN is looked up too, since a route to a
+ * missing function answers every connection with a 500.
+ */
 async function functionArnOf(clients: AwsClients, arnOrName: string): Promise<ParsedFunctionArn> {
-  let arn = arnOrName;
-  if (!arnOrName.startsWith("arn:")) {
+  const notArn = () => new UserError(`'${arnOrName}' is not a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)`);
+  if (arnOrName.startsWith("arn:")) {
+    if (!FUNCTION_ARN.test(arnOrName)) throw notArn();
+  } else {
     assertSafeId("function name", arnOrName);
-    try {
-      arn = (await clients.lambda().send(new GetFunctionCommand({ FunctionName: arnOrName }))).Configuration?.FunctionArn ?? "";
-    } catch (err) {
-      if (isNotFound(err)) throw new UserError(`no function '${arnOrName}' in ${clients.config.region}`);
-      throw err;
-    }
+  }
+  let arn: string;
+  try {
+    const found = (await clients.lambda().send(new GetFunctionCommand({ FunctionName: arnOrName }))).Configuration?.FunctionArn ?? "";
+    arn = arnOrName.startsWith("arn:") ? arnOrName : found;
+  } catch (err) {
+    if (isNotFound(err)) throw new UserError(`no function '${arnOrName}' in ${clients.config.region}`);
+    throw err;
   }
   const m = FUNCTION_ARN.exec(arn);
-  if (!m?.[1] || !m[2] || !m[3]) throw new UserError(`'${arnOrName}' is not a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)`);
+  if (!m?.[1] || !m[2] || !m[3]) throw notArn();
   return { arn, partition: m[1], region: m[2], account: m[3] };
 }
 
@@ -123,9 +133,9 @@ async function hasStatement(clients: AwsClients, functionArn: string, sid: strin
 }
 
 /**
- * Integration (AWS_PROXY), route and invoke permission in one go. Each part is
- * found before it is made, so running it again changes nothing, and a run that
- * failed half way is finished by the next.
+ * Integration (AWS_PROXY), route and invoke permission in one go. The function
+ * is checked first; each part is found before it is made, so running it again
+ * changes nothing; a run that fails half way undoes what it made or moved.
  */
 export async function addRoute(clients: AwsClients, apiIdOrStack: string, routeKey: string, functionArnOrName: string): Promise<AddedRoute> {
   if (routeKey.trim() === "") throw new UserError("the route key is empty (e.g. $connect, $disconnect, $default, sendmessage)");
@@ -135,57 +145,78 @@ export async function addRoute(clients: AwsClients, apiIdOrStack: string, routeK
   const region = clients.config.region;
   const integrationUri = `arn:${fn.partition}:apigateway:${region}:lambda:path/2015-03-31/functions/${fn.arn}/invocations`;
 
-  const existingIntegration = (await allIntegrations(clients, api.apiId)).find((i) => i.IntegrationUri === integrationUri && i.IntegrationType === "AWS_PROXY");
-  let integrationId = existingIntegration?.IntegrationId;
-  let integrationOutcome: Outcome = "unchanged";
-  if (!integrationId) {
-    const created = await clients.apigw().send(
-      new CreateIntegrationCommand({ ApiId: api.apiId, IntegrationType: "AWS_PROXY", IntegrationMethod: "POST", IntegrationUri: integrationUri }),
-    );
-    integrationId = created.IntegrationId ?? "";
-    integrationOutcome = "created";
-  }
-
-  const target = `integrations/${integrationId}`;
-  const existingRoute = (await allRoutes(clients, api.apiId)).find((r) => r.RouteKey === routeKey);
-  let routeId = existingRoute?.RouteId ?? "";
-  let routeOutcome: Outcome = "unchanged";
-  if (!existingRoute) {
-    routeId = (await clients.apigw().send(new CreateRouteCommand({ ApiId: api.apiId, RouteKey: routeKey, Target: target }))).RouteId ?? "";
-    routeOutcome = "created";
-  } else if (existingRoute.Target !== target) {
-    await clients.apigw().send(new UpdateRouteCommand({ ApiId: api.apiId, RouteId: routeId, Target: target }));
-    routeOutcome = "updated";
-  }
-
-  const statementId = permissionStatementId(api.apiId);
-  let permissionOutcome: Outcome = "unchanged";
-  if (!(await hasStatement(clients, fn.arn, statementId))) {
-    try {
-      await clients.lambda().send(
-        new AddPermissionCommand({
-          FunctionName: fn.arn,
-          StatementId: statementId,
-          Action: "lambda:InvokeFunction",
-          Principal: "apigateway.amazonaws.com",
-          SourceArn: `arn:${fn.partition}:execute-api:${region}:${fn.account}:${api.apiId}/*`,
-        }),
+  // What this run made or changed, undone if a later call fails: a route left
+  // pointing at an integration whose function may not be invoked breaks every connection.
+  const undo: Array<() => Promise<unknown>> = [];
+  const apigw = clients.apigw();
+  try {
+    const existingIntegration = (await allIntegrations(clients, api.apiId)).find((i) => i.IntegrationUri === integrationUri && i.IntegrationType === "AWS_PROXY");
+    let integrationId = existingIntegration?.IntegrationId;
+    let integrationOutcome: Outcome = "unchanged";
+    if (!integrationId) {
+      const created = await apigw.send(
+        new CreateIntegrationCommand({ ApiId: api.apiId, IntegrationType: "AWS_PROXY", IntegrationMethod: "POST", IntegrationUri: integrationUri }),
       );
-      permissionOutcome = "created";
-    } catch (err) {
-      // Another run added it between our read and our write: same statement, same effect.
-      if (errorName(err) !== "ResourceConflictException") throw err;
+      const id = created.IntegrationId ?? "";
+      integrationId = id;
+      integrationOutcome = "created";
+      undo.push(() => apigw.send(new DeleteIntegrationCommand({ ApiId: api.apiId, IntegrationId: id })));
     }
-  }
 
-  return {
-    apiId: api.apiId,
-    routeKey,
-    functionArn: fn.arn,
-    integration: { id: integrationId, outcome: integrationOutcome },
-    route: { id: routeId, outcome: routeOutcome },
-    permission: { statementId, outcome: permissionOutcome },
-  };
+    const target = `integrations/${integrationId}`;
+    const existingRoute = (await allRoutes(clients, api.apiId)).find((r) => r.RouteKey === routeKey);
+    let routeId = existingRoute?.RouteId ?? "";
+    let routeOutcome: Outcome = "unchanged";
+    if (!existingRoute) {
+      const id = (await apigw.send(new CreateRouteCommand({ ApiId: api.apiId, RouteKey: routeKey, Target: target }))).RouteId ?? "";
+      routeId = id;
+      routeOutcome = "created";
+      undo.push(() => apigw.send(new DeleteRouteCommand({ ApiId: api.apiId, RouteId: id })));
+    } else if (existingRoute.Target !== target) {
+      await apigw.send(new UpdateRouteCommand({ ApiId: api.apiId, RouteId: routeId, Target: target }));
+      routeOutcome = "updated";
+      const before = existingRoute.Target;
+      if (before !== undefined) undo.push(() => apigw.send(new UpdateRouteCommand({ ApiId: api.apiId, RouteId: routeId, Target: before })));
+    }
+
+    const statementId = permissionStatementId(api.apiId);
+    let permissionOutcome: Outcome = "unchanged";
+    if (!(await hasStatement(clients, fn.arn, statementId))) {
+      try {
+        await clients.lambda().send(
+          new AddPermissionCommand({
+            FunctionName: fn.arn,
+            StatementId: statementId,
+            Action: "lambda:InvokeFunction",
+            Principal: "apigateway.amazonaws.com",
+            SourceArn: `arn:${fn.partition}:execute-api:${region}:${fn.account}:${api.apiId}/*`,
+          }),
+        );
+        permissionOutcome = "created";
+      } catch (err) {
+        // Another run added it between our read and our write: same statement, same effect.
+        if (errorName(err) !== "ResourceConflictException") throw err;
+      }
+    }
+    return {
+      apiId: api.apiId,
+      routeKey,
+      functionArn: fn.arn,
+      integration: { id: integrationId, outcome: integrationOutcome },
+      route: { id: routeId, outcome: routeOutcome },
+      permission: { statementId, outcome: permissionOutcome },
+    };
+  } catch (err) {
+    // Newest first: the route lets go of the integration before the integration goes.
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch {
+        // Best effort; running ws-add-route again finishes or repairs what is left.
+      }
+    }
+    throw err;
+  }
 }
 
 export interface Deployed {

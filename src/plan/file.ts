@@ -13,6 +13,8 @@ export interface SavedPlan {
   /** Hash of the chat.yaml (and what it pulls in) the plan was made from. */
   readonly specHash: string;
   readonly savedAt: string;
+  /** The endpoint the plan was made against (--endpoint-url, --local); undefined for AWS itself. */
+  readonly endpoint: string | undefined;
 }
 
 interface PlanFile {
@@ -21,6 +23,8 @@ interface PlanFile {
   readonly savedAt: string;
   readonly specPath: string;
   readonly specHash: string;
+  /** Absent in files saved before it was kept: those were made against AWS or the user knew where. */
+  readonly endpoint?: string;
   /** sha256 of the plan's JSON text: a file edited or cut short is refused. */
   readonly checksum: string;
   readonly plan: Plan;
@@ -42,7 +46,11 @@ export class PlanFileError extends Error {
  * Writes the plan for a later `chatctl apply <file>`. Owner-only permissions:
  * a plan holds function environments, which may hold secrets.
  */
-export async function savePlan(path: string, plan: Plan, extra: { readonly specPath: string; readonly specHash: string }): Promise<void> {
+export async function savePlan(
+  path: string,
+  plan: Plan,
+  extra: { readonly specPath: string; readonly specHash: string; readonly endpoint?: string | undefined },
+): Promise<void> {
   const planText = JSON.stringify(plan);
   const file: PlanFile = {
     format: MAGIC,
@@ -50,6 +58,7 @@ export async function savePlan(path: string, plan: Plan, extra: { readonly specP
     savedAt: new Date().toISOString(),
     specPath: extra.specPath,
     specHash: extra.specHash,
+    ...(extra.endpoint !== undefined ? { endpoint: extra.endpoint } : {}),
     checksum: sha256(planText),
     plan: JSON.parse(planText) as Plan,
   };
@@ -88,9 +97,42 @@ export async function loadPlan(path: string): Promise<SavedPlan> {
   if (typeof parsed.specPath !== "string" || typeof parsed.specHash !== "string" || typeof parsed.savedAt !== "string") {
     throw corrupted("spec path or hash missing");
   }
+  if (parsed.endpoint !== undefined && typeof parsed.endpoint !== "string") throw corrupted("endpoint is not text");
   const problem = planProblem(parsed.plan);
   if (problem !== undefined) throw corrupted(problem);
-  return { plan: parsed.plan as unknown as Plan, specPath: parsed.specPath, specHash: parsed.specHash, savedAt: parsed.savedAt };
+  return {
+    plan: parsed.plan as unknown as Plan,
+    specPath: parsed.specPath,
+    specHash: parsed.specHash,
+    savedAt: parsed.savedAt,
+    endpoint: typeof parsed.endpoint === "string" ? parsed.endpoint : undefined,
+  };
+}
+
+const sameEndpoint = (a: string | undefined, b: string | undefined) => (a ?? "").replace(/\/+$/, "") === (b ?? "").replace(/\/+$/, "");
+const where = (endpoint: string | undefined) => (endpoint === undefined ? "AWS" : endpoint);
+
+/**
+ * Why a saved plan must not be applied where this run would send it: it holds
+ * ids and ARNs of one endpoint's account and region, and would create or delete
+ * the wrong things anywhere else. Undefined when it is the same place.
+ */
+export function wrongTarget(
+  saved: SavedPlan,
+  file: string,
+  target: { readonly endpoint: string | undefined; readonly accountId: string; readonly region: string },
+): string | undefined {
+  const again = `make a new plan there with chatctl plan --out ${file}`;
+  if (!sameEndpoint(saved.endpoint, target.endpoint)) {
+    return `the saved plan ${file} was made against ${where(saved.endpoint)}, not ${where(target.endpoint)}; apply it without endpoint flags, or ${again}`;
+  }
+  if (saved.plan.accountId !== target.accountId) {
+    return `the saved plan ${file} was made for account ${saved.plan.accountId}, but these credentials are for account ${target.accountId}; ${again}`;
+  }
+  if (saved.plan.region !== target.region) {
+    return `the saved plan ${file} was made for region ${saved.plan.region}, not ${target.region}; ${again}`;
+  }
+  return undefined;
 }
 
 /** A saved plan is stale when what it was planned against has changed since. */

@@ -1,4 +1,4 @@
-import { ref, type Actual, type AnyResourceKind, type Change, type DesiredResource, type Ref } from "../resources/kind.js";
+import { ref, type Actual, type AnyResourceKind, type Change, type Ctx, type DesiredResource, type Ref } from "../resources/kind.js";
 import { collectRefs, mapRefs, resolveProps, resolveRef, type Outputs } from "../resources/refs.js";
 import { topologicalOrder } from "../graph/order.js";
 import { compareStrings, fingerprintSnapshot, type Orphan, type StateSnapshot } from "./snapshot.js";
@@ -9,6 +9,8 @@ export interface PlanInput {
   readonly stack: string;
   readonly region: string;
   readonly accountId: string;
+  /** For outputs kinds derive from props (ARNs); "aws" when omitted. */
+  readonly partition?: string;
   readonly desired: readonly DesiredResource[];
   readonly state: StateSnapshot;
   /** Used only for `diff`, which is pure. */
@@ -33,6 +35,7 @@ export function planChanges(input: PlanInput): Plan {
   const order = topologicalOrder([...byId.keys()], (id) => depsOf(byId.get(id)!));
 
   const drafts = new Map<string, Draft>();
+  const derived = derivedOutputs(input, byId);
   const conflicts: Conflict[] = [];
   const kept: Kept[] = [];
   const foreign = new Map<string, ForeignOwner>(); // desired ids we must not touch, and why
@@ -64,7 +67,7 @@ export function planChanges(input: PlanInput): Plan {
 
     const kind = input.registry[d.kind];
     if (kind === undefined) throw new Error(`no resource kind "${d.kind}" is registered (needed by ${id})`);
-    const changes = diffAgainst(d, actual, kind, state.outputs, replaced);
+    const changes = diffAgainst(d, actual, kind, state.outputs, replaced, derived);
     if (changes.length === 0) {
       drafts.set(id, { id, kind: d.kind, name: d.name, action: "noop", changes, desired: d, actual });
       continue;
@@ -255,6 +258,7 @@ function diffAgainst(
   kind: AnyResourceKind,
   outputs: Outputs,
   replaced: ReadonlySet<string>,
+  derived: (id: string) => Readonly<Record<string, string>>,
 ): Change[] {
   const unknowns: Ref[] = [];
   const placeholder = (r: Ref): string => {
@@ -263,7 +267,12 @@ function diffAgainst(
     const mark = `${UNKNOWN_MARK}${i}\u0000`;
     return r.format === undefined ? mark : r.format.split("{}").join(mark);
   };
-  const isUnknown = (r: Ref) => replaced.has(r.$ref) || resolveRef(r, outputs) === undefined;
+  // A replacement keeps what its kind derives from props alone (a table's ARN, from its name).
+  const survivesReplacement = (r: Ref) => {
+    const value = derived(r.$ref)[r.output];
+    return value !== undefined && value === outputs[r.$ref]?.[r.output];
+  };
+  const isUnknown = (r: Ref) => (replaced.has(r.$ref) && !survivesReplacement(r)) || resolveRef(r, outputs) === undefined;
   const resolved = mapRefs(d.props, (r) => (isUnknown(r) ? placeholder(r) : resolveRef(r, outputs)));
   const backToRefs = (v: unknown) => mapStrings(v, (s) => unmark(s, unknowns));
 
@@ -286,14 +295,60 @@ function diffAgainst(
   return changes;
 }
 
+// A kind may show a value as JSON text (a policy document), where the mark's NULs
+// are escaped: both spellings are found.
+const MARKS = /\u0000chatctl-unknown:(\d+)\u0000|\\u0000chatctl-unknown:(\d+)\\u0000/g;
+
+/**
+ * The string with its marks turned back: one Ref (with a format when there is
+ * text around it) when they all stand for one value, else text that says which
+ * values are not known yet. The marks themselves never reach a plan.
+ */
 function unmark(s: string, unknowns: readonly Ref[]): unknown {
-  const start = s.indexOf(UNKNOWN_MARK);
-  if (start < 0) return s;
-  const end = s.indexOf("\u0000", start + UNKNOWN_MARK.length);
-  const index = Number(s.slice(start + UNKNOWN_MARK.length, end));
-  const target = unknowns[index]!;
-  const mark = s.slice(start, end + 1);
-  return s === mark ? target : ref(target.$ref, target.output, s.split(mark).join("{}"));
+  const found = [...s.matchAll(MARKS)].map((m) => Number(m[1] ?? m[2]));
+  if (found.length === 0) return s;
+  const distinct = [...new Set(found)];
+  const target = unknowns[distinct[0]!]!;
+  if (distinct.length === 1) {
+    const format = s.replace(MARKS, "{}");
+    return format === "{}" ? target : ref(target.$ref, target.output, format);
+  }
+  return s.replace(MARKS, (_m, a: string | undefined, b: string | undefined) => {
+    const r = unknowns[Number(a ?? b)]!;
+    return `(${r.$ref}.${r.output}, known after apply)`;
+  });
+}
+
+/**
+ * What each desired resource's kind derives from its props alone (knownOutputs),
+ * memoized. Those outputs do not depend on the resource's identity in AWS, so they
+ * stay the same across a replacement. The planner makes no AWS call: a kind that
+ * reached for a client here would be wrong, and is told so.
+ */
+function derivedOutputs(input: PlanInput, byId: ReadonlyMap<string, DesiredResource>): (id: string) => Readonly<Record<string, string>> {
+  const ctx: Ctx = {
+    region: input.region,
+    accountId: input.accountId,
+    partition: input.partition ?? "aws",
+    stack: input.stack,
+    get clients(): never {
+      throw new Error("knownOutputs must not call AWS");
+    },
+  };
+  const memo = new Map<string, Readonly<Record<string, string>>>();
+  return (id) => {
+    const known = memo.get(id);
+    if (known) return known;
+    const d = byId.get(id);
+    const kind = d === undefined ? undefined : input.registry[d.kind];
+    let out: Record<string, string> = {};
+    if (d !== undefined && kind?.knownOutputs !== undefined) {
+      const props = resolveProps(d.props, input.state.outputs);
+      if (props.resolved) out = kind.knownOutputs(ctx, { id: d.id, kind: d.kind, name: d.name, props: props.value });
+    }
+    memo.set(id, out);
+    return out;
+  };
 }
 
 function mapStrings(value: unknown, f: (s: string) => unknown): unknown {
@@ -312,7 +367,8 @@ function mapStrings(value: unknown, f: (s: string) => unknown): unknown {
  * deletes of everything that depended on them (reverse order). Orphans carry
  * no graph, so they are ordered by kind, as learnt from the desired graph: an
  * orphan integration is deleted after routes (which may still point at it) have
- * been changed or deleted.
+ * been changed or deleted. A resource that captures a kind (a deployment, of
+ * routes and integrations) waits for that kind's orphan deletes instead.
  */
 function dependencies(
   drafts: ReadonlyMap<string, Draft>,
@@ -358,6 +414,11 @@ function dependencies(
   for (const o of orphanDeletes) {
     for (const other of drafts.values()) {
       if (other.id === o.id || other.action === "noop") continue;
+      // A snapshot made after the orphan went no longer holds it; one made before would keep it live.
+      if (other.action !== "delete" && other.desired?.captures?.includes(o.kind)) {
+        add(other.id, o.id);
+        continue;
+      }
       // Whatever may still use the orphan moves away from it, or goes, first.
       if (strictlyDepends(other.kind, o.kind)) add(o.id, other.id);
       // A desired resource being deleted outlives orphans that depend on its kind.

@@ -93,11 +93,14 @@ export async function readState(
   const listOne = async (kindName: string): Promise<void> => {
     const found = await registry[kindName]!.list!(ctx, parents);
     for (const { logicalId, ...actual } of found) {
-      // Not in the spec, or a second copy of something that is (a create whose answer
-      // was lost and that was sent again): either way, not the resource the plan manages.
+      // Not in the spec, a second copy of something that is (a create whose answer
+      // was lost and that was sent again), or what a rename leaves behind (the spec's
+      // resource, read by its new name, is absent): not the resource the plan manages.
       const managed = states.get(logicalId);
-      const duplicate = managed?.status === "present" && byId.get(logicalId)?.kind === kindName && managed.actual.physicalId !== actual.physicalId;
-      if (!byId.has(logicalId) || duplicate) orphans.push({ kind: kindName, logicalId, actual });
+      const elsewhere =
+        byId.get(logicalId)?.kind === kindName &&
+        (managed?.status === "absent" || (managed?.status === "present" && managed.actual.physicalId !== actual.physicalId));
+      if (!byId.has(logicalId) || elsewhere) orphans.push({ kind: kindName, logicalId, actual });
     }
   };
   const listing = await walk(

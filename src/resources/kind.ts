@@ -52,6 +52,12 @@ export interface DesiredResource<P = unknown> {
   readonly dependsOn: readonly string[];
   /** Kept by destroy (a table with onDestroy: retain). */
   readonly retainOnDestroy?: boolean;
+  /**
+   * Kinds this resource freezes a copy of when it is made (a deployment holds the
+   * routes and integrations as they were): their changes and deletes, orphans
+   * included, land before it, so the copy carries them.
+   */
+  readonly captures?: readonly string[];
 }
 
 /** What a kind receives: the desired resource with every Ref replaced by its value. */

@@ -29,13 +29,23 @@ function specsNaming(stack: string): string[] {
   return found;
 }
 
+/** Where a spec is looked for when neither a file nor a stack is named. */
+const DEFAULT_SPECS = ["chat.yaml", join("specs", "chat.yaml")];
+
 /**
  * The original script named stacks, not files. Given a stack name, find its spec:
  * the -f file when one was given, else ./chat.yaml, ./STACK.yaml, ./specs/STACK.yaml,
- * else the one YAML file in . or specs/ whose `stack:` is that name.
+ * else the one YAML file in . or specs/ whose `stack:` is that name. Without a
+ * stack name: ./chat.yaml, else specs/chat.yaml (where `chatctl init` and the
+ * repository keep it).
  */
 export function specFileForStack(stack: string | undefined, file: string, fileWasGiven: boolean): string {
-  if (stack === undefined || fileWasGiven) return file;
+  if (fileWasGiven) return file;
+  if (stack === undefined) {
+    const found = DEFAULT_SPECS.find((c) => existsSync(c));
+    if (found) return found;
+    throw new UserError(`no spec found: looked for ${DEFAULT_SPECS.join(" and ")}; name one with -f, or give the stack name`);
+  }
   const candidates = ["chat.yaml", `${stack}.yaml`, `specs/${stack}.yaml`];
   const named = candidates.find((c) => existsSync(c));
   if (named) return named;

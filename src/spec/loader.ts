@@ -27,6 +27,8 @@ export const MAX_DIAGNOSTICS = 200;
 export interface LoadOptions {
   /** Where AWS_REGION / AWS_DEFAULT_REGION are read from; process.env when omitted. */
   env?: NodeJS.ProcessEnv;
+  /** The day runtimes are checked against Lambda's deprecation schedule; today when omitted. */
+  today?: Date;
 }
 
 export type LoadResult =
@@ -117,7 +119,7 @@ export async function loadSpecText(text: string | Uint8Array, file: string, opts
       }
       source = decoded.text;
     }
-    return await check(source, file, opts.env ?? process.env);
+    return await check(source, file, opts.env ?? process.env, opts.today);
   } catch (cause) {
     // Our bug, not the user's: say so plainly rather than crash with a stack trace.
     return fileProblem(
@@ -248,7 +250,7 @@ function capped(file: string, diags: readonly Diagnostic[]): Diagnostic[] {
   ];
 }
 
-async function check(text: string, file: string, env: NodeJS.ProcessEnv): Promise<LoadResult> {
+async function check(text: string, file: string, env: NodeJS.ProcessEnv, today: Date | undefined): Promise<LoadResult> {
   const absolute = resolve(file);
   const dir = dirname(absolute);
   const lineCounter = new LineCounter();
@@ -328,7 +330,7 @@ async function check(text: string, file: string, env: NodeJS.ProcessEnv): Promis
   const parsed = ChatSpec.safeParse(value);
   const findings = parsed.success ? [] : findingsFromIssues(parsed.error.issues, value);
   const projectRoot = await findProjectRoot(dir);
-  findings.push(...(await validateSpec(value, { dir, projectRoot })));
+  findings.push(...(await validateSpec(value, { dir, projectRoot, ...(today !== undefined ? { today } : {}) })));
   diags.push(...findings.map((finding) => toDiagnostic(finding, locator, file)));
 
   if (!parsed.success || hasErrors(diags)) return { ok: false, diagnostics: capped(file, diags) };

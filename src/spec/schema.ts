@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_NODE_RUNTIME } from "../aws/lambda-rules.js";
 
 // The single source of truth for chat.yaml: the TypeScript types below and
 // schema/chat.schema.json are both derived from it. Name rules that AWS enforces
@@ -38,7 +39,7 @@ export const FunctionSpec = z
   .strictObject({
     handler: z.string().min(1).describe("Handler source (.ts, .mts, .js, .mjs), relative to this file; it exports `handler`."),
     description: z.string().max(256).optional(),
-    runtime: Runtime.default("nodejs22.x"),
+    runtime: Runtime.default(DEFAULT_NODE_RUNTIME),
     memory: z.number().int().min(128).max(10240).default(256).describe("Memory in MB (128-10240)."),
     timeout: z.number().int().min(1).max(900).default(10).describe("Timeout in seconds. API Gateway waits at most 29 s for a route's answer."),
     environment: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "must start with a letter and hold only letters, digits and '_'"), z.string()).default({}),

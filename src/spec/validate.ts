@@ -12,6 +12,7 @@ import { StackName } from "./schema.js";
 import { type Finding, type SpecPath, atPath, isRecord, listNames, quote, unknownName } from "./findings.js";
 import { RESERVED_LAMBDA_ENVIRONMENT } from "../aws/lambda-rules.js";
 import { functionName, tableEnvName, tableName } from "./names.js";
+import { MAX_ENVIRONMENT_BYTES, checkEnvironmentSize, checkRuntime, checkTags } from "./aws-limits.js";
 
 export const HANDLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"] as const;
 
@@ -26,14 +27,15 @@ export const API_GATEWAY_TIMEOUT_SECONDS = 29;
 /** Lambda refuses these environment variable names: the runtime sets them. */
 export const RESERVED_ENVIRONMENT = RESERVED_LAMBDA_ENVIRONMENT;
 
-/** Lambda's limit on the total size of a function's environment variables. */
-export const MAX_ENVIRONMENT_BYTES = 4096;
+export { MAX_ENVIRONMENT_BYTES };
 
 export interface ValidateContext {
   /** Folder of the spec file; handler paths are relative to it. */
   dir: string;
   /** Handlers must live under this folder (see bundle/root.ts findProjectRoot). */
   projectRoot: string;
+  /** The day runtimes are checked against Lambda's deprecation schedule; today when omitted. */
+  today?: Date;
 }
 
 function entriesOf(value: unknown): [string, unknown][] {
@@ -137,17 +139,14 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
     }
 
     if (isRecord(fn.environment)) {
-      let bytes = 0;
-      for (const [variable, value] of Object.entries(fn.environment)) {
-        bytes += Buffer.byteLength(variable) + (typeof value === "string" ? Buffer.byteLength(value) : 0);
+      for (const variable of Object.keys(fn.environment)) {
         if (RESERVED_ENVIRONMENT.has(variable)) {
           error(["functions", name, "environment", variable], "key", `${variable} is set by the Lambda runtime and cannot be overridden`);
         }
       }
-      if (bytes > MAX_ENVIRONMENT_BYTES) {
-        error(["functions", name, "environment"], "key", `environment variables take ${bytes} bytes; Lambda allows ${MAX_ENVIRONMENT_BYTES} in all`);
-      }
     }
+    checkEnvironmentSize(stack ?? String(raw.stack), name, fn, error);
+    checkRuntime(name, fn, ctx.today ?? new Date(), error, warning);
   }
 
   // Tables.
@@ -200,6 +199,7 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
   }
 
   // Tags.
+  checkTags(raw, error);
   for (const [tagKey] of entriesOf(raw.tags)) {
     const lower = tagKey.toLowerCase();
     if (lower.startsWith("aws:")) {

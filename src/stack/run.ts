@@ -26,6 +26,7 @@ export async function planStack(p: PreparedStack, mode: "apply" | "destroy", opt
     stack: p.spec.stack,
     region: p.region,
     accountId: p.ctx.accountId,
+    partition: p.ctx.partition,
     desired: p.desired,
     state,
     registry,

@@ -114,7 +114,8 @@ describe("gateway on the service models", () => {
     for (const [key, fn] of Object.entries(routes)) {
       await apigw.dispatch("CreateRoute", { ApiId: apiId, RouteKey: key, Target: `integrations/${integrationOf.get(fn) ?? ""}` });
     }
-    await apigw.dispatch("CreateStage", { ApiId: apiId, StageName: stage });
+    const deployment = await apigw.dispatch("CreateDeployment", { ApiId: apiId });
+    await apigw.dispatch("CreateStage", { ApiId: apiId, StageName: stage, DeploymentId: String(deployment.DeploymentId) });
     return apiId;
   }
 
@@ -153,7 +154,7 @@ describe("gateway on the service models", () => {
     const lambda = new LambdaModel({ region, accountId, invoker: runner });
     await lambda.dispatch("CreateFunction", {
       FunctionName: "app",
-      Runtime: "nodejs20.x",
+      Runtime: "nodejs22.x",
       Role: `arn:aws:iam::${accountId}:role/app`,
       Handler: "index.handler",
       Code: { ZipFile: zipSync({ "index.mjs": strToU8(source) }) },

@@ -86,7 +86,7 @@ function zipFunction(name: string, source: string, environment: Record<string, s
   return {
     functionName: name,
     functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    runtime: "nodejs20.x",
+    runtime: "nodejs22.x",
     handler: "index.handler",
     timeoutSeconds,
     memoryMb: 128,

@@ -23,7 +23,7 @@ async function createF(model: LambdaModel, extra: Record<string, unknown> = {}):
   await model.dispatch("CreateFunction", {
     FunctionName: "f",
     Role: role,
-    Runtime: "nodejs20.x",
+    Runtime: "nodejs22.x",
     Handler: "index.handler",
     Code: { ZipFile: zipOf("exports.handler = async () => 1;") },
     Environment: { Variables: { TABLE_CONNECTIONS: "t" } },
@@ -39,7 +39,7 @@ describe("Lambda model, as the local cloud uses it", () => {
     expect(fn).toMatchObject({
       functionName: "f",
       functionArn: `arn:aws:lambda:${region}:${accountId}:function:f`,
-      runtime: "nodejs20.x",
+      runtime: "nodejs22.x",
       handler: "index.handler",
       timeoutSeconds: 7,
       memoryMb: 512,

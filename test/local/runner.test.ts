@@ -9,7 +9,7 @@ function fnOf(name: string, files: Record<string, string>, overrides: Partial<Lo
   return {
     functionName: name,
     functionArn: `arn:aws:lambda:eu-west-1:000000000000:function:${name}`,
-    runtime: "nodejs20.x",
+    runtime: "nodejs22.x",
     handler: "index.handler",
     timeoutSeconds: 3,
     memoryMb: 128,

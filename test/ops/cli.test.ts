@@ -138,6 +138,18 @@ describe("connection commands", () => {
     expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(2);
   });
 
+  it("names the missing argument when api-id and stage are given but the message (or connection id) is not", async () => {
+    const apiId = await stack("my-chat");
+    management.on(PostToConnectionCommand).resolves({});
+    expectOneLineError(
+      await run(["connection-send", apiId, "prod", "conn1="]),
+      `missing <message>: 'prod' is a stage of API ${apiId}, not a connection id; usage: chatctl connection-send <api-id> <stage> <connection-id> <message>`,
+    );
+    expectOneLineError(await run(["connection-disconnect", apiId, "prod"]), "missing <connection-id>: 'prod' is a stage of API");
+    expectOneLineError(await run(["connection-info", apiId, "prod"]), "missing <connection-id>: 'prod' is a stage of API");
+    expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+  });
+
   it("a gone connection, an empty pipe, a missing file: one sentence, exit 1", async () => {
     await stack("my-chat");
     expectOneLineError(await run(["connection-send", "my-chat", "gone=", "hi"]), "connection gone= is gone (it closed or never existed)");
@@ -205,7 +217,7 @@ describe("lambda commands", () => {
   it("creates from a zip, updates, and reads logs as text and JSON", async () => {
     const zip = join(dir, "f.zip");
     await writeFile(zip, tinyZip());
-    const created = await run(["lambda-create", "cli-fn", zip, "index.handler", "nodejs20.x"]);
+    const created = await run(["lambda-create", "cli-fn", zip, "index.handler", "nodejs22.x"]);
     expect(created.code).toBe(0);
     expect(created.stdout).toContain(`created role arn:aws:iam::${accountId}:role/chatctl/chatctl-cli-fn`);
     expect(created.stdout).toMatch(/created function cli-fn\n\s+arn\s+arn:aws:lambda:/);
@@ -237,7 +249,35 @@ describe("lambda commands", () => {
     const created = await run(["lambda", "create", "cli-bundled", entry, "main.run", "--json"]);
     expect(created.code).toBe(0);
     expect(created.stderr).toContain("the handler 'main.run' is ignored");
-    expect(JSON.parse(created.stdout)).toMatchObject({ handler: "index.handler", runtime: "nodejs20.x" });
+    expect(JSON.parse(created.stdout)).toMatchObject({ handler: "index.handler", runtime: "nodejs22.x" });
+  });
+});
+
+describe("lambda-create checks before it makes anything", () => {
+  const roles = async () => ((await models.iam.dispatch("ListRoles", {})).Roles as Array<{ RoleName: string }>).map((r) => r.RoleName);
+
+  it("bundles a .ts entry for the spec's default runtime, nodejs22.x", async () => {
+    const entry = join(dir, "plain.ts");
+    await writeFile(entry, "export const handler = async () => ({ statusCode: 200 });\n");
+    const created = await run(["lambda-create", "cli-default-runtime", entry, "--json"]);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ runtime: "nodejs22.x" });
+  });
+
+  it("refuses a name Lambda would refuse, and a runtime it no longer takes, leaving no role behind", async () => {
+    const zip = join(dir, "refused.zip");
+    await writeFile(zip, tinyZip());
+    expectOneLineError(await run(["lambda-create", "f".repeat(65), zip, "index.handler", "nodejs22.x"]), `function name '${"f".repeat(65)}' must be 1 to 64 letters, digits, '-' or '_' (it has 65 characters)`);
+    expectOneLineError(await run(["lambda-create", "old-runtime", zip, "index.handler", "nodejs20.x"]), "runtime nodejs20.x cannot be used for new functions");
+    expect(await roles()).toEqual([]);
+  });
+
+  it("removes the role it made when Lambda refuses the function all the same", async () => {
+    const notAZip = join(dir, "not-a.zip");
+    await writeFile(notAZip, "this is not a zip");
+    const refused = await run(["lambda-create", "bad-code", notAZip, "index.handler", "nodejs22.x"]);
+    expect(refused.code).toBe(1);
+    expect(await roles()).toEqual([]);
   });
 });
 

@@ -20,11 +20,34 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+describe("lambda-create's role names", () => {
+  it("keep short names whole and give long ones a hash suffix, so two functions sharing 56 characters get two roles", async () => {
+    expect(defaultRoleName("connect-handler")).toBe("chatctl-connect-handler");
+    const head = "a".repeat(56);
+    const one = defaultRoleName(`${head}-one`);
+    const two = defaultRoleName(`${head}-two`);
+    expect(one).toHaveLength(64);
+    expect(two).toHaveLength(64);
+    expect(one).not.toBe(two);
+    expect(one.startsWith(`chatctl-${head.slice(0, 47)}`)).toBe(true);
+
+    const models = makeModels();
+    const clients = await clientsOn(models);
+    for (const name of [`${head}-one`, `${head}-two`]) {
+      await createFunction(clients, { name, code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs22.x", sleep: noSleep });
+    }
+    for (const [name, role] of [[`${head}-one`, one], [`${head}-two`, two]] as const) {
+      const policy = await models.iam.dispatch("GetRolePolicy", { RoleName: role, PolicyName: "chatctl" });
+      expect(decodeURIComponent(String(policy.PolicyDocument))).toContain(`log-group:/aws/lambda/${name}:*`);
+    }
+  });
+});
+
 describe("lambda-create", () => {
   it("creates a logs-only role under /chatctl/ with no stack tag, then the function", async () => {
     const models = makeModels();
     const clients = await clientsOn(models);
-    const created = await createFunction(clients, { name: "connect-handler", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs20.x", sleep: noSleep });
+    const created = await createFunction(clients, { name: "connect-handler", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs22.x", sleep: noSleep });
     expect(created).toMatchObject({
       functionName: "connect-handler",
       functionArn: `arn:aws:lambda:${region}:${accountId}:function:connect-handler`,
@@ -50,7 +73,7 @@ describe("lambda-create", () => {
       name: "late-role",
       code: await loadCode(zipPath),
       handler: "index.handler",
-      runtime: "nodejs20.x",
+      runtime: "nodejs22.x",
       // Backoff delays are seconds on AWS; here a few milliseconds of real time pass per retry.
       sleep: async (ms) => {
         waits.push(ms);
@@ -68,15 +91,15 @@ describe("lambda-create", () => {
   it("reuses an existing role of that name, or the one given", async () => {
     const models = makeModels();
     const clients = await clientsOn(models);
-    await createFunction(clients, { name: "one", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs20.x", sleep: noSleep });
+    await createFunction(clients, { name: "one", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs22.x", sleep: noSleep });
     await models.lambda.dispatch("DeleteFunction", { FunctionName: "one" });
-    const again = await createFunction(clients, { name: "one", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs20.x", sleep: noSleep });
+    const again = await createFunction(clients, { name: "one", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs22.x", sleep: noSleep });
     expect(again.roleCreated).toBe(false);
     const given = await createFunction(clients, {
       name: "two",
       code: await loadCode(zipPath),
       handler: "index.handler",
-      runtime: "nodejs20.x",
+      runtime: "nodejs22.x",
       roleArn: again.roleArn,
       sleep: noSleep,
     });
@@ -89,7 +112,7 @@ describe("lambda-create", () => {
     const clients = await clientsOn(models);
     const code = await loadCode(entryPath);
     expect(code.bundledHandler).toBe("index.handler");
-    const created = await createFunction(clients, { name: "bundled", code, handler: "-", runtime: "nodejs20.x", sleep: noSleep });
+    const created = await createFunction(clients, { name: "bundled", code, handler: "-", runtime: "nodejs22.x", sleep: noSleep });
     expect(created.handler).toBe("index.handler");
     await expect(createFunction(clients, { name: "py", code, handler: "-", runtime: "python3.12", sleep: noSleep })).rejects.toThrow("bundled for Node.js");
   });
@@ -97,8 +120,8 @@ describe("lambda-create", () => {
   it("says clearly when the function exists or the source is not usable", async () => {
     const models = makeModels();
     const clients = await clientsOn(models);
-    await createFunction(clients, { name: "dup", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs20.x", sleep: noSleep });
-    await expect(createFunction(clients, { name: "dup", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs20.x", sleep: noSleep })).rejects.toThrow(
+    await createFunction(clients, { name: "dup", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs22.x", sleep: noSleep });
+    await expect(createFunction(clients, { name: "dup", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs22.x", sleep: noSleep })).rejects.toThrow(
       "function dup already exists in ap-northeast-1; update its code with: chatctl lambda-update dup <zip|entry>",
     );
     await expect(loadCode(join(dir, "missing.zip"))).rejects.toThrow("no such file");
@@ -112,7 +135,7 @@ describe("lambda-update", () => {
   it("replaces the code and says when nothing changed", async () => {
     const models = makeModels({ stateTransitionMs: 0 });
     const clients = await clientsOn(models);
-    await createFunction(clients, { name: "fn", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs20.x", sleep: noSleep });
+    await createFunction(clients, { name: "fn", code: await loadCode(zipPath), handler: "index.handler", runtime: "nodejs22.x", sleep: noSleep });
     const v2 = join(dir, "v2.zip");
     await writeFile(v2, tinyZip("export const handler = async () => ({ statusCode: 204 });"));
     const updated = await updateFunctionCode(clients, "fn", await loadCode(v2), noSleep);
@@ -128,7 +151,7 @@ describe("lambda-update", () => {
     const { strToU8, zipSync } = await import("fflate");
     const appZip = join(dir, "app.zip");
     await writeFile(appZip, zipSync({ "app.mjs": strToU8("export const main = async () => ({});") }));
-    await createFunction(clients, { name: "legacy2", code: await loadCode(appZip), handler: "app.main", runtime: "nodejs20.x", sleep: noSleep });
+    await createFunction(clients, { name: "legacy2", code: await loadCode(appZip), handler: "app.main", runtime: "nodejs22.x", sleep: noSleep });
     const updated = await updateFunctionCode(clients, "legacy2", await loadCode(entryPath), noSleep);
     expect(updated.handlerMismatch).toEqual({ function: "app.main", bundle: "index.handler" });
   });

@@ -111,7 +111,7 @@ export function tinyZip(body = "export const handler = async () => ({ statusCode
 export async function modelFunction(models: Models, name: string): Promise<string> {
   const out = await models.lambda.dispatch("CreateFunction", {
     FunctionName: name,
-    Runtime: "nodejs20.x",
+    Runtime: "nodejs22.x",
     Role: await roleFor(models, name),
     Handler: "index.handler",
     Code: { ZipFile: tinyZip() },

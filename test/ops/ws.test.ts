@@ -96,6 +96,46 @@ describe("ws-add-route", () => {
   });
 });
 
+describe("ws-add-route leaves nothing half made", () => {
+  const routesAndIntegrations = async (apiId: string) => ({
+    routes: ((await models.apigw.dispatch("GetRoutes", { ApiId: apiId })).Items as Array<{ RouteKey: string; Target?: string }>).map((r) => `${r.RouteKey} ${r.Target ?? ""}`),
+    integrations: ((await models.apigw.dispatch("GetIntegrations", { ApiId: apiId })).Items as unknown[]).length,
+  });
+
+  it("checks that a function given by ARN exists before making anything", async () => {
+    const api = await createWebSocketApi(clients, "chat");
+    await expect(addRoute(clients, api.apiId, "$default", fnArn("missing"))).rejects.toThrow(`no function '${fnArn("missing")}' in ${region}`);
+    expect(await routesAndIntegrations(api.apiId)).toEqual({ routes: [], integrations: 0 });
+  });
+
+  it("undoes its integration and route when a later call fails, and converges when run again", async () => {
+    const api = await createWebSocketApi(clients, "chat");
+    const arn = await makeFunction("flaky");
+    const dispatch = models.lambda.dispatch.bind(models.lambda);
+    let failures = 1;
+    models.lambda.dispatch = (operation, input) => {
+      if (operation === "AddPermission" && failures-- > 0) return Promise.reject(new UserError("AddPermission refused"));
+      return dispatch(operation, input);
+    };
+    await expect(addRoute(clients, api.apiId, "$default", arn)).rejects.toThrow("AddPermission refused");
+    expect(await routesAndIntegrations(api.apiId)).toEqual({ routes: [], integrations: 0 });
+
+    const again = await addRoute(clients, api.apiId, "$default", arn);
+    expect([again.integration.outcome, again.route.outcome, again.permission.outcome]).toEqual(["created", "created", "created"]);
+    expect(await routesAndIntegrations(api.apiId)).toEqual({ routes: [`$default integrations/${again.integration.id}`], integrations: 1 });
+  });
+
+  it("puts a moved route back on its old target when the move cannot finish", async () => {
+    const api = await createWebSocketApi(clients, "chat");
+    const first = await addRoute(clients, api.apiId, "$default", await makeFunction("one"));
+    const two = await makeFunction("two");
+    const dispatch = models.lambda.dispatch.bind(models.lambda);
+    models.lambda.dispatch = (operation, input) => (operation === "AddPermission" ? Promise.reject(new UserError("AddPermission refused")) : dispatch(operation, input));
+    await expect(addRoute(clients, api.apiId, "$default", two)).rejects.toThrow("AddPermission refused");
+    expect(await routesAndIntegrations(api.apiId)).toEqual({ routes: [`$default integrations/${first.integration.id}`], integrations: 1 });
+  });
+});
+
 describe("ws-deploy / ws-get-url", () => {
   it("creates the stage when missing, then deploys; the URL is the API's endpoint and the stage", async () => {
     const api = await createWebSocketApi(clients, "chat");

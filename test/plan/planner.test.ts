@@ -130,6 +130,32 @@ describe("planChanges", () => {
     expect(step(p, "function.connect").action).toBe("noop");
   });
 
+  it("never lets the stand-in for a value known after apply reach a change, even inside JSON text", () => {
+    // A kind that shows its policy as JSON text, as iam.role does: the stand-in's NULs come out escaped.
+    const jsonRole = {
+      ...diffOnlyKind("iam.role"),
+      diff: (d: { props: unknown }, a: { attributes: unknown }) => {
+        const want = JSON.stringify({ Resource: (d.props as { policy: unknown }).policy }, null, 2);
+        const have = JSON.stringify({ Resource: (a.attributes as { policy: unknown }).policy }, null, 2);
+        return want === have ? [] : [{ path: "policy", before: have, after: want }];
+      },
+    };
+    const changedKey = present(table, "tbl", {}, { name: "my-chat-connections", key: "id" });
+    const p = plan(allPresent({ "table.connections": changedKey }), { registry: { ...registry, "iam.role": jsonRole } });
+    expect(step(p, "table.connections").action).toBe("replace");
+    const policy = step(p, "role.connect").changes.find((c) => c.path === "policy");
+    expect(JSON.stringify(policy)).not.toMatch(/chatctl-unknown|\\u0000|\u0000/);
+    expect(policy?.after).toMatchObject({ $ref: "table.connections", output: "arn" });
+  });
+
+  it("does not update what takes an output a replacement keeps (derived from props, like a table's ARN from its name)", () => {
+    const tableKind = { ...diffOnlyKind("dynamodb.table", ["key"]), knownOutputs: () => ({ arn: "arn:tbl" }) };
+    const changedKey = present(table, "tbl", {}, { name: "my-chat-connections", key: "id" });
+    const p = plan(allPresent({ "table.connections": changedKey }), { registry: { ...registry, "dynamodb.table": tableKind } });
+    expect(step(p, "table.connections").action).toBe("replace");
+    expect(actions(p)).toMatchObject({ "role.connect": "noop", "function.connect": "noop" });
+  });
+
   it("reports a resource with our name but another owner as a conflict, never a step", () => {
     const p = plan(
       allPresent({
@@ -161,6 +187,28 @@ describe("planChanges", () => {
     expect(step(withOrphans, "integration.old").dependsOn).toEqual(["route.$connect", "route.old"]);
     const order = withOrphans.steps.map((s) => s.id);
     expect(order.indexOf("integration.old")).toBeGreaterThan(order.indexOf("route.$connect"));
+  });
+
+  it("deletes a dropped route and integration before the deployment that must no longer carry them, and the function after it", () => {
+    const deployment = {
+      ...desired("deployment", "apigw.deployment", { apiId: ref("api", "id"), hash: "new" }, { dependsOn: ["route.$connect"] }),
+      captures: ["apigw.route", "apigw.integration"],
+    };
+    const withDeployment = [...graph, deployment];
+    const state = allPresent({ deployment: present(deployment, "dep1", { parent: true }, { apiId: "api1", hash: "old" }) });
+    const orphans = [
+      { kind: "apigw.route", logicalId: "route.ping", actual: actual("rt9", { apiId: "api1" }, { parent: true }) },
+      { kind: "apigw.integration", logicalId: "integration.ping", actual: actual("int9", { apiId: "api1" }, { parent: true }) },
+      { kind: "lambda.function", logicalId: "function.ping", actual: actual("fn9", {}) },
+    ];
+    const p = plan({ ...state, orphans }, { desired: withDeployment, registry: { ...registry, "apigw.deployment": diffOnlyKind("apigw.deployment") } });
+    expect(step(p, "deployment").action).toBe("update");
+    const order = p.steps.map((s) => s.id);
+    expect(order.indexOf("route.ping")).toBeLessThan(order.indexOf("deployment"));
+    expect(order.indexOf("integration.ping")).toBeLessThan(order.indexOf("deployment"));
+    expect(order.indexOf("function.ping")).toBeGreaterThan(order.indexOf("deployment"));
+    expect(step(p, "deployment").dependsOn).toEqual(expect.arrayContaining(["integration.ping", "route.ping"]));
+    expect(step(p, "function.ping").dependsOn).toContain("deployment");
   });
 
   it("keeps what holds data unless deleteData is given", () => {

@@ -66,7 +66,7 @@ describe("readState", () => {
     const parentsSeen: Record<string, string>[] = [];
     const registry = {
       "t.api": readableKind("t.api", world),
-      "t.route": readableKind("t.route", {}, {
+      "t.route": readableKind("t.route", { "route.kept": actual("r1", {}, { parent: true }) }, {
         list: async (_c, parents) => {
           parentsSeen.push({ ...parents });
           return [
@@ -77,7 +77,7 @@ describe("readState", () => {
       }),
     };
     const snap = await readState(ctx, [desired("api", "t.api", {}), desired("other", "t.api", {}), desired("route.kept", "t.route", { apiId: ref("api", "apiId") })], registry);
-    expect(parentsSeen).toEqual([{ apiId: "a1", "api.apiId": "a1" }]);
+    expect(parentsSeen).toEqual([{ apiId: "a1", "api.apiId": "a1", id: "r1", "route.kept.id": "r1" }]);
     expect(snap.orphans.map((o) => [o.kind, o.logicalId, o.actual.physicalId])).toEqual([["t.route", "route.gone", "r2"]]);
   });
 
@@ -93,6 +93,16 @@ describe("readState", () => {
     };
     const snap = await readState(ctx, [desired("api", "t.api", {})], registry);
     expect(snap.orphans.map((o) => [o.logicalId, o.actual.physicalId])).toEqual([["api", "a9"]]);
+  });
+
+  it("counts what a rename leaves behind (the spec's resource is absent under its new name) as an orphan", async () => {
+    // The stage was "prod"; the spec now says "live": reading "live" finds nothing, listing finds "prod".
+    const registry = {
+      "t.stage": readableKind("t.stage", {}, { list: async () => [{ ...actual("prod", {}), logicalId: "stage" }] }),
+    };
+    const snap = await readState(ctx, [desired("stage", "t.stage", { stageName: "live" })], registry);
+    expect(snap.resources.stage).toEqual({ status: "absent" });
+    expect(snap.orphans.map((o) => [o.logicalId, o.actual.physicalId])).toEqual([["stage", "prod"]]);
   });
 
   it("keeps at most `concurrency` reads in flight", async () => {

@@ -281,7 +281,7 @@ describe("plan files", () => {
 
   it("refuses a saved plan once the spec or the account moved since it was made", () => {
     const state: StateSnapshot = { resources: { "table.connections": { status: "absent" } }, outputs: {}, orphans: [] };
-    const saved = { plan: { ...plan, fingerprint: fingerprintSnapshot(state) }, specPath: "/x/chat.yaml", specHash: "abc", savedAt: "2026-01-01T00:00:00Z" };
+    const saved = { plan: { ...plan, fingerprint: fingerprintSnapshot(state) }, specPath: "/x/chat.yaml", specHash: "abc", savedAt: "2026-01-01T00:00:00Z", endpoint: undefined };
     expect(() => assertFresh(saved, "p.plan", { desiredHash: "abc", state })).not.toThrow();
     expect(() => assertFresh(saved, "p.plan", { desiredHash: "abd", state })).toThrow(
       new PlanFileError("the saved plan p.plan is stale: /x/chat.yaml or a handler changed since it was made. Run chatctl plan --out p.plan again.", "p.plan"),

@@ -35,4 +35,13 @@ describe("finding a stack's spec by its name (the original script's `destroy my-
     writeFileSync("specs/b.yaml", "stack: 'my-chat'\n");
     expect(() => specFileForStack("my-chat", "chat.yaml", false)).toThrow("several specs describe stack my-chat (a.yaml, specs/b.yaml)");
   });
+
+  it("without a stack name, takes ./chat.yaml, else specs/chat.yaml, and says where it looked", () => {
+    expect(() => specFileForStack(undefined, "chat.yaml", false)).toThrow("no spec found: looked for chat.yaml and specs/chat.yaml; name one with -f, or give the stack name");
+    writeFileSync("specs/chat.yaml", "stack: my-chat\n");
+    expect(specFileForStack(undefined, "chat.yaml", false)).toBe(join("specs", "chat.yaml"));
+    writeFileSync("chat.yaml", "stack: my-chat\n");
+    expect(specFileForStack(undefined, "chat.yaml", false)).toBe("chat.yaml");
+    expect(specFileForStack(undefined, "x.yaml", true)).toBe("x.yaml");
+  });
 });

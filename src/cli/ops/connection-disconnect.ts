@@ -24,7 +24,10 @@ export class ConnectionDisconnectCommand extends ConnectionTargetCommand {
     const { api, stage, connectionId } = this.target();
     const { resolveTarget, disconnectConnection } = await import("../../ops/connections.js");
     const clients = await this.clients();
-    const target = await resolveTarget(clients, api, stage, connectionId);
+    const target = await resolveTarget(clients, api, stage, connectionId, {
+      missing: "<connection-id>",
+      usage: "chatctl connection-disconnect <api-id> <stage> <connection-id>",
+    });
     await disconnectConnection(clients, target);
     if (this.json) return this.printJson({ ...target, disconnected: true });
     this.out(`disconnected ${target.connectionId} (${target.apiId}/${target.stage})`);

@@ -24,7 +24,11 @@ export class ConnectionInfoCommand extends ConnectionTargetCommand {
     const { api, stage, connectionId } = this.target();
     const { resolveTarget, connectionInfo } = await import("../../ops/connections.js");
     const clients = await this.clients();
-    const info = await connectionInfo(clients, await resolveTarget(clients, api, stage, connectionId));
+    const target = await resolveTarget(clients, api, stage, connectionId, {
+      missing: "<connection-id>",
+      usage: "chatctl connection-info <api-id> <stage> <connection-id>",
+    });
+    const info = await connectionInfo(clients, target);
     if (this.json) return this.printJson(info);
     for (const [k, v] of [
       ["connection", info.connectionId],

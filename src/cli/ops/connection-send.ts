@@ -42,7 +42,10 @@ export class ConnectionSendCommand extends OpsCommand {
     // Read first: an empty pipe is the user's mistake to hear about before any call.
     const message = await readMessage(arg, this.context.stdin);
     const clients = await this.clients();
-    const target = await resolveTarget(clients, api, stage, connectionId);
+    const target = await resolveTarget(clients, api, stage, connectionId, {
+      missing: "<message>",
+      usage: "chatctl connection-send <api-id> <stage> <connection-id> <message>",
+    });
     const sent = await sendToConnection(clients, target, message);
     if (this.json) return this.printJson({ ...target, bytes: sent.bytes });
     this.out(`sent ${sent.bytes} byte${sent.bytes === 1 ? "" : "s"} to ${target.connectionId} (${target.apiId}/${target.stage})`);

@@ -1,8 +1,10 @@
 import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
+import { DEFAULT_NODE_RUNTIME } from "../../aws/lambda-rules.js";
 import { OpsCommand } from "./shared.js";
 
-export const BUNDLED_RUNTIME = "nodejs20.x";
+/** A bundled entry without a runtime gets what a spec's function gets by default. */
+export const BUNDLED_RUNTIME = DEFAULT_NODE_RUNTIME;
 
 export class LambdaCreateCommand extends OpsCommand {
   static override paths = [["lambda-create"], ["lambda", "create"]];
@@ -16,9 +18,9 @@ export class LambdaCreateCommand extends OpsCommand {
       Neither the function nor the role carries a \`chatctl:stack\` tag: no stack adopts or deletes them.
     `,
     examples: [
-      ["From a zip", "chatctl lambda-create connect-handler func.zip index.handler nodejs20.x"],
+      ["From a zip", "chatctl lambda-create connect-handler func.zip index.handler nodejs22.x"],
       ["From TypeScript, bundled", "chatctl lambda create connect-handler handlers/connect.ts"],
-      ["With an existing role", "chatctl lambda create connect-handler func.zip index.handler nodejs20.x --role arn:aws:iam::123456789012:role/my-role"],
+      ["With an existing role", "chatctl lambda create connect-handler func.zip index.handler nodejs22.x --role arn:aws:iam::123456789012:role/my-role"],
     ],
   });
 

@@ -1,4 +1,4 @@
-import { allItems } from "../models/apigatewayv2.js";
+import { allItems, type ApiGatewayV2Model } from "../models/apigatewayv2.js";
 import { AwsError, type InvokeResult, type ServiceModel } from "../service.js";
 import { apiGatewayPermissionCheck, type InvokeSource } from "./permission.js";
 
@@ -57,12 +57,12 @@ export interface DirectoryOptions {
 }
 
 /**
- * A directory read from the API Gateway v2 model through its AWS operations
- * (GetApis, GetStages, GetRoutes, GetIntegrations), so it sees exactly what
- * `chatctl apply` created. Routes are the API's current routes: like a stage
- * with auto-deploy, a deployment is not needed for a change to take effect.
+ * A directory read from the API Gateway v2 model: the API and stage found
+ * through its AWS operations (GetApis, GetStages), the routes and integrations
+ * from the deployment the stage points at, as AWS serves them. A route changed
+ * without a new deployment is not live; a stage with no deployment serves nothing.
  */
-export function directoryFromModels(apigw: ServiceModel, options: DirectoryOptions = {}): GatewayDirectory {
+export function directoryFromModels(apigw: ApiGatewayV2Model, options: DirectoryOptions = {}): GatewayDirectory {
   const toName = options.lambdaArnToName ?? functionNameOfArn;
   // Resolved on every connect and message: cache until the model next changes.
   const cache = new Map<string, { mutations: number; view: Promise<ApiView | undefined> }>();
@@ -91,30 +91,28 @@ export function directoryFromModels(apigw: ServiceModel, options: DirectoryOptio
     const api = matches.length === 1 ? matches[0] : undefined;
     const apiId = api ? str(api, "ApiId") : undefined;
     if (!api || !apiId) return undefined;
+    const deployed = apigw.deployedAt(apiId, target.stage);
+    if (!deployed) return undefined;
 
-    const [routes, integrations] = await Promise.all([
-      allItems(apigw, "GetRoutes", { ApiId: apiId }, "peek"),
-      allItems(apigw, "GetIntegrations", { ApiId: apiId }, "peek"),
-    ]);
     const functionByIntegration = new Map<string, string>();
-    for (const integration of integrations) {
-      const id = str(integration, "IntegrationId");
-      const uri = str(integration, "IntegrationUri");
+    for (const integration of deployed.integrations) {
+      const id = integration.IntegrationId;
+      const uri = integration.IntegrationUri;
       const arn = uri ? functionArnOfIntegrationUri(uri) : undefined;
       const name = arn ? toName(arn) : undefined;
       if (id && name) functionByIntegration.set(id, name);
     }
     const byKey = new Map<string, string>();
-    for (const route of routes) {
-      const key = str(route, "RouteKey");
-      const target = str(route, "Target");
+    for (const route of deployed.routes) {
+      const key = route.RouteKey;
+      const target = route.Target;
       const integrationId = target?.startsWith("integrations/") ? target.slice("integrations/".length) : undefined;
       const fn = integrationId ? functionByIntegration.get(integrationId) : undefined;
       if (key && fn) byKey.set(key, fn);
     }
     return {
       apiId,
-      routeSelectionExpression: str(api, "RouteSelectionExpression") ?? "$request.body.action",
+      routeSelectionExpression: deployed.routeSelectionExpression || "$request.body.action",
       stage: target.stage,
       routes: byKey,
     };

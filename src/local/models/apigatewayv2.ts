@@ -1,19 +1,29 @@
 import { randomBytes } from "node:crypto";
 import type { Api, Deployment, Integration, Route, RouteSettings, Stage } from "@aws-sdk/client-apigatewayv2";
 import { AwsError, ServiceModel, type OpHandler, type OpInput, type OpOutput } from "../service.js";
+import { tagsProblem } from "../../aws/tag-rules.js";
 
 /**
  * API Gateway v2 WebSocket APIs with their integrations, routes, stages,
- * deployments and tags: the control plane chatctl drives.
+ * deployments and tags: the control plane chatctl drives. A deployment is a
+ * snapshot of the routes, integrations and route selection expression at
+ * CreateDeployment; a stage serves the snapshot it points at (`deployedAt`),
+ * so a change is live only once deployed, as on AWS.
  *
- * Not modelled: HTTP APIs (CreateApi with ProtocolType HTTP is a
- * BadRequestException), authorizers, models, route and integration responses,
- * request parameter validation, domain names and API mappings, VPC links,
- * import/export, CORS (stored and echoed, never enforced), access logging,
- * throttling settings (stored and echoed), AutoDeploy, the deployed snapshot
- * (a deployment records only that it happened; whoever serves an API serves the
- * current routes and integrations), quotas other than 50 tags per resource,
- * IAM authorization, and eventual consistency (everything is visible at once).
+ * Still not modelled:
+ * - HTTP APIs (CreateApi with ProtocolType HTTP is a BadRequestException) and
+ *   AutoDeploy (refused, as it is HTTP-only).
+ * - Authorizers, models, route and integration responses, request parameter
+ *   and schema validation; a snapshot does not hold them, since none exist.
+ * - Domain names and API mappings, VPC links, import/export.
+ * - CORS (stored and echoed, never enforced), access logging, throttling and
+ *   route settings (stored and echoed, never applied), stage variables (stored,
+ *   never substituted into integrations).
+ * - Quotas other than the tag rules (src/aws/tag-rules.ts): no 10-stages-per-API
+ *   limit, no routes/integrations per API limits.
+ * - IAM authorization and API keys on routes.
+ * - Eventual consistency: everything is visible at once, and a deployment is
+ *   DEPLOYED as soon as CreateDeployment returns.
  * Pagination tokens are opaque to callers but survive deletions between pages.
  */
 
@@ -37,6 +47,28 @@ interface StageRecord {
   readonly tags: Map<string, string>;
 }
 
+/**
+ * What a deployment froze when CreateDeployment ran: the API's route selection,
+ * routes and integrations. A stage serves the snapshot of the deployment it
+ * points at, never the API's current configuration: "Every time you update an
+ * API, you must redeploy it. Changes to anything other than stage settings
+ * require a redeployment, including ... Routes, Integrations, Authorizers"
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-set-up-websocket-deployment.html).
+ */
+export interface DeployedSnapshot {
+  readonly apiId: string;
+  readonly deploymentId: string;
+  readonly routeSelectionExpression: string;
+  readonly routes: readonly Route[];
+  readonly integrations: readonly Integration[];
+}
+
+interface DeploymentRecord {
+  readonly seq: number;
+  readonly value: Deployment;
+  readonly snapshot: DeployedSnapshot;
+}
+
 interface ApiRecord {
   readonly seq: number;
   api: Api;
@@ -44,10 +76,9 @@ interface ApiRecord {
   readonly integrations: Map<string, Ordered<Integration>>;
   readonly routes: Map<string, Ordered<Route>>;
   readonly stages: Map<string, StageRecord>;
-  readonly deployments: Map<string, Ordered<Deployment>>;
+  readonly deployments: Map<string, DeploymentRecord>;
 }
 
-const MAX_TAGS = 50;
 const MAX_PAGE = 500;
 const PREDEFINED_ROUTE_KEYS = new Set(["$connect", "$disconnect", "$default"]);
 const INTEGRATION_TYPES = new Set(["AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "MOCK"]);
@@ -427,7 +458,14 @@ export class ApiGatewayV2Model extends ServiceModel {
     };
     const description = optionalString(i, "Description");
     if (description !== undefined) deployment.Description = description;
-    rec.deployments.set(deployment.DeploymentId ?? "", { seq: ++this.seq, value: deployment });
+    const snapshot: DeployedSnapshot = {
+      apiId: rec.api.ApiId ?? "",
+      deploymentId: deployment.DeploymentId ?? "",
+      routeSelectionExpression: rec.api.RouteSelectionExpression ?? "",
+      routes: [...rec.routes.values()].map((r) => copy(r.value)),
+      integrations: [...rec.integrations.values()].map((r) => copy(r.value)),
+    };
+    rec.deployments.set(deployment.DeploymentId ?? "", { seq: ++this.seq, value: deployment, snapshot });
     if (stage) stage.stage = { ...stage.stage, DeploymentId: deployment.DeploymentId, LastUpdatedDate: new Date() };
     return copy(deployment);
   }
@@ -443,7 +481,20 @@ export class ApiGatewayV2Model extends ServiceModel {
     return {};
   }
 
-  private deployment(rec: ApiRecord, i: OpInput): Ordered<Deployment> {
+  /**
+   * What a stage serves: the snapshot of the deployment it points at, or
+   * undefined when the API or stage does not exist or the stage has no
+   * deployment yet (then nothing is served). Not an AWS operation: AWS offers no
+   * way to read a deployment's contents, but the local gateway must serve them.
+   */
+  deployedAt(apiId: string, stageName: string): DeployedSnapshot | undefined {
+    const rec = this.apis.get(apiId);
+    const deploymentId = rec?.stages.get(stageName)?.stage.DeploymentId;
+    const snapshot = deploymentId === undefined ? undefined : rec?.deployments.get(deploymentId)?.snapshot;
+    return snapshot === undefined ? undefined : structuredClone(snapshot);
+  }
+
+  private deployment(rec: ApiRecord, i: OpInput): DeploymentRecord {
     const id = requiredString(i, "DeploymentId");
     const found = rec.deployments.get(id);
     if (!found) throw notFound(`Invalid Deployment identifier specified ${this.accountId}:${rec.api.ApiId}/${id}`);
@@ -555,11 +606,8 @@ function routeSettings(v: unknown, what: string): RouteSettings {
 }
 
 function checkTags(tags: ReadonlyMap<string, string>): void {
-  if (tags.size > MAX_TAGS) throw badRequest(`A resource can have at most ${MAX_TAGS} tags`);
-  for (const key of tags.keys()) {
-    if (key.toLowerCase().startsWith("aws:")) throw badRequest(`Tag keys starting with aws: are reserved (${key})`);
-    if (key.length === 0 || key.length > 128) throw badRequest(`Tag key must be 1 to 128 characters (${key})`);
-  }
+  const problem = tagsProblem(tags);
+  if (problem !== undefined) throw badRequest(`Invalid tags: ${problem}`);
 }
 
 function pageLimit(i: OpInput, fallback: number): number {

@@ -20,13 +20,19 @@
  *   handler file (the runner reports those: export not found, timeouts...);
  * - the Failed and Inactive states (never reached), and account quotas other than
  *   zip, payload and environment sizes.
+ *
+ * Runtimes follow Lambda's deprecation schedule (src/aws/lambda-rules.ts): from a
+ * runtime's create-block date CreateFunction (or a change to it) is refused, from
+ * its update-block date every update of a function on it is too
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtime-support-policy).
  */
 import { createHash, randomUUID } from "node:crypto";
 import { unzipSync } from "fflate";
 import { AwsError, ServiceModel, type FunctionInvoker, type InvokeResult, type LocalFunction, type OpHandler, type OpInput, type OpOutput } from "../service.js";
-import { RESERVED_LAMBDA_ENVIRONMENT } from "../../aws/lambda-rules.js";
+import { RESERVED_LAMBDA_ENVIRONMENT, runtimePhase } from "../../aws/lambda-rules.js";
 import { partitionOf } from "../../aws/region.js";
 import { errorMessage } from "../../errors.js";
+import { tagsProblem } from "../../aws/tag-rules.js";
 
 export interface RoleDirectory {
   lookup(roleArn: string): { createdAt: number } | undefined;
@@ -44,6 +50,8 @@ export interface LambdaModelOptions {
   readonly stateTransitionMs?: number;
   /** ListFunctions page size cap, small in tests so pagination is exercised. */
   readonly pageSize?: number;
+  /** The day runtimes are checked against Lambda's deprecation schedule; the clock's when omitted. */
+  readonly today?: () => Date;
 }
 
 export const SUPPORTED_RUNTIMES = ["nodejs20.x", "nodejs22.x", "nodejs24.x"] as const;
@@ -189,6 +197,7 @@ export class LambdaModel extends ServiceModel {
   private readonly rolePropagationMs: number;
   private readonly stateTransitionMs: number;
   private readonly pageSize: number;
+  private readonly today: () => Date;
   private readonly functions = new Map<string, FunctionRecord>();
 
   constructor(options: LambdaModelOptions) {
@@ -200,6 +209,7 @@ export class LambdaModel extends ServiceModel {
     this.roles = options.roles;
     this.rolePropagationMs = options.rolePropagationMs ?? 0;
     this.stateTransitionMs = options.stateTransitionMs ?? 0;
+    this.today = options.today ?? (() => new Date());
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   }
 
@@ -261,6 +271,8 @@ export class LambdaModel extends ServiceModel {
       architectures: Array.isArray(architectures) && architectures.length > 0 ? architectures.map(String) : ["x86_64"],
     });
     if (this.functions.has(name)) throw new AwsError("ResourceConflictException", `Function already exist: ${name}`, 409);
+    this.checkRuntimeOpen(config.runtime, "create");
+    checkTagText(stringMap(input["Tags"], "tags"));
     this.checkRoleAssumable(config.role);
     const now = Date.now();
     const fn: FunctionRecord = {
@@ -298,6 +310,7 @@ export class LambdaModel extends ServiceModel {
     const fn = this.find(input);
     const code = this.codeFrom(input["ZipFile"], input);
     this.checkRevision(fn, str(input, "RevisionId"));
+    this.checkRuntimeOpen(fn.config.runtime, "update");
     if (input["DryRun"] === true) return this.configurationOf(fn);
     this.checkNotBusy(fn);
     fn.code = code;
@@ -322,6 +335,8 @@ export class LambdaModel extends ServiceModel {
       architectures: fn.config.architectures,
     });
     this.checkRevision(fn, str(input, "RevisionId"));
+    // Moving to a runtime counts as creating on it; staying on one as updating it.
+    this.checkRuntimeOpen(next.runtime, next.runtime === fn.config.runtime ? "update" : "create");
     this.checkNotBusy(fn);
     if (next.role !== fn.config.role) this.checkRoleAssumable(next.role);
     fn.config = next;
@@ -430,6 +445,7 @@ export class LambdaModel extends ServiceModel {
     for (const key of Object.keys(tags)) {
       if (key.toLowerCase().startsWith("aws:")) throw new AwsError("InvalidParameterValueException", `Tag keys starting with 'aws:' are reserved for system use: ${key}`);
     }
+    checkTagText(tags);
     fn.tags = merged;
     return {};
   }
@@ -656,6 +672,16 @@ export class LambdaModel extends ServiceModel {
     return c;
   }
 
+  private checkRuntimeOpen(runtime: string, what: "create" | "update"): void {
+    const phase = runtimePhase(runtime, this.today());
+    if (phase === "update-blocked" || (what === "create" && phase === "create-blocked")) {
+      throw new AwsError(
+        "InvalidParameterValueException",
+        `The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.`,
+      );
+    }
+  }
+
   private checkRoleAssumable(roleArn: string): void {
     if (!this.roles) return;
     const role = this.roles.lookup(roleArn);
@@ -785,4 +811,10 @@ export class LambdaModel extends ServiceModel {
         `REPORT RequestId: ${requestId}\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: ${fn.memoryMb} MB\tMax Memory Used: 1 MB\tStatus: error\tError Type: Runtime.ImportModuleError\n`,
     };
   }
+}
+
+/** Lambda validates tags as every tagging service does (src/aws/tag-rules.ts). */
+function checkTagText(tags: Record<string, string>): void {
+  const problem = tagsProblem(Object.entries(tags));
+  if (problem !== undefined) throw new AwsError("ValidationException", `1 validation error detected: Value at 'tags' failed to satisfy constraint: ${problem}`);
 }

@@ -1,3 +1,4 @@
+import { tagsProblem } from "../../aws/tag-rules.js";
 import { AwsError, ServiceModel, type OpHandler, type OpInput, type OpOutput } from "../service.js";
 
 /**
@@ -108,6 +109,8 @@ export class LogsModel extends ServiceModel {
       if (this.groups.has(name)) throw new AwsError("ResourceAlreadyExistsException", "The specified log group already exists", 400);
       const tags = i.tags === undefined ? new Map<string, string>() : tagMap(i.tags);
       if (tags.size > MAX_TAGS) throw invalid(`A log group can have at most ${MAX_TAGS} tags`);
+      const problem = tagsProblem(tags);
+      if (problem !== undefined) throw invalid(problem);
       this.groups.set(name, newGroup(name, tags));
       return {};
     },
@@ -205,6 +208,8 @@ export class LogsModel extends ServiceModel {
   private tag(group: LogGroup, tags: Map<string, string>): void {
     const keys = new Set([...group.tags.keys(), ...tags.keys()]);
     if (keys.size > MAX_TAGS) throw invalid(`A log group can have at most ${MAX_TAGS} tags`);
+    const problem = tagsProblem(tags);
+    if (problem !== undefined) throw invalid(problem);
     for (const [k, v] of tags) group.tags.set(k, v);
   }
 
