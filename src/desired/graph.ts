@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import type { ChatSpec } from "../spec/schema.js";
+import type { ChatSpec, IndexSpec } from "../spec/schema.js";
 import {
   INLINE_POLICY_NAME,
   PERMISSION_STATEMENT_ID,
   ROLE_PATH,
   apiName,
+  functionEnvName,
   functionName,
   keyAttribute,
   logGroupName,
@@ -27,6 +28,7 @@ import type {
   ApiProps,
   DeploymentProps,
   FunctionProps,
+  IndexProps,
   IntegrationProps,
   LogGroupProps,
   PermissionProps,
@@ -117,6 +119,7 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
       ...(table.writeCapacity !== undefined ? { writeCapacity: table.writeCapacity } : {}),
       ...(table.ttlAttribute ? { ttlAttribute: table.ttlAttribute } : {}),
       deletionProtection: table.deletionProtection,
+      ...(table.indexes.length > 0 ? { indexes: [...table.indexes].sort((a, b) => (a.name < b.name ? -1 : 1)).map(indexProps) } : {}),
       tags: tagsFor(ids.table(t)),
     };
     add(resource<TableProps>(ids.table(t), dynamodbTable, props.tableName, props, [], { retainOnDestroy: table.onDestroy === "retain" }));
@@ -162,6 +165,15 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
         Resource: [ref(ids.api, "executeArn", `{}/${stageName}/*/@connections/*`)],
       });
     }
+    if (fn.invokes.length > 0) {
+      // The ARN is known from the name: no dependency on the other function, so two may invoke each other.
+      statements.push({
+        Sid: "InvokeOwnFunctions",
+        Effect: "Allow",
+        Action: "lambda:InvokeFunction",
+        Resource: [...new Set(fn.invokes)].sort().map((g) => `arn:${partition}:lambda:${region}:${accountId}:function:${functionName(spec, g)}`),
+      });
+    }
     const role: Unresolved<RoleProps> = {
       roleName: roleName(spec, f),
       path: ROLE_PATH,
@@ -186,6 +198,7 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
     const environment: Record<string, string | ReturnType<typeof ref>> = {};
     for (const t of fn.tables) environment[tableEnvName(t)] = tableName(spec, t);
     if (fn.tables.length === 1 && fn.tables[0] !== undefined) environment.TABLE_NAME = tableName(spec, fn.tables[0]);
+    for (const g of fn.invokes) environment[functionEnvName(g)] = functionName(spec, g);
     Object.assign(environment, fn.environment);
     const fnProps: Unresolved<FunctionProps> = {
       functionName: fnName,
@@ -259,6 +272,16 @@ export function routingHash(spec: ChatSpec): string {
     routes: sortedEntries(spec.routes).map(([key, f]) => [key, functionName(spec, f)]),
   };
   return createHash("sha256").update(JSON.stringify(routing)).digest("hex").slice(0, 16);
+}
+
+function indexProps(index: IndexSpec): IndexProps {
+  const projection = index.projection;
+  return {
+    name: index.name,
+    partitionKey: keyAttribute(index.partitionKey),
+    ...(index.sortKey ? { sortKey: keyAttribute(index.sortKey) } : {}),
+    ...(Array.isArray(projection) ? { projection: "INCLUDE", include: [...projection].sort() } : { projection }),
+  };
 }
 
 function sortedEntries<V>(record: Readonly<Record<string, V>>): [string, V][] {

@@ -22,6 +22,11 @@ import { AwsError, type BeforeCall, type CallRecord, type WireAdapter, type Wire
  *   DeleteTable of a protected table is refused (ResourceInUseException).
  * - Tags on CreateTable (dynalite drops them; it does support TagResource,
  *   UntagResource and ListTagsOfResource, which are forwarded).
+ * - Adding or removing a global secondary index (UpdateTable's
+ *   GlobalSecondaryIndexUpdates Create / Delete): dynalite accepts the request
+ *   but changes nothing. The table is rebuilt with the new set of indexes and
+ *   its items written back, which also fills the new index as AWS's backfill
+ *   does; writes that arrive during the rebuild wait for it.
  * - ARNs: dynalite derives them from the process environment at start; answers
  *   are rewritten to this backend's region and account, and ARNs in requests
  *   are accepted whatever their region and account.
@@ -107,6 +112,7 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
     const input = parseObject(raw);
     if (input === undefined) return forward(headers, raw); // dynalite answers SerializationException as AWS does
     const tableName = typeof input.TableName === "string" ? input.TableName : undefined;
+    await rebuilding;
 
     switch (operation) {
       case "CreateTable": {
@@ -129,6 +135,7 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
         return reply(200, { ...out, Table: withProtection(out.Table, tableName) }, res.headers);
       }
       case "UpdateTable": {
+        if (tableName !== undefined && indexChanges(input).length > 0) return exclusive(() => updateIndexes(tableName, input));
         if (tableName === undefined || typeof input.DeletionProtectionEnabled !== "boolean") {
           const res = await forward(headers, raw);
           if (res.status !== 200 || tableName === undefined) return res;
@@ -187,6 +194,101 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
     }
   }
 
+  // Requests wait while a table is rebuilt (see updateIndexes), so no write lands in the old copy.
+  let rebuilding: Promise<unknown> = Promise.resolve();
+  function exclusive<T>(run: () => Promise<T>): Promise<T> {
+    const next = rebuilding.then(run, run);
+    rebuilding = next.catch(() => undefined);
+    return next;
+  }
+
+  async function internalOk(operation: string, input: Json): Promise<Json> {
+    const res = await internal(operation, input);
+    if (res.status !== 200) throw new Error(`dynalite ${operation} failed while rebuilding a table: ${res.body}`);
+    return JSON.parse(res.body) as Json;
+  }
+
+  /**
+   * One index created or deleted, as UpdateTable does on AWS: "You can create or
+   * delete only one global secondary index per UpdateTable operation"
+   * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html).
+   * Locally the index is ACTIVE (or gone) by the time the answer is sent.
+   */
+  async function updateIndexes(tableName: string, input: Json): Promise<Forwarded> {
+    const changes = indexChanges(input);
+    if (changes.length > 1 || Object.keys(input).some((k) => !["TableName", "AttributeDefinitions", "GlobalSecondaryIndexUpdates"].includes(k))) {
+      return clientError("LimitExceededException", "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table");
+    }
+    const found = await describe(tableName);
+    if ("error" in found) return found.error;
+    const table = found.table as TableDescriptionJson;
+    const change = changes[0] as IndexChange;
+    let indexes = (table.GlobalSecondaryIndexes ?? []).map(indexInput);
+    let definitions = table.AttributeDefinitions ?? [];
+    if ("Delete" in change) {
+      if (!indexes.some((i) => i.IndexName === change.Delete.IndexName)) {
+        return clientError("ResourceNotFoundException", `Requested resource not found: Index: ${change.Delete.IndexName} not found`);
+      }
+      indexes = indexes.filter((i) => i.IndexName !== change.Delete.IndexName);
+    } else {
+      if (indexes.some((i) => i.IndexName === change.Create.IndexName)) {
+        return clientError("ValidationException", `One or more parameter values were invalid: Attempting to create an index which already exists: ${change.Create.IndexName}`);
+      }
+      indexes = [...indexes, change.Create];
+      const given = Array.isArray(input.AttributeDefinitions) ? (input.AttributeDefinitions as AttributeDefinitionJson[]) : [];
+      definitions = [...definitions, ...given.filter((g) => !definitions.some((d) => d.AttributeName === g.AttributeName))];
+    }
+    const used = new Set([...(table.KeySchema ?? []), ...indexes.flatMap((i) => i.KeySchema ?? []), ...(table.LocalSecondaryIndexes ?? []).flatMap((i) => i.KeySchema ?? [])].map((k) => k.AttributeName));
+    const missing = [...used].filter((name) => !definitions.some((d) => d.AttributeName === name));
+    if (missing.length > 0) {
+      return clientError("ValidationException", `One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [${missing.join(", ")}]`);
+    }
+
+    const items: Json[] = [];
+    let startKey: unknown;
+    do {
+      const page = await internalOk("Scan", { TableName: tableName, ...(startKey ? { ExclusiveStartKey: startKey } : {}) });
+      items.push(...((page.Items as Json[] | undefined) ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const tags = ((await internalOk("ListTagsOfResource", { ResourceArn: dynaliteArn(tableName) })).Tags as unknown[] | undefined) ?? [];
+    const provisioned = table.BillingModeSummary?.BillingMode !== "PAY_PER_REQUEST";
+    const throughput = (t: { ReadCapacityUnits?: number; WriteCapacityUnits?: number } | undefined) => ({
+      ReadCapacityUnits: Math.max(1, t?.ReadCapacityUnits ?? 1),
+      WriteCapacityUnits: Math.max(1, t?.WriteCapacityUnits ?? 1),
+    });
+    await internalOk("DeleteTable", { TableName: tableName });
+    // dynalite finishes a delete (and a create) on a timer, even with 0 ms.
+    while (!("error" in (await describe(tableName)))) await new Promise((r) => setTimeout(r, 1));
+    await internalOk("CreateTable", {
+      TableName: tableName,
+      KeySchema: table.KeySchema,
+      AttributeDefinitions: definitions.filter((d) => used.has(d.AttributeName)),
+      BillingMode: provisioned ? "PROVISIONED" : "PAY_PER_REQUEST",
+      ...(provisioned ? { ProvisionedThroughput: throughput(table.ProvisionedThroughput) } : {}),
+      ...(indexes.length > 0
+        ? { GlobalSecondaryIndexes: indexes.map((i) => ({ ...i, ...(provisioned ? { ProvisionedThroughput: throughput(i.ProvisionedThroughput) } : { ProvisionedThroughput: undefined }) })) }
+        : {}),
+      ...(table.LocalSecondaryIndexes?.length ? { LocalSecondaryIndexes: table.LocalSecondaryIndexes.map(({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection })) } : {}),
+    });
+    for (;;) {
+      const created = await describe(tableName);
+      if (!("error" in created) && created.table.TableStatus === "ACTIVE") break;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    for (let i = 0; i < items.length; i += 25) {
+      let requests: unknown[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      while (requests.length > 0) {
+        const out = await internalOk("BatchWriteItem", { RequestItems: { [tableName]: requests } });
+        requests = ((out.UnprocessedItems as Record<string, unknown[]> | undefined) ?? {})[tableName] ?? [];
+      }
+    }
+    if (tags.length > 0) await internalOk("TagResource", { ResourceArn: dynaliteArn(tableName), Tags: tags });
+    const after = await describe(tableName);
+    if ("error" in after) return after.error;
+    return reply(200, { TableDescription: withProtection(after.table, tableName) });
+  }
+
   async function updateTimeToLive(input: Json): Promise<Forwarded> {
     const spec = input.TimeToLiveSpecification as { Enabled?: unknown; AttributeName?: unknown } | undefined;
     if (typeof input.TableName !== "string" || typeof spec?.Enabled !== "boolean" || typeof spec.AttributeName !== "string" || spec.AttributeName === "") {
@@ -240,6 +342,52 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
       }),
   };
   return backend;
+}
+
+interface AttributeDefinitionJson {
+  AttributeName: string;
+  AttributeType: string;
+}
+interface KeyElementJson {
+  AttributeName: string;
+  KeyType: string;
+}
+interface Throughput {
+  ReadCapacityUnits?: number;
+  WriteCapacityUnits?: number;
+}
+interface IndexJson {
+  IndexName: string;
+  KeySchema?: KeyElementJson[];
+  Projection?: Json;
+  ProvisionedThroughput?: Throughput;
+}
+interface TableDescriptionJson {
+  KeySchema?: KeyElementJson[];
+  AttributeDefinitions?: AttributeDefinitionJson[];
+  BillingModeSummary?: { BillingMode?: string };
+  ProvisionedThroughput?: Throughput;
+  GlobalSecondaryIndexes?: IndexJson[];
+  LocalSecondaryIndexes?: IndexJson[];
+}
+type IndexChange = { Create: IndexJson } | { Delete: { IndexName: string } };
+
+/** The Create and Delete entries of an UpdateTable (an Update only changes capacity, which dynalite handles). */
+function indexChanges(input: Record<string, unknown>): IndexChange[] {
+  const updates = Array.isArray(input.GlobalSecondaryIndexUpdates) ? (input.GlobalSecondaryIndexUpdates as Record<string, unknown>[]) : [];
+  const out: IndexChange[] = [];
+  for (const u of updates) {
+    const create = u?.Create as IndexJson | undefined;
+    const del = u?.Delete as { IndexName?: unknown } | undefined;
+    if (create && typeof create.IndexName === "string") out.push({ Create: create });
+    else if (del && typeof del.IndexName === "string") out.push({ Delete: { IndexName: del.IndexName } });
+  }
+  return out;
+}
+
+/** A described index as CreateTable takes it. */
+function indexInput(i: IndexJson): IndexJson {
+  return { IndexName: i.IndexName, ...(i.KeySchema ? { KeySchema: i.KeySchema } : {}), ...(i.Projection ? { Projection: i.Projection } : {}), ...(i.ProvisionedThroughput ? { ProvisionedThroughput: i.ProvisionedThroughput } : {}) };
 }
 
 /**

@@ -12,6 +12,8 @@ import {
   UpdateTimeToLiveCommand,
   type AttributeDefinition,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
+  type GlobalSecondaryIndexDescription,
   type KeySchemaElement,
   type TableDescription,
   type Tag,
@@ -20,7 +22,7 @@ import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ct
 import { createOrAdopt, diffTags, refuseOthers, tagEdits, tagList } from "./common.js";
 import { errorName } from "../aws/errors.js";
 import { allPages } from "../aws/pages.js";
-import type { KeyAttributeProps, TableProps, Tags } from "./props.js";
+import type { IndexProps, KeyAttributeProps, TableProps, Tags } from "./props.js";
 
 export interface TableAttrs {
   readonly tableName: string;
@@ -32,6 +34,7 @@ export interface TableAttrs {
   readonly writeCapacity: number | undefined;
   readonly ttlAttribute: string | undefined; // the attribute TTL is enabled (or being enabled) on
   readonly deletionProtection: boolean;
+  readonly indexes: readonly IndexProps[]; // global secondary indexes, sorted by name
   readonly tags: Tags;
 }
 
@@ -66,6 +69,7 @@ export const dynamodbTable = {
     }
     if (p.ttlAttribute !== was.ttlAttribute) changes.push({ path: "ttlAttribute", before: was.ttlAttribute, after: p.ttlAttribute });
     if (p.deletionProtection !== was.deletionProtection) changes.push({ path: "deletionProtection", before: was.deletionProtection, after: p.deletionProtection });
+    changes.push(...diffIndexes(p.indexes ?? [], was.indexes));
     changes.push(...diffTags(p.tags, was.tags));
     return changes;
   },
@@ -73,16 +77,17 @@ export const dynamodbTable = {
   async create(ctx: Ctx, d: ResolvedResource<TableProps>): Promise<Actual<TableAttrs>> {
     const ddb = ctx.clients.dynamodb();
     const p = d.props;
-    const keys = [p.partitionKey, ...(p.sortKey ? [p.sortKey] : [])];
+    const indexes = p.indexes ?? [];
     return createOrAdopt<TableProps, TableAttrs, unknown>(dynamodbTable, ctx, d, {
       create: () =>
         ddb.send(
           new CreateTableCommand({
             TableName: p.tableName,
-            AttributeDefinitions: keys.map((k): AttributeDefinition => ({ AttributeName: k.name, AttributeType: k.type })),
-            KeySchema: keys.map((k, i): KeySchemaElement => ({ AttributeName: k.name, KeyType: i === 0 ? "HASH" : "RANGE" })),
+            AttributeDefinitions: attributeDefinitions(p, indexes),
+            KeySchema: keySchema(p.partitionKey, p.sortKey),
             BillingMode: p.billingMode,
             ...(p.billingMode === "PROVISIONED" ? { ProvisionedThroughput: provisioned(p) } : {}),
+            ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes.map((i) => indexDefinition(p, i)) } : {}),
             DeletionProtectionEnabled: p.deletionProtection,
             ...(Object.keys(p.tags).length > 0 ? { Tags: tagList(p.tags) } : {}),
           }),
@@ -115,6 +120,10 @@ export const dynamodbTable = {
           TableName: p.tableName,
           BillingMode: p.billingMode,
           ...(p.billingMode === "PROVISIONED" ? { ProvisionedThroughput: provisioned(p) } : {}),
+          // A provisioned table's indexes need their own capacity; kept equal to the table's.
+          ...(p.billingMode === "PROVISIONED" && a.attributes.indexes.length > 0
+            ? { GlobalSecondaryIndexUpdates: a.attributes.indexes.map((i) => ({ Update: { IndexName: i.name, ProvisionedThroughput: provisioned(p) } })) }
+            : {}),
         }),
       );
       await waitSettled(ddb, p.tableName);
@@ -123,6 +132,7 @@ export const dynamodbTable = {
       await ddb.send(new UpdateTableCommand({ TableName: p.tableName, DeletionProtectionEnabled: p.deletionProtection }));
       await waitSettled(ddb, p.tableName);
     }
+    if (changes.some((c) => c.path.startsWith("indexes."))) await reconcileIndexes(ddb, p);
     if (paths.has("ttlAttribute")) {
       // TTL moves to another attribute only by way of disabled. AWS allows one TTL
       // change per table per hour, so a rename fails on the second call there; the
@@ -247,6 +257,7 @@ async function readTable(ddb: DynamoDBClient, tableName: string): Promise<Actual
       writeCapacity: billingMode === "PROVISIONED" ? table.ProvisionedThroughput?.WriteCapacityUnits : undefined,
       ttlAttribute,
       deletionProtection: table.DeletionProtectionEnabled === true,
+      indexes: (table.GlobalSecondaryIndexes ?? []).filter((i) => i.IndexStatus !== "DELETING").map((i) => indexFromDescription(i, table)).sort(byName),
       tags,
     },
     outputs: { tableArn: arn, tableName },
@@ -310,3 +321,106 @@ function keyText(k: KeyAttributeProps | undefined): string | undefined {
   return k === undefined ? undefined : `${k.name} (${k.type})`;
 }
 
+
+function keySchema(partitionKey: KeyAttributeProps, sortKey: KeyAttributeProps | undefined): KeySchemaElement[] {
+  return [
+    { AttributeName: partitionKey.name, KeyType: "HASH" },
+    ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: "RANGE" as const }] : []),
+  ];
+}
+
+/** Every key attribute of the table and the given indexes, once each (the spec checks that types agree). */
+function attributeDefinitions(p: TableProps, indexes: readonly IndexProps[]): AttributeDefinition[] {
+  const seen = new Map<string, KeyAttributeProps>();
+  for (const k of [p.partitionKey, p.sortKey, ...indexes.flatMap((i) => [i.partitionKey, i.sortKey])]) {
+    if (k && !seen.has(k.name)) seen.set(k.name, k);
+  }
+  return [...seen.values()].map((k) => ({ AttributeName: k.name, AttributeType: k.type }));
+}
+
+function indexDefinition(p: TableProps, index: IndexProps): GlobalSecondaryIndex {
+  return {
+    IndexName: index.name,
+    KeySchema: keySchema(index.partitionKey, index.sortKey),
+    Projection: { ProjectionType: index.projection, ...(index.projection === "INCLUDE" ? { NonKeyAttributes: index.include ?? [] } : {}) },
+    ...(p.billingMode === "PROVISIONED" ? { ProvisionedThroughput: provisioned(p) } : {}),
+  };
+}
+
+function indexFromDescription(i: GlobalSecondaryIndexDescription, table: TableDescription): IndexProps {
+  const key = (keyType: "HASH" | "RANGE"): KeyAttributeProps | undefined => {
+    const name = i.KeySchema?.find((k) => k.KeyType === keyType)?.AttributeName;
+    if (name === undefined) return undefined;
+    return { name, type: table.AttributeDefinitions?.find((ad) => ad.AttributeName === name)?.AttributeType ?? "S" };
+  };
+  const sortKey = key("RANGE");
+  const projection = i.Projection?.ProjectionType ?? "ALL";
+  return {
+    name: i.IndexName ?? "",
+    partitionKey: key("HASH") ?? { name: "", type: "S" },
+    ...(sortKey ? { sortKey } : {}),
+    ...(projection === "INCLUDE" ? { projection, include: [...(i.Projection?.NonKeyAttributes ?? [])].sort() } : { projection }),
+  };
+}
+
+function byName(a: IndexProps, b: IndexProps): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function indexText(i: IndexProps | undefined): string | undefined {
+  if (i === undefined) return undefined;
+  const keys = `${keyText(i.partitionKey)}${i.sortKey ? `, ${keyText(i.sortKey)}` : ""}`;
+  const projection = i.projection === "INCLUDE" ? `INCLUDE ${(i.include ?? []).join(", ")}` : i.projection;
+  return `${keys}; ${projection}`;
+}
+
+/** One change per index added, removed or changed; a changed index is rebuilt (DynamoDB cannot alter one). */
+function diffIndexes(want: readonly IndexProps[], have: readonly IndexProps[]): Change[] {
+  const changes: Change[] = [];
+  const names = [...new Set([...want.map((i) => i.name), ...have.map((i) => i.name)])].sort();
+  for (const name of names) {
+    const before = indexText(have.find((i) => i.name === name));
+    const after = indexText(want.find((i) => i.name === name));
+    if (before === after) continue;
+    changes.push({
+      path: `indexes.${name}`,
+      before,
+      after,
+      ...(before !== undefined && after !== undefined ? { reason: "an index's keys and projection are fixed: it is deleted and built again" } : {}),
+    });
+  }
+  return changes;
+}
+
+/**
+ * Brings the table's indexes to the spec one step at a time: UpdateTable "can
+ * create or delete only one global secondary index per UpdateTable operation"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html,
+ * GlobalSecondaryIndexUpdates), and the next step must wait until the previous
+ * index is ACTIVE or gone. Deletions come first (a changed index is deleted, then
+ * built again). Each step starts from the table as it is now, so an apply that
+ * was interrupted halfway picks up where it stopped.
+ */
+async function reconcileIndexes(ddb: DynamoDBClient, p: TableProps): Promise<void> {
+  const want = p.indexes ?? [];
+  for (;;) {
+    if (!(await waitActive(ddb, p.tableName))) throw new Error(`table ${p.tableName} disappeared while chatctl was changing its indexes`);
+    const table = await describe(ddb, p.tableName);
+    if (!table) throw new Error(`table ${p.tableName} disappeared while chatctl was changing its indexes`);
+    const have = (table.GlobalSecondaryIndexes ?? []).map((i) => indexFromDescription(i, table));
+    const stale = have.find((h) => indexText(h) !== indexText(want.find((w) => w.name === h.name)));
+    if (stale) {
+      await ddb.send(new UpdateTableCommand({ TableName: p.tableName, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: stale.name } }] }));
+      continue;
+    }
+    const missing = want.find((w) => !have.some((h) => h.name === w.name));
+    if (!missing) return;
+    await ddb.send(
+      new UpdateTableCommand({
+        TableName: p.tableName,
+        AttributeDefinitions: attributeDefinitions(p, [missing]),
+        GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(p, missing) }],
+      }),
+    );
+  }
+}

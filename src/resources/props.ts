@@ -42,6 +42,15 @@ export interface KeyAttributeProps {
 }
 
 /** dynamodb.table */
+/** A global secondary index; projection "INCLUDE" carries its attributes. */
+export interface IndexProps {
+  name: string;
+  partitionKey: KeyAttributeProps;
+  sortKey?: KeyAttributeProps;
+  projection: "ALL" | "KEYS_ONLY" | "INCLUDE";
+  include?: string[];
+}
+
 export interface TableProps {
   tableName: string;
   partitionKey: KeyAttributeProps;
@@ -51,6 +60,8 @@ export interface TableProps {
   writeCapacity?: number;
   ttlAttribute?: string;
   deletionProtection: boolean;
+  /** Absent when the table has none (plans of tables without indexes stay as they were). Sorted by name. */
+  indexes?: IndexProps[];
   tags: Tags;
 }
 

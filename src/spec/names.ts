@@ -15,6 +15,7 @@ export const tableName = (spec: Pick<ChatSpec, "stack">, table: string): string 
 export const apiName = (spec: Pick<ChatSpec, "stack" | "api">): string => spec.api.name ?? spec.stack;
 
 /** The environment variable through which a function learns a table's name: TABLE_CONNECTIONS. */
+export const functionEnvName = (fn: string): string => `FUNCTION_${fn.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 export const tableEnvName = (table: string): string => `TABLE_${table.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 
 export function keyAttribute(k: KeyAttribute): KeyAttributeProps {

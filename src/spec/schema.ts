@@ -45,6 +45,10 @@ export const FunctionSpec = z
     environment: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, "must start with a letter and hold only letters, digits and '_'"), z.string()).default({}),
     tables: z.array(logicalName).default([]).describe("Tables this function may read and write; their names reach it as TABLE_<NAME> (and TABLE_NAME when there is one)."),
     manageConnections: z.boolean().default(false).describe("May post to and drop connections of this API's stage (execute-api:ManageConnections)."),
+    invokes: z
+      .array(logicalName)
+      .default([])
+      .describe("Functions this one may invoke (lambda:InvokeFunction on their ARNs only); their AWS names reach it as FUNCTION_<NAME>."),
     logRetentionDays: LogRetention.default(14),
   })
   .describe("A Lambda function.");
@@ -53,6 +57,21 @@ export const KeyAttribute = z.union([
   z.string().min(1).max(255),
   z.strictObject({ name: z.string().min(1).max(255), type: z.enum(["S", "N", "B"]).default("S") }),
 ]);
+
+// Index names: 3-255 of these characters (DynamoDB's rule for table and index names).
+const indexName = z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "must be 3-255 letters, digits, '_', '-' or '.'");
+
+export const IndexSpec = z
+  .strictObject({
+    name: indexName.describe("Index name, unique within the table (IndexName on a Query)."),
+    partitionKey: KeyAttribute.describe("The index's partition key: an attribute name (type S), or { name, type }. Items without it are not in the index."),
+    sortKey: KeyAttribute.optional(),
+    projection: z
+      .union([z.enum(["ALL", "KEYS_ONLY"]), z.array(z.string().min(1).max(255)).min(1).max(100)])
+      .default("ALL")
+      .describe("Attributes copied into the index: ALL, KEYS_ONLY (the table's and the index's keys), or a list of attributes (INCLUDE) besides the keys."),
+  })
+  .describe("A global secondary index.");
 
 export const TableSpec = z
   .strictObject({
@@ -64,6 +83,11 @@ export const TableSpec = z
     writeCapacity: z.number().int().min(1).optional(),
     onDestroy: z.enum(["retain", "delete"]).default("retain").describe("retain: destroy keeps the table; delete: destroy removes it (items only with --delete-data)."),
     deletionProtection: z.boolean().default(false),
+    indexes: z
+      .array(IndexSpec)
+      .max(20, "DynamoDB allows at most 20 global secondary indexes per table")
+      .default([])
+      .describe("Global secondary indexes. An apply adds or removes one at a time (DynamoDB's rule); a changed index is removed and built again."),
   })
   .describe("A DynamoDB table.");
 
@@ -102,3 +126,4 @@ export type FunctionSpec = z.output<typeof FunctionSpec>;
 export type TableSpec = z.output<typeof TableSpec>;
 export type ApiSpec = z.output<typeof ApiSpec>;
 export type KeyAttribute = z.output<typeof KeyAttribute>;
+export type IndexSpec = z.output<typeof IndexSpec>;

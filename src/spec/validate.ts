@@ -48,6 +48,41 @@ function keyName(value: unknown): string | undefined {
   return undefined;
 }
 
+function keyType(value: unknown): string {
+  return isRecord(value) && typeof value.type === "string" ? value.type : "S";
+}
+
+/**
+ * Index names are unique per table, and an attribute has one type in the whole
+ * table: CreateTable takes one AttributeDefinitions list for the table's keys
+ * and every index's.
+ */
+function checkIndexes(table: string, spec: Record<string, unknown>, error: (path: SpecPath, on: Finding["on"], summary: string, detail?: string) => void): void {
+  if (!Array.isArray(spec.indexes)) return;
+  const types = new Map<string, { type: string; where: string }>();
+  for (const [field, key] of [["partitionKey", spec.partitionKey], ["sortKey", spec.sortKey]] as const) {
+    const name = keyName(key);
+    if (name !== undefined) types.set(name, { type: keyType(key), where: `the table's ${field}` });
+  }
+  const names = new Set<string>();
+  spec.indexes.forEach((index: unknown, i: number) => {
+    if (!isRecord(index)) return;
+    if (typeof index.name === "string") {
+      if (names.has(index.name)) error(["tables", table, "indexes", i, "name"], "value", `two indexes are named ${quote(index.name)}`, "index names must be unique within a table");
+      names.add(index.name);
+    }
+    for (const field of ["partitionKey", "sortKey"] as const) {
+      const name = keyName(index[field]);
+      if (name === undefined) continue;
+      const type = keyType(index[field]);
+      const known = types.get(name);
+      if (known && known.type !== type) {
+        error(["tables", table, "indexes", i, field], "value", `attribute ${quote(name)} is type ${type} here but ${known.type} in ${known.where}`, "an attribute has one type across the table and its indexes");
+      } else if (!known) types.set(name, { type, where: `index ${typeof index.name === "string" ? quote(index.name) : i}` });
+    }
+  });
+}
+
 function isWholeNumber(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value);
 }
@@ -121,6 +156,13 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
       });
     }
 
+    if (Array.isArray(fn.invokes) && functions !== undefined) {
+      fn.invokes.forEach((target: unknown, index: number) => {
+        if (typeof target !== "string" || Object.hasOwn(functions, target)) return;
+        error(["functions", name, "invokes", index], "value", ...unknownName("function", target, functionNames));
+      });
+    }
+
     if (typeof fn.handler === "string" && fn.handler !== "") {
       await checkHandler(["functions", name, "handler"], fn.handler, ctx, error);
     }
@@ -134,7 +176,8 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
         "after 29 s the client gets an error while the function keeps running; 29 or less avoids that",
       );
     }
-    if (routesOfFunction === undefined && isRecord(raw.routes)) {
+    const invokedBy = entriesOf(functions).some(([, other]) => isRecord(other) && Array.isArray(other.invokes) && other.invokes.includes(name));
+    if (routesOfFunction === undefined && !invokedBy && isRecord(raw.routes)) {
       warning(["functions", name], "key", "no route uses this function", "it is deployed, but nothing invokes it");
     }
 
@@ -184,6 +227,7 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
     if (partition !== undefined && sort !== undefined && partition === sort) {
       error(["tables", name, "sortKey"], "value", `the sort key must differ from the partition key (both are ${quote(sort)})`);
     }
+    checkIndexes(name, table, error);
   }
 
   // Functions learn table names as TABLE_<NAME>: two tables must not share one variable.

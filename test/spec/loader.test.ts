@@ -28,6 +28,7 @@ describe("a valid spec", () => {
       environment: {},
       tables: [],
       manageConnections: false,
+      invokes: [],
       logRetentionDays: 14,
     });
     expect(result.spec.tables.connections).toEqual({
@@ -35,6 +36,7 @@ describe("a valid spec", () => {
       billingMode: "PAY_PER_REQUEST",
       onDestroy: "retain",
       deletionProtection: false,
+      indexes: [],
     });
     expect(result.spec.tags).toEqual({});
   });
@@ -103,7 +105,7 @@ describe("schema problems", () => {
     const diag = find(diags, "unknown key");
     expect(diag.summary).toBe('functions.connect: unknown key "timout" (did you mean "timeout"?)');
     expect(diag.detail).toBe(
-      "allowed keys in functions.connect: handler, description, runtime, memory, timeout, environment, tables, manageConnections, logRetentionDays",
+      "allowed keys in functions.connect: handler, description, runtime, memory, timeout, environment, tables, manageConnections, invokes, logRetentionDays",
     );
     expect(where(diag)).toBe("9:5");
   });
