@@ -1,5 +1,5 @@
 // Helpers shared by the bench scripts: where dist/ is, the machine, statistics.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -55,4 +55,71 @@ export function cpuSecondsOf(pid) {
 export function fmt(n, digits = 0) {
   if (!Number.isFinite(n)) return "n/a";
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** The pid and every live descendant of it (Linux: /proc/<pid>/stat's ppid field). */
+export function treePids(rootPid) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const out = [];
+  const stack = [rootPid];
+  while (stack.length > 0) {
+    const pid = stack.pop();
+    out.push(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+/**
+ * CPU seconds (user + system) of every process under the given roots, the time of
+ * children that ended and were waited for included (cutime + cstime).
+ */
+export function treeCpuSeconds(rootPids) {
+  let ticks = 0;
+  for (const root of rootPids) {
+    for (const pid of treePids(root)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        // utime, stime, cutime, cstime: fields 14-17 of stat(5), in clock ticks.
+        ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      } catch {
+        // gone
+      }
+    }
+  }
+  return ticks / 100;
+}
+
+/** Resident memory of every process under the roots, in MB: the sum now, and the sum of each one's peak. */
+export function treeMemory(rootPids) {
+  let rssMb = 0;
+  let peakMb = 0;
+  let processes = 0;
+  for (const root of rootPids) {
+    for (const pid of treePids(root)) {
+      try {
+        const m = memoryOf(pid);
+        if (!Number.isFinite(m.rssMb)) continue;
+        rssMb += m.rssMb;
+        peakMb += m.peakMb;
+        processes++;
+      } catch {
+        // gone
+      }
+    }
+  }
+  return { rssMb, peakMb, processes };
 }

@@ -1,7 +1,9 @@
 // `npm run bench`: every benchmark in sequence, each bounded in count and time,
 // loopback only. Build first: npx tsc -p tsconfig.json
 //   node bench/run.mjs            all of them (about 4-5 minutes on 2 cores)
-//   node bench/run.mjs fanout     only the named ones (cli-start, apply, fanout, bundle-size, fanout-cpu)
+//   node bench/run.mjs fanout     only the named ones (cli-start, apply, fanout, bundle-size, fanout-cpu, compare)
+// `compare` runs chatctl dev and serverless-offline side by side (bench/compare.mjs);
+// the peer is installed on first use into CHATCTL_PEER_DIR (or --peer-dir DIR).
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { machine, requireDist, root } from "./lib.mjs";
@@ -15,9 +17,15 @@ const benches = [
   ["bundle-size", ["bundle-size.mjs", "9"], 180_000],
   ["fanout-cpu", ["fanout-cpu.mjs", "2000", "5", "64"], 120_000],
   ["fanout", ["fanout.mjs", "10,100,500,1000", "200", "default,sdk"], 480_000],
+  ["compare", ["compare.mjs", ...peerArgs()], 900_000],
 ];
 
-const only = process.argv.slice(2);
+function peerArgs() {
+  const i = process.argv.indexOf("--peer-dir");
+  return i >= 0 && process.argv[i + 1] ? ["--peer-dir", process.argv[i + 1]] : [];
+}
+
+const only = process.argv.slice(2).filter((a, i, all) => a !== "--peer-dir" && all[i - 1] !== "--peer-dir");
 console.log(`# npm run bench: ${machine()}`);
 let failed = 0;
 for (const [name, args, limitMs] of benches) {
