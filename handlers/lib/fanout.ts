@@ -10,6 +10,8 @@ export interface BroadcastOptions {
   readonly concurrency: number;
   /** Scan page size; unset means DynamoDB's 1 MB pages. */
   readonly pageSize?: number;
+  /** Where the ids come from; the whole table's scan when absent. */
+  readonly recipients?: AsyncIterable<string[]>;
 }
 
 export interface BroadcastReport {
@@ -24,8 +26,17 @@ export interface BroadcastReport {
   errors: Record<string, number>;
 }
 
-/** Every connection id in the table, page by page; never assumes one page holds them all. */
-export async function* scanConnectionIds(db: DynamoDBClient, table: string, pageSize?: number): AsyncGenerator<string[]> {
+/** One part of a parallel Scan: DynamoDB splits the table into `total` disjoint segments. */
+export interface ScanSegment {
+  readonly segment: number;
+  readonly total: number;
+}
+
+/**
+ * Every connection id in the table (or in one segment of it), page by page; never
+ * assumes one page holds them all.
+ */
+export async function* scanConnectionIds(db: DynamoDBClient, table: string, pageSize?: number, part?: ScanSegment): AsyncGenerator<string[]> {
   let startKey: Record<string, AttributeValue> | undefined;
   do {
     const page = await db.send(
@@ -34,6 +45,7 @@ export async function* scanConnectionIds(db: DynamoDBClient, table: string, page
         ProjectionExpression: "connectionId",
         ...(pageSize ? { Limit: pageSize } : {}),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        ...(part ? { Segment: part.segment, TotalSegments: part.total } : {}),
       }),
     );
     const ids: string[] = [];
@@ -97,7 +109,7 @@ export async function broadcast(opts: BroadcastOptions): Promise<BroadcastReport
     w?.();
   };
 
-  for await (const ids of scanConnectionIds(opts.db, opts.table, opts.pageSize)) {
+  for await (const ids of opts.recipients ?? scanConnectionIds(opts.db, opts.table, opts.pageSize)) {
     report.pages++;
     for (const id of ids) {
       while (inFlight >= opts.concurrency) await new Promise<void>((r) => (wake = r));

@@ -3,7 +3,7 @@ export type LogLevel = "info" | "warn" | "error";
 export interface LogLine {
   readonly level: LogLevel;
   readonly route: string;
-  readonly connectionId: string;
+  readonly connectionId?: string; // absent in invocations no connection made (a broadcast segment)
   readonly durationMs: number;
   readonly [field: string]: unknown;
 }

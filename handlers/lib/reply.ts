@@ -1,6 +1,6 @@
 import { positiveIntEnv } from "./env.js";
 import type { WebSocketEvent } from "./event.js";
-import { ConnectionPoster, credentialsFromEnv, managementEndpoint, payload, regionFromEnv, type PostResult } from "./poster.js";
+import { ConnectionPoster, credentialsFromEnv, managementEndpoint, payload, regionFromEnv, type EndpointSource, type PostResult } from "./poster.js";
 
 export const DEFAULT_CONCURRENCY = 64;
 
@@ -11,11 +11,17 @@ export function fanoutConcurrency(env: NodeJS.ProcessEnv = process.env): number 
 
 /** A poster for the stage this event came through (or the endpoint the environment names). */
 export function posterFor(event: WebSocketEvent, env: NodeJS.ProcessEnv = process.env): ConnectionPoster {
+  return posterForStage(event.requestContext, env);
+}
+
+/** A poster for a stage named by its domain and stage; `maxAttempts` per post (throttling and 5xx are retried). */
+export function posterForStage(stage: EndpointSource, env: NodeJS.ProcessEnv = process.env, maxAttempts?: number): ConnectionPoster {
   return new ConnectionPoster({
-    endpoint: managementEndpoint(event.requestContext, env),
+    endpoint: managementEndpoint(stage, env),
     region: regionFromEnv(env),
     credentials: credentialsFromEnv(env),
     maxSockets: fanoutConcurrency(env),
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
   });
 }
 

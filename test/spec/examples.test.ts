@@ -34,13 +34,17 @@ describe("example specs", () => {
     const { spec, region } = await loadCopy("chat.yaml");
     expect(spec.stack).toBe("my-chat");
     expect(region).toBe("ap-northeast-1");
-    expect(spec.routes).toEqual({ $connect: "connect", $disconnect: "disconnect", $default: "default", sendmessage: "sendmessage" });
+    expect(spec.routes).toEqual({ $connect: "connect", $disconnect: "disconnect", $default: "default", sendmessage: "sendmessage", join: "sendmessage" });
     expect(Object.keys(spec.tables)).toEqual(["connections"]);
-    expect(spec.tables.connections).toMatchObject({ partitionKey: "connectionId", ttlAttribute: "expiresAt" });
-    for (const name of ["connect", "disconnect", "default", "sendmessage"]) {
+    expect(spec.tables.connections).toMatchObject({
+      partitionKey: "connectionId",
+      ttlAttribute: "expiresAt",
+      indexes: [{ name: "byRoom", partitionKey: "room", sortKey: "connectionId", projection: "KEYS_ONLY" }],
+    });
+    for (const name of ["connect", "disconnect", "default", "sendmessage", "broadcast"]) {
       expect(spec.functions[name]?.handler).toBe(`../handlers/${name}.ts`);
     }
-    expect(spec.functions.sendmessage).toMatchObject({ manageConnections: true, tables: ["connections"] });
+    expect(spec.functions.sendmessage).toMatchObject({ manageConnections: true, tables: ["connections"], invokes: ["broadcast"] });
     expect(spec.api).toEqual({ routeSelectionExpression: "$request.body.action", stage: "prod" });
   });
 
@@ -59,7 +63,7 @@ describe("example specs", () => {
 
   // The examples point at the project's real handlers; this holds once handlers/ is in place.
   it.each(EXAMPLES)("%s loads in place, against the real handlers", async (name) => {
-    const handlersPresent = ["connect", "disconnect", "default", "sendmessage"].every((h) =>
+    const handlersPresent = ["connect", "disconnect", "default", "sendmessage", "broadcast"].every((h) =>
       existsSync(fileURLToPath(new URL(`../../handlers/${h}.ts`, import.meta.url))),
     );
     expect(handlersPresent, "handlers/*.ts are missing").toBe(true);

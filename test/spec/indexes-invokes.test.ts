@@ -39,7 +39,7 @@ describe("functions.X.invokes", () => {
       "  default:\n    handler: ../handlers/default.ts\n  fanout:\n    handler: ../handlers/default.ts\n",
     );
     const result = await project.load(text);
-    expect(result.ok).toBe(true);
+    if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
     expect(result.warnings.map((w) => w.summary)).toEqual([]);
   });
 });
