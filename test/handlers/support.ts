@@ -95,6 +95,8 @@ export interface ConnectionsServerOptions {
   /** Hold each answer this long, so concurrent posts overlap at the server. */
   readonly delayMs?: number;
   readonly credentials?: AwsCredentialIdentity;
+  /** Skip recomputing signatures (pure-JS SHA-256): for tests of thousands of posts that check something else. */
+  readonly skipSignatureCheck?: boolean;
 }
 
 export interface ConnectionsServer {
@@ -156,7 +158,7 @@ export async function startConnectionsServer(opts: ConnectionsServerOptions = {}
     if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
     const status = opts.failWith?.(connectionId, attempt);
     if (status !== undefined) {
-      throw new AwsError(status === 403 ? "ForbiddenException" : status >= 500 ? "InternalServerErrorException" : "BadRequestException", "failed on purpose", status);
+      throw new AwsError(status === 403 ? "ForbiddenException" : status === 429 ? "LimitExceededException" : status >= 500 ? "InternalServerErrorException" : "BadRequestException", "failed on purpose", status);
     }
   };
   let inFlight = 0;
@@ -173,7 +175,7 @@ export async function startConnectionsServer(opts: ConnectionsServerOptions = {}
         const connectionId = match?.[1] ? decodeURIComponent(match[1]) : "";
         const post = { connectionId, body: body.toString("utf8"), authorization: req.headers.authorization ?? "" };
         requests.push(post);
-        const problem = await signatureProblem(req, body, credentials);
+        const problem = opts.skipSignatureCheck ? undefined : await signatureProblem(req, body, credentials);
         const answer = problem
           ? { status: 403, headers: { "content-type": "application/json", "x-amzn-errortype": "ForbiddenException" }, body: JSON.stringify({ message: problem }) }
           : await wire.handle(toWireRequest(req, body));
