@@ -102,6 +102,33 @@ describe("LambdaRunner", () => {
     expect(results.map(json)).toEqual(Array(6).fill("ok"));
   });
 
+  it("serves invocations of one function in arrival order while workers are busy and more are being added", async () => {
+    // When the runner started each invocation (its START line, stamped on the runner's thread), by arrival.
+    const startedAt: number[] = [];
+    runner = new LambdaRunner({
+      endpointUrl: "http://127.0.0.1:4566",
+      maxWorkersPerFunction: 3,
+      logSink: (_fn, lines) => {
+        const begin = lines.find((l) => l.message.startsWith("START "));
+        const arrival = lines.map((l) => /arrival=(\d+)/.exec(l.message)?.[1]).find((a) => a !== undefined);
+        if (begin && arrival !== undefined) startedAt[Number(arrival)] = begin.timestamp;
+      },
+    });
+    const r = runner;
+    // Slow (waiting on I/O) invocations: the runner adds workers, and those that wait meanwhile keep their turn.
+    const fn = fnOf("fifo", { "index.mjs": `export const handler = async (event) => { console.log("arrival=" + event.arrival); await new Promise((r) => setTimeout(r, 120)); return "ok"; };` });
+    const all: Promise<InvokeResult>[] = [];
+    for (let arrival = 0; arrival < 24; arrival++) {
+      all.push(r.invoke(fn, input({ arrival })));
+      await new Promise((res) => setTimeout(res, 15));
+    }
+    await Promise.all(all);
+    expect(startedAt.filter((t) => t !== undefined)).toHaveLength(24);
+    // No invocation started before one that arrived earlier.
+    const overtaken = startedAt.map((at, i) => startedAt.slice(0, i).filter((earlier) => earlier > at).length).reduce((a, b) => a + b, 0);
+    expect(overtaken).toBe(0);
+  });
+
   it("reports a thrown error as Unhandled with errorType, errorMessage and trace", async () => {
     const fn = fnOf("throws", { "index.mjs": `export const handler = async () => { throw new TypeError("bad input"); };` });
     const result = await start().invoke(fn, input({}));

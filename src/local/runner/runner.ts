@@ -173,10 +173,24 @@ class Slot {
   }
 }
 
+/** Handed a slot (a worker now busy for it), or undefined: look again (new code, a worker gone, closing). */
+type Waiter = (slot: Slot | undefined) => void;
+
+interface Spawner {
+  readonly fn: LocalFunction;
+  readonly key: string;
+  readonly codeDir: string;
+  readonly env: Record<string, string>;
+}
+
 interface Pool {
   key: string | undefined;
   readonly slots: Set<Slot>;
-  waiters: Array<() => void>;
+  /** Invocations waiting for a worker, in arrival order: a released worker goes to the first. */
+  waiters: Waiter[];
+  /** How to start a worker for the current code, for the scale-out timer. */
+  spawner: Spawner | undefined;
+  scaleOut: NodeJS.Timeout | undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -256,7 +270,8 @@ export class LambdaRunner implements FunctionInvoker {
     for (const pool of this.pools.values()) {
       for (const slot of pool.slots) exits.push(slot.worker.terminate());
       pool.slots.clear();
-      for (const wake of pool.waiters.splice(0)) wake();
+      clearTimeout(pool.scaleOut);
+      for (const wake of pool.waiters.splice(0)) wake(undefined);
     }
     await Promise.allSettled(exits);
     if (this.rootDir) await rm(await this.rootDir, { recursive: true, force: true });
@@ -319,12 +334,18 @@ export class LambdaRunner implements FunctionInvoker {
   private poolOf(name: string): Pool {
     let pool = this.pools.get(name);
     if (!pool) {
-      pool = { key: undefined, slots: new Set(), waiters: [] };
+      pool = { key: undefined, slots: new Set(), waiters: [], spawner: undefined, scaleOut: undefined };
       this.pools.set(name, pool);
     }
     return pool;
   }
 
+  /**
+   * A worker for one invocation. Invocations of a function are served in arrival
+   * order: an arrival queues behind earlier waiters instead of taking a worker
+   * that was just released to them (under load, that barging left some
+   * invocations waiting for seconds while later ones ran).
+   */
   private async acquire(fn: LocalFunction, key: string, codeDir: string, env: Record<string, string>): Promise<Slot> {
     const pool = this.poolOf(fn.functionName);
     if (pool.key !== key) {
@@ -337,59 +358,77 @@ export class LambdaRunner implements FunctionInvoker {
           pool.slots.delete(slot);
         }
       }
-      for (const wake of pool.waiters.splice(0)) wake();
+      for (const wake of pool.waiters.splice(0)) wake(undefined);
     }
+    pool.spawner = { fn, key, codeDir, env };
+    let woken = false;
     for (;;) {
       if (this.closed) throw new Error("the Lambda runner is closed");
-      let live = 0;
-      let youngestBusyMs = Number.POSITIVE_INFINITY;
-      const now = Date.now();
-      for (const slot of pool.slots) {
-        if (slot.dead && !slot.busy) {
-          pool.slots.delete(slot); // crashed or timed out while idle
-          continue;
-        }
-        if (slot.retired || slot.dead || slot.key !== key) continue;
-        if (!slot.busy) {
-          slot.busy = true;
-          slot.busySince = now;
-          return slot;
-        }
-        live++;
-        youngestBusyMs = Math.min(youngestBusyMs, slot.initialized ? now - Math.max(slot.busySince, slot.readyAt) : 0);
+      if (pool.waiters.length === 0 || woken) {
+        const slot = this.idleOrNew(pool, key);
+        if (slot) return slot;
       }
-      // Every worker costs ~30 MB: add one only when the busy ones are stuck in slow
-      // invocations (waiting on I/O), not when quick ones merely queue for a moment.
-      if (live === 0 || (live < this.maxWorkers && youngestBusyMs >= SCALE_OUT_AFTER_MS)) {
-        const slot = this.spawn(fn, key, codeDir, env);
-        slot.busy = true;
-        slot.busySince = now;
-        pool.slots.add(slot);
-        return slot;
-      }
-      const waitMs = live < this.maxWorkers ? SCALE_OUT_AFTER_MS - youngestBusyMs : undefined;
-      await this.nextRelease(pool, waitMs);
+      const handed = await new Promise<Slot | undefined>((resolve) => {
+        pool.waiters.push(resolve);
+        this.scheduleScaleOut(pool);
+      });
+      if (handed) return handed;
+      woken = true;
     }
   }
 
-  /** Resolves at the next release in the pool, or after `ms` (then the waiter is withdrawn). */
-  private nextRelease(pool: Pool, ms: number | undefined): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (ms === undefined) {
-        pool.waiters.push(resolve);
-        return;
+  /** Busy workers of the current code, and how long the most recent of them has been at its invocation. */
+  private census(pool: Pool, key: string): { idle: Slot | undefined; live: number; youngestBusyMs: number } {
+    let live = 0;
+    let youngestBusyMs = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    for (const slot of pool.slots) {
+      if (slot.dead && !slot.busy) {
+        pool.slots.delete(slot); // crashed or timed out while idle
+        continue;
       }
-      const wake = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        const i = pool.waiters.indexOf(wake);
-        if (i >= 0) pool.waiters.splice(i, 1);
-        resolve();
-      }, Math.max(1, ms));
-      pool.waiters.push(wake);
-    });
+      if (slot.retired || slot.dead || slot.key !== key) continue;
+      if (!slot.busy) return { idle: slot, live, youngestBusyMs };
+      live++;
+      youngestBusyMs = Math.min(youngestBusyMs, slot.initialized ? now - Math.max(slot.busySince, slot.readyAt) : 0);
+    }
+    return { idle: undefined, live, youngestBusyMs };
+  }
+
+  private idleOrNew(pool: Pool, key: string): Slot | undefined {
+    const { idle, live, youngestBusyMs } = this.census(pool, key);
+    const now = Date.now();
+    if (idle) {
+      idle.busy = true;
+      idle.busySince = now;
+      return idle;
+    }
+    // Every worker costs ~30 MB: add one only when the busy ones are stuck in slow
+    // invocations (waiting on I/O), not when quick ones merely queue for a moment.
+    if (pool.spawner && (live === 0 || (live < this.maxWorkers && youngestBusyMs >= SCALE_OUT_AFTER_MS))) {
+      const { fn, codeDir, env } = pool.spawner;
+      const slot = this.spawn(fn, key, codeDir, env);
+      slot.busy = true;
+      slot.busySince = now;
+      pool.slots.add(slot);
+      return slot;
+    }
+    return undefined;
+  }
+
+  /** While invocations wait and workers may be added, checks again once the busy ones have been slow long enough. */
+  private scheduleScaleOut(pool: Pool): void {
+    if (pool.scaleOut !== undefined || pool.waiters.length === 0 || pool.key === undefined || this.closed) return;
+    const { live, youngestBusyMs } = this.census(pool, pool.key);
+    if (live >= this.maxWorkers) return; // a release hands its worker on
+    pool.scaleOut = setTimeout(() => {
+      pool.scaleOut = undefined;
+      if (this.closed || pool.key === undefined || pool.waiters.length === 0) return;
+      const slot = this.idleOrNew(pool, pool.key);
+      if (slot) pool.waiters.shift()?.(slot);
+      this.scheduleScaleOut(pool);
+    }, Math.max(1, SCALE_OUT_AFTER_MS - youngestBusyMs));
+    pool.scaleOut.unref();
   }
 
   private release(functionName: string, slot: Slot): void {
@@ -399,8 +438,15 @@ export class LambdaRunner implements FunctionInvoker {
     if (slot.dead || slot.retired || slot.key !== pool.key) {
       if (!slot.dead) slot.terminate();
       pool.slots.delete(slot);
+      pool.waiters.shift()?.(undefined);
+      return;
     }
-    pool.waiters.shift()?.();
+    const next = pool.waiters.shift();
+    if (next) {
+      slot.busy = true;
+      slot.busySince = Date.now();
+      next(slot);
+    }
   }
 
   private spawn(fn: LocalFunction, key: string, codeDir: string, env: Record<string, string>): Slot {
