@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { build, type BuildFailure, type Message, type Plugin } from "esbuild";
+import { build as esbuildBuild, stop as stopEsbuild, type BuildFailure, type BuildOptions, type BuildResult, type Message, type Plugin, type SameShape } from "esbuild";
 import { zipSync, type Zippable } from "fflate";
 import { findProjectRoot } from "./root.js";
 
@@ -258,6 +258,29 @@ interface BuildSettings {
  * of ~1 s here). Each output is renamed to index.mjs, so every zip is byte for
  * byte what a build of that handler alone gives.
  */
+// esbuild keeps its service process (~170 MB resident after bundling the handlers)
+// until stopped; `chatctl dev` would carry it all session between edits. It is
+// stopped once no build has run for a moment; the next build starts a new one in
+// a few ms.
+const ESBUILD_IDLE_MS = 500;
+let builds = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+
+async function build<T extends BuildOptions>(options: SameShape<BuildOptions, T>): Promise<BuildResult<T>> {
+  builds++;
+  clearTimeout(idleTimer);
+  try {
+    return await esbuildBuild(options);
+  } finally {
+    if (--builds === 0) {
+      idleTimer = setTimeout(() => {
+        if (builds === 0) void stopEsbuild();
+      }, ESBUILD_IDLE_MS);
+      idleTimer.unref();
+    }
+  }
+}
+
 async function buildBundles(
   root: string,
   entries: readonly string[],
