@@ -107,7 +107,7 @@ describe("two applies of the same stack at once", () => {
           expect(run.code, run.stderr).toBe(0);
           expect(run.stdout + run.stderr).not.toMatch(STACK_TRACE);
         }
-        const outcomes = [a, b].map((r) => (/Apply complete: 28 created/.test(r.stdout) ? "created" : /No changes\./.test(r.stdout) ? "nothing to do" : r.stdout)).sort();
+        const outcomes = [a, b].map((r) => (/Apply complete: 32 created/.test(r.stdout) ? "created" : /No changes\./.test(r.stdout) ? "nothing to do" : r.stdout)).sort();
         expect(outcomes).toEqual(["created", "nothing to do"]);
         expect(await inventory(cloud)).toEqual(chatStackInventory());
       },

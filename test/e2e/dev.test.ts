@@ -63,14 +63,14 @@ describe.skipIf(!built)("chatctl dev", () => {
   });
 
   it("serves the stack, re-applies an edited handler without dropping the connection, and stops cleanly", async () => {
-    expect(output).toMatch(/Apply complete: 28 created/);
+    expect(output).toMatch(/Apply complete: 32 created/);
     const ws = new WebSocket(url);
     await new Promise((r, j) => ws.once("open", r).once("error", j));
     let closed = false;
     ws.on("close", () => (closed = true));
 
     ws.send(JSON.stringify({ action: "dance" }));
-    expect(await nextMessage(ws)).toMatchObject({ type: "error", actions: ["sendmessage"] });
+    expect(await nextMessage(ws)).toMatchObject({ type: "error", actions: ["sendmessage", "join"] });
 
     // Another command finds the running dev server with --local.
     process.env.CHATCTL_HOME = join(dir, "home");
@@ -81,7 +81,8 @@ describe.skipIf(!built)("chatctl dev", () => {
 
     const mark = output.length;
     const file = join(dir, "handlers/default.ts");
-    writeFileSync(file, readFileSync(file, "utf8").replace(`: ["sendmessage"];`, `: ["sendmessage", "dance"];`));
+    // The new code answers with its own list (the spec's CHAT_ACTIONS would otherwise win).
+    writeFileSync(file, readFileSync(file, "utf8").replace(/return configured && [^;]*;/, `return ["sendmessage", "dance"];`));
     await waitFor(/Apply complete: 0 created, 1 updated/, mark);
     expect(output.slice(mark)).toMatch(/~ update\s+lambda\.function\s+my-chat-default/);
 

@@ -216,7 +216,7 @@ describe("the gateway, on stacks applied through the CLI", () => {
   it("falls back to $default for unknown actions and for text that is not JSON", async () => {
     const c = await connect("/prod");
     c.send({ action: "dance" });
-    expect(await c.next()).toMatchObject({ type: "error", message: 'unknown action "dance"', actions: ["sendmessage"] });
+    expect(await c.next()).toMatchObject({ type: "error", message: 'unknown action "dance"', actions: ["sendmessage", "join"] });
     c.send("just some words");
     expect(await c.next()).toMatchObject({ type: "error", message: expect.stringMatching(/^unknown action: send JSON like/) });
     c.ws.close();

@@ -7,7 +7,7 @@ import { builtCli, chatStackInventory, inventory, spawnCli, STACK_TRACE, withClo
 // and nothing exists twice.
 
 const SPEC = "specs/chat.yaml";
-const STEPS = 28; // a cold apply of specs/chat.yaml
+const STEPS = 32; // a cold apply of specs/chat.yaml
 
 /**
  * Steps to let finish before the kill: drawn from the seed, one seed per third
@@ -57,6 +57,8 @@ describe.skipIf(builtCli() === undefined)("apply killed with SIGKILL part-way", 
         { callDelayMs: 10 },
       );
     },
+    // Two applies of 32 steps with 10 ms per call, on 2 shared cores.
+    60_000,
   );
 });
 

@@ -16,7 +16,7 @@ describe("the reconciler against the local cloud", () => {
     const applied = await runCli(["apply", "-f", "specs/chat.yaml", "--endpoint-url", cloud.url, "--auto-approve"]);
     expect(applied.stderr).toBe("");
     expect(applied.code).toBe(0);
-    expect(applied.stdout).toMatch(/Apply complete: 28 created, 0 updated, 0 replaced, 0 deleted\./);
+    expect(applied.stdout).toMatch(/Apply complete: 32 created, 0 updated, 0 replaced, 0 deleted\./);
     expect(applied.stdout).toMatch(/WebSocket URL: ws:\/\/127\.0\.0\.1:\d+\/prod/);
 
     const before = cloud.calls().length;

@@ -28,13 +28,13 @@ const SPEC = "specs/chat.yaml";
 const DESTROY_WRITES: Readonly<Record<string, number>> = {
   "apigatewayv2.DeleteApi": 1,
   "apigatewayv2.DeleteIntegration": 4,
-  "apigatewayv2.DeleteRoute": 4,
+  "apigatewayv2.DeleteRoute": 5,
   "apigatewayv2.DeleteStage": 1,
-  "iam.DeleteRole": 4,
-  "iam.DeleteRolePolicy": 4,
-  "lambda.DeleteFunction": 4,
+  "iam.DeleteRole": 5,
+  "iam.DeleteRolePolicy": 5,
+  "lambda.DeleteFunction": 5,
   "lambda.RemovePermission": 4,
-  "logs.DeleteLogGroup": 4,
+  "logs.DeleteLogGroup": 5,
 };
 
 /** What destroy leaves: the table, kept because the spec says onDestroy: retain. */

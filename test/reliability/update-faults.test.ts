@@ -23,7 +23,7 @@ import {
 const before = tempProject();
 const after = tempProject();
 after.edit("specs/chat.yaml", (t) =>
-  t.replace("  sendmessage: sendmessage\n", "  sendmessage: default\n").replace("ttlAttribute: expiresAt", "ttlAttribute: expiresAtEpoch"),
+  t.replace("  sendmessage: sendmessage\n  join: sendmessage\n", "  sendmessage: default\n  join: default\n").replace("ttlAttribute: expiresAt", "ttlAttribute: expiresAtEpoch"),
 );
 after.edit("handlers/default.ts", (t) => `${t}\nexport const revision = "update-under-faults";\n`);
 const BEFORE = before.spec("chat.yaml");
@@ -38,7 +38,7 @@ afterAll(() => {
 const UPDATE_WRITES: Readonly<Record<string, number>> = {
   "apigatewayv2.CreateDeployment": 1,
   "apigatewayv2.DeleteIntegration": 1, // sendmessage's, which no route uses any more
-  "apigatewayv2.UpdateRoute": 1,
+  "apigatewayv2.UpdateRoute": 2, // sendmessage and join, both moved to default
   "dynamodb.UpdateTimeToLive": 2,
   "lambda.UpdateFunctionCode": 1,
 };

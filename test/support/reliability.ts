@@ -81,6 +81,8 @@ export interface TargetCall {
   readonly operation: string;
   /** 1-based among calls of this service and operation that pass `where` (the lock's traffic never counts). */
   readonly nth: number;
+  /** Only calls whose input this accepts count (e.g. one function's CreateFunction). */
+  readonly where?: (input: OpInput) => boolean;
 }
 
 /** Picks out the call a fault aims at. Calls that do not match are left alone. */
@@ -89,6 +91,7 @@ function matcher(target: TargetCall): (service: string, operation: string, input
   return (service, operation, input) => {
     if (service !== target.service || operation !== target.operation) return false;
     if (isLockCall({ service, operation, input })) return false;
+    if (target.where && !target.where(input)) return false;
     seen++;
     return seen === target.nth;
   };
@@ -262,19 +265,24 @@ export async function dynamo(cloud: TestCloud, operation: string, input: Record<
   return parsed;
 }
 
-/** What specs/chat.yaml (stack my-chat, four functions, one table) makes, exactly once each. */
+/**
+ * What specs/chat.yaml (stack my-chat, five functions, one table) makes, exactly
+ * once each. Four functions are routed (join goes to sendmessage); broadcast is
+ * only invoked by sendmessage, so it has no integration and no permission.
+ */
 export function chatStackInventory(): Inventory {
-  const fns = ["connect", "default", "disconnect", "sendmessage"];
-  const routeKeys = ["$connect", "$default", "$disconnect", "sendmessage"];
+  const routed = ["connect", "default", "disconnect", "sendmessage"];
+  const fns = [...routed, "broadcast"];
+  const routeKeys = ["$connect", "$default", "$disconnect", "join", "sendmessage"];
   return {
     apis: ["my-chat"],
-    integrations: fns.map((f) => `my-chat arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:000000000000:function:my-chat-${f}/invocations`).sort(),
+    integrations: routed.map((f) => `my-chat arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:000000000000:function:my-chat-${f}/invocations`).sort(),
     routes: routeKeys.map((k) => `my-chat ${k}`).sort(),
     stages: ["my-chat prod"],
     roles: fns.map((f) => `my-chat-${f}`).sort(),
     rolePolicies: fns.map((f) => `my-chat-${f} chatctl`).sort(),
     functions: fns.map((f) => `my-chat-${f}`).sort(),
-    permissions: fns.map((f) => `my-chat-${f} chatctl-apigateway`).sort(),
+    permissions: routed.map((f) => `my-chat-${f} chatctl-apigateway`).sort(),
     logGroups: fns.map((f) => `/aws/lambda/my-chat-${f}`).sort(),
     tables: ["my-chat-connections"],
   };
