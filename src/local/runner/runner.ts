@@ -240,6 +240,7 @@ const SCALE_OUT_AFTER_MS = 200;
 export class LambdaRunner implements FunctionInvoker {
   private readonly pools = new Map<string, Pool>();
   private readonly codeDirs = new Map<string, Promise<string>>();
+  private readonly generations = new Map<string, { env: Record<string, string>; key: string }>();
   private rootDir: Promise<string> | undefined;
   private closed = false;
   private readonly maxWorkers: number;
@@ -254,8 +255,8 @@ export class LambdaRunner implements FunctionInvoker {
   async invoke(fn: LocalFunction, payload: Uint8Array): Promise<InvokeResult> {
     if (this.closed) throw new Error("the Lambda runner is closed");
     const codeDir = await this.codeDirFor(fn);
-    const env = this.environmentFor(fn, codeDir);
-    const slot = await this.acquire(fn, generationKey(fn, env), codeDir, env);
+    const { env, key } = this.generationOf(fn, codeDir);
+    const slot = await this.acquire(fn, key, codeDir, env);
     try {
       return await this.run(fn, slot, Buffer.from(payload).toString("utf8"));
     } finally {
@@ -305,6 +306,24 @@ export class LambdaRunner implements FunctionInvoker {
       dir.catch(() => this.codeDirs.delete(fn.codeSha256));
     }
     return dir;
+  }
+
+  /**
+   * The environment and generation key of an invocation, kept per function
+   * configuration: building and sorting ~20 variables for every invocation was a
+   * visible part of each $connect's cost.
+   */
+  private generationOf(fn: LocalFunction, codeDir: string): { env: Record<string, string>; key: string } {
+    const endpoint = typeof this.options.endpointUrl === "function" ? this.options.endpointUrl() : this.options.endpointUrl;
+    const fingerprint = JSON.stringify([fn.functionName, fn.functionArn, fn.codeSha256, fn.handler, fn.runtime, fn.memoryMb, codeDir, endpoint, fn.environment]);
+    let known = this.generations.get(fingerprint);
+    if (!known) {
+      const env = this.environmentFor(fn, codeDir);
+      known = { env, key: generationKey(fn, env) };
+      if (this.generations.size >= 256) this.generations.clear();
+      this.generations.set(fingerprint, known);
+    }
+    return known;
   }
 
   private environmentFor(fn: LocalFunction, codeDir: string): Record<string, string> {
