@@ -14,6 +14,9 @@ import { join } from "node:path";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { cliBin, root } from "./lib.mjs";
 
+// This process's own DynamoDB client (the peer's table) need not warn about Node 20 on every run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 export const PEER_PACKAGES = ["serverless@3", "serverless-offline@13.10.1", "dynalite@4", "@aws-sdk/client-dynamodb@3", "@aws-sdk/client-apigatewaymanagementapi@3"];
 
 export function peerDir(argv = process.argv) {
