@@ -26,6 +26,16 @@ export interface BroadcastReport {
   errors: Record<string, number>;
 }
 
+/** The connection ids of a Scan or Query page. */
+export function idsOf(items: ReadonlyArray<Record<string, AttributeValue>> | undefined): string[] {
+  const ids: string[] = [];
+  for (const item of items ?? []) {
+    const id = item.connectionId?.S;
+    if (id) ids.push(id);
+  }
+  return ids;
+}
+
 /** One part of a parallel Scan: DynamoDB splits the table into `total` disjoint segments. */
 export interface ScanSegment {
   readonly segment: number;
@@ -48,12 +58,7 @@ export async function* scanConnectionIds(db: DynamoDBClient, table: string, page
         ...(part ? { Segment: part.segment, TotalSegments: part.total } : {}),
       }),
     );
-    const ids: string[] = [];
-    for (const item of page.Items ?? []) {
-      const id = item.connectionId?.S;
-      if (id) ids.push(id);
-    }
-    yield ids;
+    yield idsOf(page.Items);
     startKey = page.LastEvaluatedKey;
   } while (startKey);
 }

@@ -1,6 +1,7 @@
 import { DescribeTableCommand, ScanCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { positiveIntEnv } from "./env.js";
+import { idsOf } from "./fanout.js";
 
 /**
  * Broadcasts past one Lambda. One invocation posts ~5,000 messages/s at best, so a
@@ -55,11 +56,7 @@ export type FirstLook = { readonly split: false; readonly ids: string[] } | { re
  */
 export async function firstLook(db: DynamoDBClient, table: string, settings: ParallelSettings): Promise<FirstLook> {
   const page = await db.send(new ScanCommand({ TableName: table, ProjectionExpression: "connectionId", Limit: settings.threshold }));
-  const ids: string[] = [];
-  for (const item of page.Items ?? []) {
-    const id = item.connectionId?.S;
-    if (id) ids.push(id);
-  }
+  const ids = idsOf(page.Items);
   if (!page.LastEvaluatedKey) return { split: false, ids };
   const described = await db.send(new DescribeTableCommand({ TableName: table }));
   const estimate = Math.max(ids.length + 1, described.Table?.ItemCount ?? 0);

@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { idsOf } from "./fanout.js";
 
 /**
  * Rooms: a connection's item carries the room it joined, and a global secondary
@@ -59,12 +60,7 @@ export async function* roomMemberIds(db: DynamoDBClient, table: string, index: s
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
     );
-    const ids: string[] = [];
-    for (const item of page.Items ?? []) {
-      const id = item.connectionId?.S;
-      if (id) ids.push(id);
-    }
-    yield ids;
+    yield idsOf(page.Items);
     startKey = page.LastEvaluatedKey;
   } while (startKey);
 }

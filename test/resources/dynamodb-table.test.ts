@@ -1,4 +1,4 @@
-import { CreateTableCommand, DescribeTableCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand, PutItemCommand, QueryCommand, UpdateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClients } from "../../src/aws/clients.js";
 import { startDynamo, type DynamoBackend } from "../../src/local/dynamodb.js";
@@ -6,11 +6,14 @@ import { startFrontDoor, type FrontDoor } from "../../src/local/front-door.js";
 import { AwsError } from "../../src/local/service.js";
 import { dynamodbTable } from "../../src/resources/dynamodb-table.js";
 import type { Ctx, ResolvedResource } from "../../src/resources/kind.js";
-import type { TableProps } from "../../src/resources/props.js";
+import type { IndexProps, TableProps } from "../../src/resources/props.js";
 
 const region = "ap-northeast-1";
 const accountId = "123456789012";
 let tableCount = 0;
+
+const byRoom: IndexProps = { name: "byRoom", partitionKey: { name: "room", type: "S" }, sortKey: { name: "connectionId", type: "S" }, projection: "KEYS_ONLY" };
+const byUser: IndexProps = { name: "byUser", partitionKey: { name: "user", type: "S" }, projection: "INCLUDE", include: ["room"] };
 
 function desired(overrides: Partial<TableProps> = {}): ResolvedResource<TableProps> {
   const props: TableProps = {
@@ -51,7 +54,10 @@ describe("dynamodb.table (real DynamoDBClient against the dynalite backend)", ()
   // Each test works on its own table: one backend serves them all.
   beforeEach(() => {
     tableCount++;
+    updates.length = 0;
   });
+  // UpdateTable requests as the backend received them, while a test records them.
+  const updates: Array<Record<string, unknown>> = [];
 
   it("reads nothing when the table is absent", async () => {
     expect(await dynamodbTable.read(ctx, desired())).toBeUndefined();
@@ -189,5 +195,72 @@ describe("dynamodb.table (real DynamoDBClient against the dynalite backend)", ()
     expect(found.map((t) => t.attributes.tableName)).toContain(mine.props.tableName);
     expect(found.every((t) => t.attributes.tags["chatctl:stack"] === "my-chat")).toBe(true);
     expect((await ddb.send(new DescribeTableCommand({ TableName: mine.props.tableName }))).Table?.TableStatus).toBe("ACTIVE");
+  });
+
+  const roomMembers = async (table: string, room: string): Promise<string[]> => {
+    const out = await ddb.send(
+      new QueryCommand({ TableName: table, IndexName: "byRoom", KeyConditionExpression: "room = :r", ExpressionAttributeValues: { ":r": { S: room } } }),
+    );
+    return (out.Items ?? []).map((i) => i.connectionId?.S ?? "").sort();
+  };
+
+  it("creates the table with its index; the index answers queries and the next plan is empty", async () => {
+    const d = desired({ indexes: [byRoom] });
+    const created = await dynamodbTable.create(ctx, d);
+    expect(created.attributes.indexes).toEqual([byRoom]);
+    expect(dynamodbTable.diff(d, created)).toEqual([]);
+    for (const [id, room] of [["a", "r1"], ["b", "r2"], ["c", "r1"]] as const) {
+      await ddb.send(new PutItemCommand({ TableName: d.props.tableName, Item: { connectionId: { S: id }, room: { S: room } } }));
+    }
+    await ddb.send(new PutItemCommand({ TableName: d.props.tableName, Item: { connectionId: { S: "lobby" } } }));
+    expect(await roomMembers(d.props.tableName, "r1")).toEqual(["a", "c"]);
+  });
+
+  it("adds, changes and removes indexes one UpdateTable at a time, keeping the items", async () => {
+    const first = desired({ indexes: [byRoom] });
+    await dynamodbTable.create(ctx, first);
+    await ddb.send(new PutItemCommand({ TableName: first.props.tableName, Item: { connectionId: { S: "a" }, room: { S: "r1" }, user: { S: "u1" } } }));
+
+    // byRoom changes projection (delete + create), byUser is new.
+    const changedRoom: IndexProps = { ...byRoom, projection: "ALL" };
+    const second = desired({ indexes: [changedRoom, byUser] });
+    const before = (await dynamodbTable.read(ctx, second))!;
+    const changes = dynamodbTable.diff(second, before);
+    expect(changes.map((c) => [c.path, c.before, c.after])).toEqual([
+      ["indexes.byRoom", "room (S), connectionId (S); KEYS_ONLY", "room (S), connectionId (S); ALL"],
+      ["indexes.byUser", undefined, "user (S); INCLUDE room"],
+    ]);
+    backend.beforeCall = async (_service, operation, input) => {
+      if (operation === "UpdateTable") updates.push(input);
+    };
+    const after = await dynamodbTable.update(ctx, second, before, changes).finally(() => (backend.beforeCall = undefined));
+    expect(after.attributes.indexes).toEqual([changedRoom, byUser]);
+    expect(dynamodbTable.diff(second, after)).toEqual([]);
+    expect(updates.map((u) => (u.GlobalSecondaryIndexUpdates as unknown[]).length)).toEqual([1, 1, 1]);
+    expect(await roomMembers(second.props.tableName, "r1")).toEqual(["a"]);
+
+    const third = desired();
+    const removing = dynamodbTable.diff(third, after);
+    expect(removing.map((c) => [c.path, c.after])).toEqual([
+      ["indexes.byRoom", undefined],
+      ["indexes.byUser", undefined],
+    ]);
+    const last = await dynamodbTable.update(ctx, third, after, removing);
+    expect(last.attributes.indexes).toEqual([]);
+    expect(last.holdsData).toBe(true);
+  });
+
+  it("the local DynamoDB refuses two index changes in one UpdateTable, as AWS does", async () => {
+    const d = desired({ indexes: [byRoom] });
+    await dynamodbTable.create(ctx, d);
+    const both = new UpdateTableCommand({
+      TableName: d.props.tableName,
+      AttributeDefinitions: [{ AttributeName: "user", AttributeType: "S" }],
+      GlobalSecondaryIndexUpdates: [
+        { Delete: { IndexName: "byRoom" } },
+        { Create: { IndexName: "byUser", KeySchema: [{ AttributeName: "user", KeyType: "HASH" }], Projection: { ProjectionType: "KEYS_ONLY" } } },
+      ],
+    });
+    await expect(ddb.send(both)).rejects.toMatchObject({ name: "LimitExceededException" });
   });
 });
