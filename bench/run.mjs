@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in sequence, each bounded in count and time,
 // loopback only. Build first: npx tsc -p tsconfig.json
-//   node bench/run.mjs            all of them (about 4-5 minutes on 2 cores)
+//   node bench/run.mjs            all of them (about 20 minutes on 2 cores: compare and broadcast are most of it)
 //   node bench/run.mjs fanout     only the named ones (cli-start, apply, fanout, bundle-size, fanout-cpu, compare, broadcast)
 // `compare` runs chatctl dev and serverless-offline side by side (bench/compare.mjs);
 // the peer is installed on first use into CHATCTL_PEER_DIR (or --peer-dir DIR).
