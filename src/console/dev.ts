@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApplyResult } from "../apply/executor.js";
+import type { GatewayObserver } from "../local/gateway/index.js";
+import type { Plan } from "../plan/types.js";
+import type { StackResource } from "./events.js";
+import { ConsoleHub, type HubOptions } from "./hub.js";
+import { createConsoleServer } from "./server.js";
+
+/** What an apply (or an attempt at one) left behind, as `chatctl dev` tells it. */
+export interface DevApply {
+  readonly stack: string;
+  readonly region: string;
+  readonly stages: ReadonlyArray<{ readonly stage: string; readonly url: string }>;
+  readonly plan: Plan | undefined;
+  readonly result: ApplyResult | undefined;
+  readonly ok: boolean;
+  readonly summary: string;
+}
+
+export interface DevConsole {
+  readonly hub: ConsoleHub;
+  /** For startLocalCloud: the gateway's observer and the page's request handler. */
+  readonly cloud: {
+    readonly observer: GatewayObserver;
+    readonly onRequest: (req: IncomingMessage, res: ServerResponse) => boolean;
+  };
+  /** Once the dev server listens: its port (the console answers only there). */
+  listening(port: number): void;
+  functionLog(functionName: string, message: string): void;
+  error(message: string): void;
+  applied(a: DevApply): void;
+  close(): void;
+}
+
+/** The dev console of one `chatctl dev`: its hub, its page, and the calls dev-run feeds it through. */
+export function createDevConsole(options: HubOptions = {}): DevConsole {
+  const hub = new ConsoleHub(options);
+  let port = 0;
+  const server = createConsoleServer({ hub, port: () => port });
+  let previous: readonly StackResource[] = [];
+  return {
+    hub,
+    cloud: { observer: hub.observer, onRequest: (req, res) => server.handle(req, res) },
+    listening(p) {
+      port = p;
+    },
+    functionLog(fn, message) {
+      hub.record({ kind: "log", function: fn, message: message.replace(/\n$/, "") });
+    },
+    error(message) {
+      hub.record({ kind: "error", message });
+    },
+    applied(a) {
+      const resources = a.plan ? resourcesOf(a.plan, a.result) : previous;
+      previous = resources;
+      hub.setStack({ stack: a.stack, region: a.region, stages: a.stages, resources, lastApply: { at: Date.now(), ok: a.ok, summary: a.summary } });
+    },
+    close() {
+      server.close();
+      hub.close();
+    },
+  };
+}
+
+/** Each resource of the plan with how the apply left it (the plan's action when nothing ran). */
+function resourcesOf(plan: Plan, result: ApplyResult | undefined): StackResource[] {
+  const words: Record<string, string> = { noop: "unchanged", create: "to create", update: "to update", replace: "to replace", delete: "to delete" };
+  return plan.steps.map((s) => ({ kind: s.kind, name: s.name, state: result?.outcomes[s.id] ?? words[s.action] ?? s.action }));
+}
