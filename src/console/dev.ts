@@ -32,6 +32,10 @@ export interface DevConsole {
   close(): void;
 }
 
+const PLATFORM_LINE = /^(START|END|REPORT) RequestId: /;
+/** What console.log writes in Lambda: "2026-02-09T12:00:00.000Z\t{requestId}\tINFO\t{message}". */
+const CONSOLE_LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z\t[^\t]*\t([A-Z]+)\t([\s\S]*)$/;
+
 /** The dev console of one `chatctl dev`: its hub, its page, and the calls dev-run feeds it through. */
 export function createDevConsole(options: HubOptions = {}): DevConsole {
   const hub = new ConsoleHub(options);
@@ -45,7 +49,10 @@ export function createDevConsole(options: HubOptions = {}): DevConsole {
       port = p;
     },
     functionLog(fn, message) {
-      hub.record({ kind: "log", function: fn, message: message.replace(/\n$/, "") });
+      // START/END/REPORT say what the "in" and "connect" events already say (which function, how long).
+      if (PLATFORM_LINE.test(message)) return;
+      const m = CONSOLE_LINE.exec(message);
+      hub.record({ kind: "log", function: fn, level: m?.[1] ?? "", message: (m?.[2] ?? message).replace(/\n$/, "") });
     },
     error(message) {
       hub.record({ kind: "error", message });

@@ -29,7 +29,9 @@ export type TimelineEvent =
   | (Base & {
       readonly kind: "connect";
       readonly connectionId: string;
+      readonly apiId: string;
       readonly stage: string;
+      readonly userAgent: string | undefined;
       readonly sourceIp: string;
       readonly query: string;
       /** 200 for an accepted connection, the refusal's status otherwise. */
@@ -58,7 +60,7 @@ export type TimelineEvent =
       readonly preview: string;
       readonly function: string | undefined;
     })
-  | (Base & { readonly kind: "log"; readonly function: string; readonly message: string })
+  | (Base & { readonly kind: "log"; readonly function: string; readonly level: string; readonly message: string })
   | (Base & { readonly kind: "error"; readonly message: string })
   | (Base & { readonly kind: "apply"; readonly ok: boolean; readonly summary: string });
 

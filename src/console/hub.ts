@@ -168,11 +168,11 @@ export class ConsoleHub {
       messagesOut: 0,
       closed: undefined,
     });
-    this.record({ kind: "connect", at: c.at, connectionId: c.connectionId, stage: c.stage, sourceIp: c.sourceIp, query: c.query, status: 200, function: c.function, durationMs: c.durationMs });
+    this.record({ kind: "connect", at: c.at, connectionId: c.connectionId, apiId: c.apiId, stage: c.stage, userAgent: c.userAgent, sourceIp: c.sourceIp, query: c.query, status: 200, function: c.function, durationMs: c.durationMs });
   }
 
   private refused(c: ObservedRefusal): void {
-    this.record({ kind: "connect", at: c.at, connectionId: c.connectionId, stage: c.stage, sourceIp: c.sourceIp, query: c.query, status: c.status, function: c.function, durationMs: c.durationMs });
+    this.record({ kind: "connect", at: c.at, connectionId: c.connectionId, apiId: c.apiId, stage: c.stage, userAgent: c.userAgent, sourceIp: c.sourceIp, query: c.query, status: c.status, function: c.function, durationMs: c.durationMs });
   }
 
   private disconnected(id: string, code: number, reason: string, at: number): void {

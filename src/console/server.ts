@@ -38,6 +38,7 @@ function page(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>chatctl dev console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${CONSOLE_PREFIX}app.css">
 <script type="module" src="${CONSOLE_PREFIX}app.js"></script>
 </head>
@@ -140,7 +141,7 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
       switch (path) {
         case "/": {
           const port = options.port();
-          const csp = `default-src 'self'; connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port} ws://[::1]:${port}; img-src 'self' data:; frame-ancestors 'none'`;
+          const csp = `default-src 'self'; connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; img-src 'self' data:; frame-ancestors 'none'`;
           send(res, 200, "text/html; charset=utf-8", page(), { "content-security-policy": csp, "x-frame-options": "DENY" });
           return true;
         }
