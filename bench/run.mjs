@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark in sequence, each bounded in count and time,
 // loopback only. Build first: npx tsc -p tsconfig.json
 //   node bench/run.mjs            all of them (about 4-5 minutes on 2 cores)
-//   node bench/run.mjs fanout     only the named ones (cli-start, apply, fanout, bundle-size, fanout-cpu)
+//   node bench/run.mjs fanout     only the named ones (cli-start, apply, fanout, bundle-size, fanout-cpu, console)
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { machine, requireDist, root } from "./lib.mjs";
@@ -15,6 +15,7 @@ const benches = [
   ["bundle-size", ["bundle-size.mjs", "9"], 180_000],
   ["fanout-cpu", ["fanout-cpu.mjs", "2000", "5", "64"], 120_000],
   ["fanout", ["fanout.mjs", "10,100,500,1000", "200", "default,sdk"], 480_000],
+  ["console", ["console.mjs", "1000", "5", "2000"], 180_000],
 ];
 
 const only = process.argv.slice(2);

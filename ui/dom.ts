@@ -37,3 +37,22 @@ export function ago(ms: number, now: number): string {
 export function bytes(n: number): string {
   return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`;
 }
+
+/** Writes a row's cells in place: lists redrawn ten times a second should not build new nodes each time. */
+export function setCells(row: HTMLElement, cells: ReadonlyArray<readonly [cls: string, text: string]>): void {
+  while (row.children.length > cells.length) row.lastElementChild!.remove();
+  for (let i = 0; i < cells.length; i++) {
+    let el = row.children[i] as HTMLElement | undefined;
+    if (!el) {
+      el = document.createElement("span");
+      row.append(el);
+    }
+    const [cls, text] = cells[i]!;
+    if (el.className !== cls) el.className = cls;
+    if (el.textContent !== text) el.textContent = text;
+  }
+}
+
+export function setClass(el: HTMLElement, cls: string): void {
+  if (el.className !== cls) el.className = cls;
+}

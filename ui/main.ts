@@ -1,5 +1,5 @@
 import type { Batch, ConnectionRow, Snapshot, StackView, TimelineEvent, TimelineKind } from "../src/console/events.js";
-import { ago, bytes, clear, clock, h } from "./dom.js";
+import { ago, bytes, clear, clock, h, setCells, setClass } from "./dom.js";
 import { VirtualList } from "./vlist.js";
 import "./style.css";
 
@@ -217,9 +217,15 @@ function applyBatch(b: Batch): void {
   dirty(false, b.events.length);
 }
 
+/** Kept in the order things happened: a message is recorded when its function returns, after the logs and posts it caused. */
 function addEvent(e: TimelineEvent): void {
-  state.events.push(e);
-  if (state.events.length > MAX_EVENTS) state.events.splice(0, state.events.length - MAX_EVENTS);
+  const list = state.events;
+  let at = list.length;
+  while (at > 0 && list[at - 1]!.at > e.at) at--; // nearly always 0 or a few steps
+  if (at === list.length) list.push(e);
+  else list.splice(at, 0, e);
+  // Trimmed in slices: shifting 5,000 entries for every event would cost more than all the rest.
+  if (list.length > MAX_EVENTS + 500) state.skipped += list.splice(0, list.length - MAX_EVENTS).length;
   if (e.kind === "in" && e.routeKey) state.routes.add(e.routeKey);
   if ((e.kind === "in" || e.kind === "out" || e.kind === "log" || e.kind === "connect") && e.function) state.functions.add(e.function);
   if (client && clientId === undefined && e.kind === "connect" && e.status === 200 && e.at >= clientOpenedAt - 2000 && e.query === clientQuery()) {
@@ -229,6 +235,7 @@ function addEvent(e: TimelineEvent): void {
 }
 
 function applyToConnections(e: TimelineEvent): void {
+  if (e.kind === "connect" || e.kind === "disconnect") connectionsChanged = true;
   if (e.kind === "connect" && e.status === 200) {
     state.connections.set(e.connectionId, {
       connectionId: e.connectionId,
@@ -277,8 +284,20 @@ function dirty(full: boolean, newEvents = 0): void {
 let shownConnections: ConnectionRow[] = [];
 let shownEvents: TimelineEvent[] = [];
 
+let connectionsChanged = true;
+let openCount = 0;
+let closedCount = 0;
+
 function render(full: boolean, newEvents: number): void {
-  // Connections: open ones newest first, then the closed ones (bounded), faded.
+  if (full || connectionsChanged) renderConnections();
+  else connList.refresh(); // only counts changed: redraw the rows in view
+  connectionsChanged = false;
+  if (full || newEvents > 0) updateIdOptions();
+  renderEvents(full);
+}
+
+/** Open ones newest first, then the closed ones (bounded), faded. */
+function renderConnections(): void {
   const openRows: ConnectionRow[] = [];
   const closedRows: ConnectionRow[] = [];
   for (const c of state.connections.values()) (c.closed ? closedRows : openRows).push(c);
@@ -292,19 +311,22 @@ function render(full: boolean, newEvents: number): void {
   const all = [...openRows, ...closedRows];
   shownConnections = needle ? all.filter((c) => `${c.connectionId} ${c.sourceIp} ${c.query} ${c.stage}`.toLowerCase().includes(needle)) : all;
   connList.set(shownConnections);
-  connCount.textContent = `${openRows.length} open${closedRows.length ? ` · ${closedRows.length} closed` : ""}`;
-  if (full || newEvents > 0) updateIdOptions(openRows);
+  openCount = openRows.length;
+  closedCount = closedRows.length;
+  connCount.textContent = `${openCount} open${closedCount ? ` · ${closedCount} closed` : ""}`;
+}
 
+function renderEvents(full: boolean): void {
   if (!paused || full) {
-    const before = shownEvents.length;
+    const topSeq = shownEvents.reduce((m, e, i) => (i < 50 && e.seq > m ? e.seq : m), 0);
     shownEvents = [];
     for (let i = state.events.length - 1; i >= 0; i--) {
       const e = state.events[i]!;
       if (matches(e)) shownEvents.push(e);
     }
-    // A message is recorded when its function returns, after the logs and posts it caused: show it where it arrived.
-    shownEvents.sort((a, b) => b.at - a.at || b.seq - a.seq);
-    timeline.set(shownEvents, full ? 0 : Math.max(0, shownEvents.length - before));
+    let above = 0; // new rows above the view: a reader scrolled down is not pushed along
+    while (above < shownEvents.length && shownEvents[above]!.seq > topSeq) above++;
+    timeline.set(shownEvents, full ? 0 : above);
   }
   const hidden = state.events.length - shownEvents.length;
   eventCount.textContent =
@@ -319,12 +341,11 @@ function render(full: boolean, newEvents: number): void {
 }
 
 let idOptionsAt = 0;
-function updateIdOptions(open: readonly ConnectionRow[]): void {
+function updateIdOptions(): void {
   const now = Date.now();
-  if (now - idOptionsAt < 1000) return; // a datalist of 1,000 ids is not rebuilt every frame
+  if (now - idOptionsAt < 2000) return; // a datalist of 1,000 ids is not rebuilt every frame
   idOptionsAt = now;
-  clear(connIds);
-  for (const c of open.slice(0, 500)) connIds.append(h("option", { value: c.connectionId }));
+  connIds.replaceChildren(...shownConnections.filter((c) => !c.closed).slice(0, 500).map((c) => h("option", { value: c.connectionId })));
 }
 
 function matches(e: TimelineEvent): boolean {
@@ -341,17 +362,17 @@ function matches(e: TimelineEvent): boolean {
 }
 
 function fillConnection(row: HTMLElement, c: ConnectionRow): void {
-  row.className = `vrow conn-cols${c.closed ? " closed" : ""}${c.connectionId === clientId ? " mine" : ""}${row.classList.contains("selected") ? " selected" : ""}`;
+  setClass(row, `vrow conn-cols${c.closed ? " closed" : ""}${c.connectionId === clientId ? " mine" : ""}`);
   row.title = c.connectionId === clientId ? "my client (opened from this page)" : c.closed ? `closed ${c.closed.code}${c.closed.reason ? ` ${c.closed.reason}` : ""}` : c.userAgent ?? "";
-  row.replaceChildren(
-    h("span", { class: "mono id" }, c.connectionId),
-    h("span", {}, c.stage),
-    h("span", { class: "muted" }, clock(c.connectedAt).slice(0, 8)),
-    h("span", { class: "mono" }, c.sourceIp),
-    h("span", { class: "mono query" }, c.closed ? h("span", { class: "close-code" }, `closed ${c.closed.code}${c.closed.reason ? ` · ${c.closed.reason}` : ""}`) : c.query || "—"),
-    h("span", { class: "num" }, String(c.messagesIn)),
-    h("span", { class: "num" }, String(c.messagesOut)),
-  );
+  setCells(row, [
+    ["mono id", c.connectionId],
+    ["", c.stage],
+    ["muted", clock(c.connectedAt).slice(0, 8)],
+    ["mono", c.sourceIp],
+    c.closed ? ["mono close-code", `closed ${c.closed.code}${c.closed.reason ? ` · ${c.closed.reason}` : ""}`] : ["mono query", c.query || "—"],
+    ["num", String(c.messagesIn)],
+    ["num", String(c.messagesOut)],
+  ]);
 }
 
 const KIND_LABEL: Record<TimelineKind, string> = { connect: "connect", disconnect: "disconnect", in: "in", out: "out", log: "log", error: "error", apply: "apply" };
@@ -392,14 +413,14 @@ function figure(e: TimelineEvent): string {
 
 function fillEvent(row: HTMLElement, e: TimelineEvent): void {
   const k = kindOf(e);
-  row.className = `vrow ev-cols${row.classList.contains("selected") ? " selected" : ""}`;
-  row.replaceChildren(
-    h("span", { class: "muted mono" }, clock(e.at)),
-    h("span", { class: `badge ${k.cls}` }, k.label),
-    h("span", { class: "mono id" }, "connectionId" in e ? e.connectionId : ""),
-    h("span", { class: "text" }, summary(e)),
-    h("span", { class: "num muted" }, figure(e)),
-  );
+  setClass(row, "vrow ev-cols");
+  setCells(row, [
+    ["muted mono", clock(e.at)],
+    [`badge ${k.cls}`, k.label],
+    ["mono id", "connectionId" in e ? e.connectionId : ""],
+    ["text", summary(e)],
+    ["num muted", figure(e)],
+  ]);
 }
 
 function setStack(s: StackView): void {
@@ -619,7 +640,10 @@ function setFilter(key: keyof typeof filters, value: string): void {
 
 connSelectFilter.addEventListener("input", () => setFilter("connection", connSelectFilter.value));
 textFilter.addEventListener("input", () => setFilter("text", textFilter.value));
-connFilter.addEventListener("input", () => dirty(false));
+connFilter.addEventListener("input", () => {
+  connectionsChanged = true;
+  dirty(false);
+});
 frame.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
     e.preventDefault();

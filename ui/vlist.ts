@@ -100,11 +100,12 @@ export class VirtualList<T> {
       }
       row.hidden = false;
       row.dataset.index = String(first + i);
-      row.style.transform = `translateY(${(first + i) * rowHeight}px)`;
+      const y = `translateY(${(first + i) * rowHeight}px)`;
+      if (row.style.transform !== y) row.style.transform = y;
       const selected = this.opts.key(item) === this.selectedKey;
-      row.classList.toggle("selected", selected);
-      row.setAttribute("aria-selected", String(selected));
       this.opts.fill(row, item, selected);
+      row.classList.toggle("selected", selected);
+      if (row.getAttribute("aria-selected") !== String(selected)) row.setAttribute("aria-selected", String(selected));
     }
   }
 

@@ -56,18 +56,19 @@ export class ConsoleHub {
   }
 
   record(e: NewEvent): TimelineEvent {
-    const event = { ...e, seq: ++this.seq, at: e.at ?? this.now() } as TimelineEvent;
+    return this.push({ ...e, seq: ++this.seq, at: e.at ?? this.now() } as TimelineEvent);
+  }
+
+  /** The hot path: the observer's methods build the whole event, seq included, and come here. */
+  private push(event: TimelineEvent): TimelineEvent {
     this.ring[this.head] = event;
     this.head = (this.head + 1) % this.ring.length;
     if (this.count < this.ring.length) this.count++;
     if (this.listeners.size > 0) {
       this.pending.push(event);
-      if (this.pending.length > this.maxBatch) {
-        // A page that cannot keep up is told how much it missed rather than handed everything.
-        const over = this.pending.length - this.maxBatch;
-        this.pending.splice(0, over);
-        this.skipped += over;
-      }
+      // A page that cannot keep up is told how much it missed rather than handed everything
+      // (trimmed in slices: shifting the whole batch for every event would cost more than the event).
+      if (this.pending.length >= 2 * this.maxBatch) this.trimPending();
       this.schedule();
     }
     return event;
@@ -128,6 +129,7 @@ export class ConsoleHub {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.pending.length > this.maxBatch) this.trimPending();
     if (this.pending.length === 0 && this.pendingStack === undefined && this.skipped === 0) return;
     const batch: Batch = { events: this.pending, skipped: this.skipped, ...(this.pendingStack ? { stack: this.pendingStack } : {}) };
     this.pending = [];
@@ -146,6 +148,12 @@ export class ConsoleHub {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.listeners.clear();
+  }
+
+  private trimPending(): void {
+    const over = this.pending.length - this.maxBatch;
+    this.pending.splice(0, over);
+    this.skipped += over;
   }
 
   private schedule(): void {
@@ -192,7 +200,7 @@ export class ConsoleHub {
   private message(m: ObservedMessage): void {
     const row = this.open.get(m.connectionId);
     if (row) row.messagesIn++;
-    this.record({ kind: "in", at: m.at, connectionId: m.connectionId, routeKey: m.routeKey, function: m.function, durationMs: m.durationMs, outcome: m.outcome, bytes: m.bytes, preview: m.preview });
+    this.push({ kind: "in", seq: ++this.seq, at: m.at, connectionId: m.connectionId, routeKey: m.routeKey, function: m.function, durationMs: m.durationMs, outcome: m.outcome, bytes: m.bytes, preview: m.preview });
   }
 
   private managed(m: ObservedManagement): void {
@@ -200,6 +208,6 @@ export class ConsoleHub {
       const row = this.open.get(m.connectionId);
       if (row) row.messagesOut++;
     }
-    this.record({ kind: "out", at: m.at, connectionId: m.connectionId, method: m.method, status: m.status, bytes: m.bytes, preview: m.preview, function: m.caller });
+    this.push({ kind: "out", seq: ++this.seq, at: m.at, connectionId: m.connectionId, method: m.method, status: m.status, bytes: m.bytes, preview: m.preview, function: m.caller });
   }
 }
