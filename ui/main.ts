@@ -538,6 +538,7 @@ function toggleClient(): void {
   // The page is served from the same port as the stages; keep the host the page was opened on.
   const url = new URL(base);
   url.host = location.host;
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(`${url.toString().replace(/\?.*$/, "")}${clientQuery()}`);
   client = ws;
   clientId = undefined;

@@ -141,7 +141,7 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
       switch (path) {
         case "/": {
           const port = options.port();
-          const csp = `default-src 'self'; connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; img-src 'self' data:; frame-ancestors 'none'`;
+          const csp = `default-src 'self'; connect-src 'self' ${["127.0.0.1", "localhost"].flatMap((n) => [`ws://${n}:${port}`, `wss://${n}:${port}`]).join(" ")}; img-src 'self' data:; frame-ancestors 'none'`;
           send(res, 200, "text/html; charset=utf-8", page(), { "content-security-policy": csp, "x-frame-options": "DENY" });
           return true;
         }

@@ -114,6 +114,11 @@ describe.skipIf(!built || !browserTestsEnabled("the dev console's browser tests"
     await page.locator("#inbox li", { hasText: "unknown action" }).waitFor();
     await row("timeline", "POST").filter({ hasText: "from console-test-default" }).first().waitFor();
 
+    // Re-send that frame from the timeline, by keyboard: select it, Enter.
+    await row("timeline", '{"action":"dance"}').click();
+    await page.keyboard.press("Enter");
+    await page.locator("#inbox li", { hasText: "unknown action" }).nth(1).waitFor();
+
     // Select the test's client in the list and post to it through @connections.
     const received = nextMessage(tester);
     await testerRow.click();
