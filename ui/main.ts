@@ -52,6 +52,10 @@ const connFilter = h("input", { type: "search", placeholder: "Filter: id, IP, qu
 const connList = new VirtualList<ConnectionRow>({
   rowHeight: ROW,
   label: "Connections",
+  empty: () =>
+    state.connections.size > 0
+      ? "No connection matches the filter."
+      : `No connections yet. Connect a client to ${state.stack?.stages[0]?.url ?? "a stage"}, or open one from Drive below.`,
   key: (c) => c.connectionId,
   fill: fillConnection,
   onSelect: (c) => {
@@ -136,6 +140,7 @@ const eventCount = h("span", { class: "count" }, "");
 const timeline = new VirtualList<TimelineEvent>({
   rowHeight: ROW,
   label: "Timeline",
+  empty: () => (state.events.length > 0 ? "Nothing matches these filters." : "Nothing has happened yet."),
   key: (e) => String(e.seq),
   fill: fillEvent,
   onSelect: (e) => showEvent(e),
@@ -446,7 +451,7 @@ function setStack(s: StackView): void {
 function renderStack(s: StackView): void {
   clear(stackBody);
   stackBody.append(
-    h("div", { class: `apply ${s.lastApply?.ok === false ? "bad" : "ok"}` }, s.lastApply ? `${clock(s.lastApply.at)} · ${s.lastApply.summary}` : "Not applied yet."),
+    h("div", { class: `apply-outcome ${s.lastApply?.ok === false ? "bad" : "ok"}` }, s.lastApply ? `${clock(s.lastApply.at)} · ${s.lastApply.summary}` : "Not applied yet."),
     h("h3", {}, "Stages"),
     h("ul", { class: "plain" }, ...s.stages.map((st) => h("li", {}, h("strong", {}, st.stage), " ", h("code", {}, st.url)))),
     h("h3", {}, `Resources (${s.resources.length}) · ${s.region}`),

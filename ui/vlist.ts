@@ -6,6 +6,8 @@
 export interface VirtualListOptions<T> {
   readonly rowHeight: number;
   readonly label: string;
+  /** Shown while the list is empty. */
+  readonly empty: () => string;
   readonly fill: (row: HTMLElement, item: T, selected: boolean) => void;
   readonly key: (item: T) => string;
   readonly onSelect?: (item: T) => void;
@@ -16,6 +18,7 @@ export interface VirtualListOptions<T> {
 export class VirtualList<T> {
   readonly el: HTMLElement;
   private readonly spacer: HTMLElement;
+  private readonly emptyNote: HTMLElement;
   private readonly pool: HTMLElement[] = [];
   private items: readonly T[] = [];
   private selectedKey: string | undefined;
@@ -29,7 +32,9 @@ export class VirtualList<T> {
     this.el.setAttribute("aria-label", opts.label);
     this.spacer = document.createElement("div");
     this.spacer.className = "vspacer";
-    this.el.append(this.spacer);
+    this.emptyNote = document.createElement("p");
+    this.emptyNote.className = "empty";
+    this.el.append(this.spacer, this.emptyNote);
     this.el.addEventListener("scroll", () => this.schedule());
     this.el.addEventListener("keydown", (e) => this.key(e));
     this.el.addEventListener("click", (e) => {
@@ -78,6 +83,8 @@ export class VirtualList<T> {
   private render(): void {
     const { rowHeight } = this.opts;
     this.spacer.style.height = `${this.items.length * rowHeight}px`;
+    this.emptyNote.hidden = this.items.length > 0;
+    if (this.items.length === 0) this.emptyNote.textContent = this.opts.empty();
     const first = Math.max(0, Math.floor(this.el.scrollTop / rowHeight) - 5);
     const count = Math.min(this.items.length - first, Math.ceil(this.el.clientHeight / rowHeight) + 10);
     while (this.pool.length < count) {

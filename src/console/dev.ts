@@ -41,7 +41,8 @@ export function createDevConsole(options: HubOptions = {}): DevConsole {
   const hub = new ConsoleHub(options);
   let port = 0;
   const server = createConsoleServer({ hub, port: () => port });
-  let previous: readonly StackResource[] = [];
+  // An apply that fails before planning knows no stack: the page keeps showing the last one it had.
+  let previous: { stack: string; region: string; stages: DevApply["stages"]; resources: readonly StackResource[] } = { stack: "", region: "", stages: [], resources: [] };
   return {
     hub,
     cloud: { observer: hub.observer, onRequest: (req, res) => server.handle(req, res) },
@@ -58,9 +59,14 @@ export function createDevConsole(options: HubOptions = {}): DevConsole {
       hub.record({ kind: "error", message });
     },
     applied(a) {
-      const resources = a.plan ? resourcesOf(a.plan, a.result) : previous;
-      previous = resources;
-      hub.setStack({ stack: a.stack, region: a.region, stages: a.stages, resources, lastApply: { at: Date.now(), ok: a.ok, summary: a.summary } });
+      const known = a.stack !== "";
+      previous = {
+        stack: known ? a.stack : previous.stack,
+        region: known ? a.region : previous.region,
+        stages: known ? a.stages : previous.stages,
+        resources: a.plan ? resourcesOf(a.plan, a.result) : previous.resources,
+      };
+      hub.setStack({ ...previous, lastApply: { at: Date.now(), ok: a.ok, summary: a.summary } });
     },
     close() {
       server.close();
