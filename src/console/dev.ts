@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplyResult } from "../apply/executor.js";
 import type { GatewayObserver } from "../local/gateway/index.js";
+import type { ConnectionListener } from "../local/models/connections.js";
 import type { Plan } from "../plan/types.js";
 import type { StackResource } from "./events.js";
 import { ConsoleHub, type HubOptions } from "./hub.js";
@@ -24,8 +25,8 @@ export interface DevConsole {
     readonly observer: GatewayObserver;
     readonly onRequest: (req: IncomingMessage, res: ServerResponse) => boolean;
   };
-  /** Once the dev server listens: its port (the console answers only there). */
-  listening(port: number): void;
+  /** Once the dev server listens: its port (the console answers only there) and its @connections model, followed. */
+  listening(port: number, connections: { subscribe(listener: ConnectionListener): () => void }): void;
   functionLog(functionName: string, message: string): void;
   error(message: string): void;
   applied(a: DevApply): void;
@@ -40,14 +41,16 @@ const CONSOLE_LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z\t[^\t]*\t([A-Z]+)\t([\s\S]*)$/;
 export function createDevConsole(options: HubOptions = {}): DevConsole {
   const hub = new ConsoleHub(options);
   let port = 0;
+  let unfollow = (): void => undefined;
   const server = createConsoleServer({ hub, port: () => port });
   // An apply that fails before planning knows no stack: the page keeps showing the last one it had.
   let previous: { stack: string; region: string; stages: DevApply["stages"]; resources: readonly StackResource[] } = { stack: "", region: "", stages: [], resources: [] };
   return {
     hub,
     cloud: { observer: hub.observer, onRequest: (req, res) => server.handle(req, res) },
-    listening(p) {
+    listening(p, connections) {
       port = p;
+      unfollow = hub.follow(connections);
     },
     functionLog(fn, message) {
       // START/END/REPORT say what the "in" and "connect" events already say (which function, how long).
@@ -69,6 +72,7 @@ export function createDevConsole(options: HubOptions = {}): DevConsole {
       hub.setStack({ ...previous, lastApply: { at: Date.now(), ok: a.ok, summary: a.summary } });
     },
     close() {
+      unfollow();
       server.close();
       hub.close();
     },

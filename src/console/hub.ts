@@ -1,4 +1,5 @@
-import type { GatewayObserver, ObservedConnection, ObservedManagement, ObservedMessage, ObservedRefusal } from "../local/gateway/index.js";
+import type { GatewayObserver, ObservedConnect, ObservedManagement, ObservedMessage } from "../local/gateway/index.js";
+import type { ConnectionEvent, ConnectionListener } from "../local/models/connections.js";
 import type { Batch, ConnectionRow, NewEvent, Snapshot, StackView, TimelineEvent } from "./events.js";
 
 export interface HubOptions {
@@ -47,12 +48,15 @@ export class ConsoleHub {
     this.maxBatch = Math.max(1, options.maxBatch ?? 2000);
     this.now = options.now ?? Date.now;
     this.observer = {
-      connected: (c) => this.connected(c),
-      refused: (c) => this.refused(c),
-      disconnected: (id, code, reason, at) => this.disconnected(id, code, reason, at),
+      connect: (c) => this.connect(c),
       message: (m) => this.message(m),
       managed: (m) => this.managed(m),
     };
+  }
+
+  /** Follows the connections' lives in the @connections model (opened, closed); returns the unfollow. */
+  follow(connections: { subscribe(listener: ConnectionListener): () => void }): () => void {
+    return connections.subscribe((e) => this.connectionEvent(e));
   }
 
   record(e: NewEvent): TimelineEvent {
@@ -162,25 +166,29 @@ export class ConsoleHub {
     this.timer.unref();
   }
 
-  private connected(c: ObservedConnection): void {
-    this.open.set(c.connectionId, {
-      connectionId: c.connectionId,
-      apiId: c.apiId,
-      stage: c.stage,
-      connectedAt: c.at,
-      sourceIp: c.sourceIp,
-      userAgent: c.userAgent,
-      query: c.query,
-      authorizer: undefined,
-      messagesIn: 0,
-      messagesOut: 0,
-      closed: undefined,
-    });
-    this.record({ kind: "connect", at: c.at, connectionId: c.connectionId, apiId: c.apiId, stage: c.stage, userAgent: c.userAgent, sourceIp: c.sourceIp, query: c.query, status: 200, function: c.function, durationMs: c.durationMs });
+  /** The timeline's connect or refusal; the connection list follows the model (`follow`). */
+  private connect(c: ObservedConnect): void {
+    this.record({ kind: "connect", at: c.at, connectionId: c.connectionId, apiId: c.apiId, stage: c.stage, userAgent: c.userAgent, sourceIp: c.sourceIp, query: c.query, status: c.status, function: c.function, durationMs: c.durationMs });
   }
 
-  private refused(c: ObservedRefusal): void {
-    this.record({ kind: "connect", at: c.at, connectionId: c.connectionId, apiId: c.apiId, stage: c.stage, userAgent: c.userAgent, sourceIp: c.sourceIp, query: c.query, status: c.status, function: c.function, durationMs: c.durationMs });
+  private connectionEvent(e: ConnectionEvent): void {
+    if (e.type === "connected") {
+      const c = e.connection;
+      this.open.set(c.connectionId, {
+        connectionId: c.connectionId,
+        apiId: c.apiId,
+        stage: c.stage,
+        connectedAt: c.connectedAt,
+        sourceIp: c.sourceIp,
+        userAgent: c.userAgent,
+        query: c.query ?? "",
+        authorizer: c.authorizer ? { context: c.authorizer } : undefined,
+        messagesIn: 0,
+        messagesOut: 0,
+        closed: undefined,
+      });
+    } else if (e.type === "disconnected") this.disconnected(e.connectionId, e.code, e.reason, e.at);
+    // "posted": the observer of the @connections wire tells it, with the caller and the status the caller got.
   }
 
   private disconnected(id: string, code: number, reason: string, at: number): void {

@@ -1,8 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { ConsoleHub } from "../../src/console/hub.js";
 import type { Batch } from "../../src/console/events.js";
+import { ConnectionsModel } from "../../src/local/models/connections.js";
 
 const conn = (id: string, at = 1) => ({ connectionId: id, apiId: "api1", stage: "prod", at, sourceIp: "127.0.0.1", userAgent: "ua", query: "?room=1", function: "connect", durationMs: 3 });
+
+/** A @connections model the hub follows, with connections opened and closed as the gateway does. */
+function followed(hub: ConsoleHub): { open(id: string): void; close(id: string, code: number, reason: string): void } {
+  let at = 0;
+  const model = new ConnectionsModel({ now: () => ++at });
+  hub.follow(model);
+  const sink = { send: () => true, close: () => undefined };
+  return {
+    open: (id) => model.connect({ connectionId: id, apiId: "api1", stage: "prod", connectedAt: 1, sourceIp: "127.0.0.1", userAgent: "ua", query: "?room=1" }, sink),
+    close: (id, code, reason) => model.disconnect(id, code, reason),
+  };
+}
 
 describe("ConsoleHub", () => {
   it("keeps only the newest events, in order, and says how many it let go", () => {
@@ -16,19 +29,24 @@ describe("ConsoleHub", () => {
 
   it("lists open connections with their message counts, and keeps a bounded number of closed ones", () => {
     const hub = new ConsoleHub({ closedKept: 1 });
-    hub.observer.connected(conn("a"));
-    hub.observer.connected(conn("b"));
-    hub.observer.connected(conn("c"));
+    const gateway = followed(hub);
+    gateway.open("a");
+    gateway.open("b");
+    gateway.open("c");
     hub.observer.message({ connectionId: "a", at: 2, bytes: 5, preview: "hello", routeKey: "$default", function: "default", durationMs: 1, outcome: "ok" });
     hub.observer.managed({ connectionId: "a", at: 3, method: "POST", status: 200, bytes: 2, preview: "hi", caller: "sendmessage" });
     hub.observer.managed({ connectionId: "b", at: 3, method: "POST", status: 410, bytes: 2, preview: "hi", caller: "sendmessage" });
-    hub.observer.disconnected("b", 1000, "bye", 4);
-    hub.observer.disconnected("c", 1001, "Going away", 5);
+    gateway.close("b", 1000, "bye");
+    gateway.close("c", 1001, "Going away");
 
     const rows = hub.connections();
     expect(rows.map((r) => r.connectionId)).toEqual(["a", "c"]); // b, the older closed one, is forgotten
     expect(rows[0]).toMatchObject({ messagesIn: 1, messagesOut: 1, query: "?room=1", closed: undefined });
-    expect(rows[1]?.closed).toEqual({ at: 5, code: 1001, reason: "Going away" });
+    expect(rows[1]?.closed).toMatchObject({ code: 1001, reason: "Going away" });
+    expect(hub.events().filter((e) => e.kind === "disconnect")).toMatchObject([
+      { connectionId: "b", code: 1000, reason: "bye" },
+      { connectionId: "c", code: 1001, reason: "Going away" },
+    ]);
     const out = hub.events().filter((e) => e.kind === "out");
     expect(out.map((e) => (e.kind === "out" ? [e.status, e.function] : []))).toEqual([
       [200, "sendmessage"],
@@ -38,7 +56,7 @@ describe("ConsoleHub", () => {
 
   it("records a refused connection with its status, without listing it as a connection", () => {
     const hub = new ConsoleHub();
-    hub.observer.refused({ ...conn("x"), status: 403 });
+    hub.observer.connect({ ...conn("x"), status: 403 });
     expect(hub.connections()).toEqual([]);
     expect(hub.events()).toMatchObject([{ kind: "connect", connectionId: "x", status: 403, function: "connect" }]);
   });

@@ -6,6 +6,7 @@ import type { ApiView, GatewayDirectory, InvokeFunction } from "./directory.js";
 import { errorFrame, gatewayId, type ConnectionFacts, type HandshakeFacts } from "./events.js";
 import { guardFrames } from "./frames.js";
 import { lambdaProxyIntegration } from "./integration.js";
+import { PREVIEW_BYTES, queryOf, type GatewayObserver } from "./observer.js";
 import { API_GATEWAY_LIMITS, type Limits } from "./limits.js";
 import { createRoutes } from "./routing.js";
 import { sendMessage } from "./sending.js";
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   readonly limits?: Partial<Limits>;
   readonly now?: () => number;
   readonly logger?: (line: string) => void;
+  /** Told of each $connect verdict and each message (the dev console); connections themselves: the model's subscribe. */
+  readonly observer?: GatewayObserver;
 }
 
 export interface Gateway {
@@ -74,7 +77,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const log = options.logger ?? ((): void => undefined);
   const model = options.connections ?? new ConnectionsModel({ maxPostBytes: limits.maxMessageBytes, now });
-  const routes = createRoutes(options.directory, lambdaProxyIntegration(options.invoke, limits.integrationTimeoutMs, log), now, log);
+  const observer = options.observer;
+  const routes = createRoutes(options.directory, lambdaProxyIntegration(options.invoke, limits.integrationTimeoutMs, log), now, log, observer);
   const live = new Set<Connection>();
   const pendingSockets = new Set<Duplex>();
   const inFlight = new Set<Promise<unknown>>();
@@ -134,17 +138,25 @@ export function createGateway(options: GatewayOptions): Gateway {
     conn.timers[0]?.refresh();
     const requestId = gatewayId();
     if (isBinary) {
+      if (observer) observeDropped(id, at, toBuffer(data), "Binary frames are not supported");
       // API Gateway takes text frames only: "If a client app sends a binary frame, API Gateway
       // rejects it and disconnects the client with code 1003" (WebSocket binary media types).
       end(conn, 1003, "Binary frames are not supported");
       return;
     }
     if (!allowMessage(conn, at)) {
+      if (observer) observeDropped(id, at, toBuffer(data), "throttled");
       send(conn, errorFrame("Too Many Requests", id, requestId));
       return;
     }
     const failed = await routes.message(conn.facts, toBuffer(data), requestId);
     if (failed !== undefined) send(conn, errorFrame(failed, id, requestId));
+  }
+
+  /** A frame the gateway itself turned away, before any route. */
+  function observeDropped(connectionId: string, at: number, body: Buffer, outcome: string): void {
+    const preview = outcome === "throttled" ? body.toString("utf8", 0, PREVIEW_BYTES) : `(binary, ${body.length} bytes)`;
+    observer?.message({ connectionId, at, bytes: body.length, preview, routeKey: undefined, function: undefined, durationMs: undefined, outcome });
   }
 
   function onOpen(ws: WebSocket, facts: ConnectionFacts, handshake: HandshakeFacts, socket: Duplex): void {
@@ -159,7 +171,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     conn.timers.push(idle, lifetime);
     live.add(conn);
     model.connect(
-      { connectionId: facts.connectionId, apiId: facts.apiId, stage: facts.stage, connectedAt: facts.connectedAt, sourceIp: facts.sourceIp, userAgent: facts.userAgent },
+      { connectionId: facts.connectionId, apiId: facts.apiId, stage: facts.stage, connectedAt: facts.connectedAt, sourceIp: facts.sourceIp, userAgent: facts.userAgent, ...(observer ? { query: queryOf(handshake) } : {}) },
       { send: (data) => send(conn, data), close: () => end(conn, 1000, "") },
     );
     model.touch(facts.connectionId, at);
@@ -202,7 +214,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       log(`upgrade ${url.pathname}: ${err instanceof Error ? err.message : String(err)}`);
       return refuse(socket, 500, message("Internal server error"));
     }
-    if (!api) return refuse(socket, 403, message("Forbidden"));
+    if (!api) {
+      if (observer) {
+        const { facts, handshake } = newConnection(req, url, { apiId: target?.apiId ?? "", stage: target?.stage ?? url.pathname, routeSelectionExpression: "", routes: new Map() }, now());
+        observer.connect({ ...facts, connectionId: "", at: facts.connectedAt, query: queryOf(handshake), status: 403, function: undefined, durationMs: undefined });
+      }
+      return refuse(socket, 403, message("Forbidden"));
+    }
     const { facts, handshake } = newConnection(req, url, api, now());
 
     pendingSockets.add(socket);

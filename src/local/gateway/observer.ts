@@ -1,37 +1,37 @@
 import type { IncomingHttpHeaders } from "node:http";
+import type { WireAdapter } from "../service.js";
+import type { HandshakeFacts } from "./events.js";
+import { parseConnectionsPath } from "../wire/connections.js";
 
 /**
- * What the data plane reports to whoever watches it (the dev console). Every
- * method runs on the hot path of a message, so an implementation must only
- * record: no I/O, no waiting.
+ * What the data plane tells whoever watches it (the dev console), beyond the
+ * connections' lives, which the ConnectionsModel's `subscribe` reports: each
+ * $connect verdict, each incoming message and what became of it, each call to
+ * the @connections API with who made it. Every method runs on the hot path of
+ * a message, so an implementation must only record: no I/O, no waiting.
  */
 export interface GatewayObserver {
-  connected(c: ObservedConnection): void;
-  /** $connect (or the stage lookup) said no: the client got `status` instead of an upgrade. */
-  refused(c: ObservedRefusal): void;
-  disconnected(connectionId: string, code: number, reason: string, at: number): void;
+  /** A handshake decided: accepted (status 200), or refused with `status` ($connect, or no such stage). */
+  connect(c: ObservedConnect): void;
   /** One incoming frame and what became of it. */
   message(m: ObservedMessage): void;
   /** A call to the @connections API: POST (a message out), DELETE (a kick) or GET. */
-  managed(c: ObservedManagement): void;
+  managed(m: ObservedManagement): void;
 }
 
-export interface ObservedConnection {
+export interface ObservedConnect {
   readonly connectionId: string;
   readonly apiId: string;
   readonly stage: string;
   readonly at: number;
   readonly sourceIp: string;
   readonly userAgent: string | undefined;
-  /** "?token=abc", or "" without a query string. */
+  /** "?token=abc" as the client sent it, or "". */
   readonly query: string;
+  readonly status: number;
   /** The $connect function and how long it took, when there is one. */
   readonly function: string | undefined;
   readonly durationMs: number | undefined;
-}
-
-export interface ObservedRefusal extends ObservedConnection {
-  readonly status: number;
 }
 
 export interface ObservedMessage {
@@ -60,6 +60,12 @@ export interface ObservedManagement {
 
 export const PREVIEW_BYTES = 2048;
 
+/** The handshake's query string as observers show it: "?a=1&b=2", or "". */
+export function queryOf(h: HandshakeFacts): string {
+  return h.query.size > 0 ? `?${h.query.toString()}` : "";
+}
+export const SESSION_TOKEN_PREFIX = "chatctl-local-cloud-session/";
+
 /**
  * The local runner gives each function its own session token
  * ("chatctl-local-cloud-session/{functionName}"), which the SDK sends with every
@@ -73,4 +79,30 @@ export function callerOf(headers: IncomingHttpHeaders): string | undefined {
   return typeof named === "string" && named.length > 0 && named.length <= 64 ? named : undefined;
 }
 
-export const SESSION_TOKEN_PREFIX = "chatctl-local-cloud-session/";
+/**
+ * The @connections wire adapter, reporting each call with its caller and
+ * answer. At the wire rather than in the model: only the request carries who
+ * called (the session token) and what status the caller got.
+ */
+export function observedConnectionsWire(wire: WireAdapter, observer: GatewayObserver, now: () => number = Date.now): WireAdapter {
+  return {
+    ...wire,
+    async handle(req) {
+      const out = await wire.handle(req);
+      const id = parseConnectionsPath(req.path)?.id;
+      if (id !== undefined) {
+        const posted = req.method === "POST";
+        observer.managed({
+          connectionId: id,
+          at: now(),
+          method: req.method,
+          status: out.status,
+          bytes: posted ? req.body.length : 0,
+          preview: posted ? req.body.toString("utf8", 0, PREVIEW_BYTES) : "",
+          caller: callerOf(req.headers),
+        });
+      }
+      return out;
+    },
+  };
+}

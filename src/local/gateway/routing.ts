@@ -1,6 +1,7 @@
 import type { ApiView, GatewayDirectory } from "./directory.js";
 import { connectEvent, disconnectEvent, gatewayId, messageEvent, selectRouteKey, type ConnectionFacts, type HandshakeFacts } from "./events.js";
 import type { Integrate } from "./integration.js";
+import { PREVIEW_BYTES, queryOf, type GatewayObserver } from "./observer.js";
 import { headerOf, statusCodeOf } from "./upgrade.js";
 
 /**
@@ -33,38 +34,72 @@ export interface Routes {
  * every event (route changes apply to open connections) and run through the
  * integration, each with the event API Gateway builds for it.
  */
-export function createRoutes(directory: GatewayDirectory, integrate: Integrate, now: () => number, log: (line: string) => void): Routes {
+export function createRoutes(
+  directory: GatewayDirectory,
+  integrate: Integrate,
+  now: () => number,
+  log: (line: string) => void,
+  observer?: GatewayObserver,
+): Routes {
+  const observeConnect = (facts: ConnectionFacts, handshake: HandshakeFacts, status: number, fn: string | undefined, startedAt: number): void => {
+    observer?.connect({
+      connectionId: facts.connectionId,
+      apiId: facts.apiId,
+      stage: facts.stage,
+      at: facts.connectedAt,
+      sourceIp: facts.sourceIp,
+      userAgent: facts.userAgent,
+      query: queryOf(handshake),
+      status,
+      function: fn,
+      durationMs: fn ? performance.now() - startedAt : undefined,
+    });
+  };
+  const observeMessage = (facts: ConnectionFacts, body: Buffer, arrived: number, outcome: string, route?: { routeKey: string; functionName?: string }, startedAt?: number): void =>
+    observer?.message({
+      connectionId: facts.connectionId,
+      at: arrived,
+      bytes: body.length,
+      preview: body.toString("utf8", 0, PREVIEW_BYTES),
+      routeKey: route?.routeKey,
+      function: route?.functionName,
+      durationMs: startedAt === undefined ? undefined : performance.now() - startedAt,
+      outcome,
+    });
+
   return {
-    async connect(api, facts, handshake) {
-      const fn = api.routes.get("$connect");
-      if (!fn) return { accept: true, protocol: undefined };
-      const outcome = await integrate(fn, connectEvent(facts, handshake, now(), gatewayId()), `$connect ${facts.connectionId}`, {
-        apiId: facts.apiId,
-        stage: facts.stage,
-        routeKey: "$connect",
-      });
-      if (!outcome.ok) return { accept: false, status: 500, body: JSON.stringify({ message: outcome.message }) };
-      const status = statusCodeOf(outcome.value);
-      if (status < 200 || status > 299) return { accept: false, status, body: "" };
-      return { accept: true, protocol: headerOf(outcome.value, "sec-websocket-protocol") };
-    },
+    connect: observer
+      ? async (api, facts, handshake) => {
+          const startedAt = performance.now();
+          const verdict = await connect(api, facts, handshake);
+          observeConnect(facts, handshake, verdict.accept ? 200 : verdict.status, api.routes.get("$connect"), startedAt);
+          return verdict;
+        }
+      : connect,
 
     async message(facts, body, requestId) {
+      const arrived = observer ? now() : 0;
       let api: ApiView | undefined;
       try {
         api = await directory.resolve({ apiId: facts.apiId, stage: facts.stage });
       } catch (err) {
         log(`message on ${facts.connectionId}: ${err instanceof Error ? err.message : String(err)}`);
+        if (observer) observeMessage(facts, body, arrived, "Internal server error");
         return "Internal server error";
       }
       const route = routeOf(api, body);
-      if (!route) return "Forbidden";
+      if (!route) {
+        if (observer) observeMessage(facts, body, arrived, "Forbidden");
+        return "Forbidden";
+      }
       const event = messageEvent(facts, route.routeKey, body, false, now(), requestId, gatewayId());
+      const startedAt = observer ? performance.now() : undefined;
       const outcome = await integrate(route.functionName, event, `${route.routeKey} on ${facts.connectionId}`, {
         apiId: facts.apiId,
         stage: facts.stage,
         routeKey: route.routeKey,
       });
+      if (observer) observeMessage(facts, body, arrived, outcome.ok ? "ok" : outcome.message, route, startedAt);
       // A Lambda-proxy route without a route response sends nothing back; only failures are reported.
       return outcome.ok ? undefined : outcome.message;
     },
@@ -86,4 +121,18 @@ export function createRoutes(directory: GatewayDirectory, integrate: Integrate, 
       });
     },
   };
+
+  async function connect(api: ApiView, facts: ConnectionFacts, handshake: HandshakeFacts): Promise<ConnectVerdict> {
+    const fn = api.routes.get("$connect");
+    if (!fn) return { accept: true, protocol: undefined };
+    const outcome = await integrate(fn, connectEvent(facts, handshake, now(), gatewayId()), `$connect ${facts.connectionId}`, {
+      apiId: facts.apiId,
+      stage: facts.stage,
+      routeKey: "$connect",
+    });
+    if (!outcome.ok) return { accept: false, status: 500, body: JSON.stringify({ message: outcome.message }) };
+    const status = statusCodeOf(outcome.value);
+    if (status < 200 || status > 299) return { accept: false, status, body: "" };
+    return { accept: true, protocol: headerOf(outcome.value, "sec-websocket-protocol") };
+  }
 }

@@ -44,6 +44,8 @@ export interface OpenConnection {
   readonly connectedAt: number;
   readonly sourceIp: string;
   readonly userAgent: string | undefined;
+  /** The handshake's query string ("?token=abc", or ""): not an AWS field, for observers (the dev console). */
+  readonly query?: string;
   /** What a Lambda authorizer returned as context for this connection, once authorizers exist. */
   readonly authorizer?: Readonly<Record<string, unknown>>;
 }
