@@ -4,13 +4,10 @@
  * Plain JSON only: everything here goes over server-sent events.
  */
 
-export interface ConnectionRow {
-  readonly connectionId: string;
-  readonly apiId: string;
-  readonly stage: string;
-  readonly connectedAt: number;
-  readonly sourceIp: string;
-  readonly userAgent: string | undefined;
+import type { OpenConnection } from "../local/models/connections.js";
+
+/** A connection as the @connections model holds it, with what the console adds: its counts and how it closed. */
+export interface ConnectionRow extends Pick<OpenConnection, "connectionId" | "apiId" | "stage" | "connectedAt" | "sourceIp" | "userAgent"> {
   readonly query: string;
   /** The authorizer's principal and context, when the connection went through one. */
   readonly authorizer: { readonly principalId?: string; readonly context?: Readonly<Record<string, unknown>> } | undefined;

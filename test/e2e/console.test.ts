@@ -7,6 +7,7 @@ import type { Browser, Page } from "playwright-core";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserTestsEnabled, launchChromium } from "../support/browser.js";
+import { waitForMatch } from "../support/wait.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const built = existsSync(join(root, "dist/cli/main.js"));
@@ -24,20 +25,7 @@ let wsUrl = "";
 const clients: WebSocket[] = [];
 
 function waitForOutput(pattern: RegExp, timeoutMs = 45_000): Promise<RegExpExecArray> {
-  return new Promise((resolvePromise, reject) => {
-    const timer = setInterval(() => {
-      const m = pattern.exec(output);
-      if (m) {
-        clearInterval(timer);
-        clearTimeout(deadline);
-        resolvePromise(m);
-      }
-    }, 50);
-    const deadline = setTimeout(() => {
-      clearInterval(timer);
-      reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`));
-    }, timeoutMs);
-  });
+  return waitForMatch(() => output, pattern, timeoutMs);
 }
 
 function connect(query: string): Promise<WebSocket> {
