@@ -37,7 +37,7 @@ const PLATFORM_LINE = /^(START|END|REPORT) RequestId: /;
 /** What console.log writes in Lambda: "2026-02-09T12:00:00.000Z\t{requestId}\tINFO\t{message}". */
 const CONSOLE_LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z\t[^\t]*\t([A-Z]+)\t([\s\S]*)$/;
 
-/** The dev console of one `chatctl dev`: its hub, its page, and the calls dev-run feeds it through. */
+/** The dev console of one `chatctl dev`: its hub, its page, and the calls src/app/dev.ts feeds it through. */
 export function createDevConsole(options: HubOptions = {}): DevConsole {
   const hub = new ConsoleHub(options);
   let port = 0;
