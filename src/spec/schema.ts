@@ -109,7 +109,7 @@ export const IdentitySource = z
 export const AuthorizerSpec = z
   .strictObject({
     function: logicalName.describe("The function (under functions:) that answers with an IAM policy."),
-    type: z.literal("REQUEST", { error: "WebSocket APIs support only REQUEST authorizers (a Lambda function); JWT is for HTTP APIs" }).optional(),
+    type: z.string().optional().describe("REQUEST, the only type a WebSocket API takes (checked with a reason in validate.ts)."),
     identitySources: z.array(IdentitySource).min(1).default(["route.request.header.Authorization"]),
   })
   .describe("A Lambda REQUEST authorizer for $connect.");

@@ -93,7 +93,16 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
 
   // Authorizers: their functions are invoked by API Gateway, so they count as used.
   for (const [name, authorizer] of entriesOf(raw.authorizers)) {
-    if (!isRecord(authorizer) || typeof authorizer.function !== "string") continue;
+    if (!isRecord(authorizer)) continue;
+    if (typeof authorizer.type === "string" && authorizer.type !== "REQUEST") {
+      error(
+        ["authorizers", name, "type"],
+        "value",
+        `WebSocket APIs support only REQUEST authorizers, not ${quote(authorizer.type)}`,
+        "a REQUEST authorizer is a function under functions: that answers with an IAM policy; JWT authorizers exist for HTTP APIs only",
+      );
+    }
+    if (typeof authorizer.function !== "string") continue;
     const fn = authorizer.function;
     usedFunctions.set(fn, [...(usedFunctions.get(fn) ?? []), `authorizer ${name}`]);
     if (functions === undefined || Object.hasOwn(functions, fn)) continue;
