@@ -5,11 +5,14 @@ import { ConnectionsModel, type ConnectionInfo } from "../models/connections.js"
 import type { ApiView, GatewayDirectory, InvokeFunction } from "./directory.js";
 import { errorFrame, gatewayId, type ConnectionFacts, type HandshakeFacts } from "./events.js";
 import { guardFrames } from "./frames.js";
+import type { SignedRequest } from "./sigv4.js";
 import { lambdaProxyIntegration } from "./integration.js";
 import { API_GATEWAY_LIMITS, type Limits } from "./limits.js";
 import { createRoutes } from "./routing.js";
 import { sendMessage } from "./sending.js";
 import { isWebSocketHandshake, newConnection, refuse, targetOf } from "./upgrade.js";
+import { connectAuthorization } from "./authorization.js";
+import { accessLogger, stageThrottle } from "./stage-limits.js";
 
 export { API_GATEWAY_LIMITS, type Limits } from "./limits.js";
 export type { ConnectionInfo } from "../models/connections.js";
@@ -22,6 +25,12 @@ export interface GatewayOptions {
   readonly limits?: Partial<Limits>;
   readonly now?: () => number;
   readonly logger?: (line: string) => void;
+  /** The region SigV4 signatures of IAM-authorized connections are scoped to. */
+  readonly region?: string;
+  /** The secret of an access key, for IAM authorization; undefined: unknown key (403). */
+  readonly secretFor?: (accessKeyId: string) => string | undefined;
+  /** Where a stage with access logging writes its lines (the local Logs model). */
+  readonly accessLog?: (destinationArn: string, line: string, at: number) => void;
 }
 
 export interface Gateway {
@@ -63,6 +72,13 @@ function closeCodeOf(err: Error & { code?: string }): number {
 
 const message = (text: string): string => JSON.stringify({ message: text });
 
+/** The upgrade request as SigV4 reads it: method, the path still encoded, query, lower-case headers. */
+function signedRequestOf(req: IncomingMessage, url: URL): SignedRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+  return { method: req.method ?? "GET", rawPath: (req.url ?? "/").split("?")[0] ?? "/", query: url.searchParams, headers };
+}
+
 /**
  * API Gateway's WebSocket data plane: the upgrade (with $connect deciding),
  * route selection and Lambda-proxy events, $disconnect, and the service
@@ -74,7 +90,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const log = options.logger ?? ((): void => undefined);
   const model = options.connections ?? new ConnectionsModel({ maxPostBytes: limits.maxMessageBytes, now });
-  const routes = createRoutes(options.directory, lambdaProxyIntegration(options.invoke, limits.integrationTimeoutMs, log), now, log);
+  const access = accessLogger(options.accessLog, now, log);
+  const throttle = stageThrottle(now);
+  const routes = createRoutes(options.directory, lambdaProxyIntegration(options.invoke, limits.integrationTimeoutMs, log), now, log, { throttle, access });
+  const authorize = connectAuthorization({
+    integrate: lambdaProxyIntegration(options.invoke, limits.authorizerTimeoutMs, log),
+    region: options.region ?? "us-east-1",
+    secretFor: options.secretFor ?? ((): undefined => undefined),
+    now,
+    log,
+  });
   const live = new Set<Connection>();
   const pendingSockets = new Set<Duplex>();
   const inFlight = new Set<Promise<unknown>>();
@@ -159,7 +184,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     conn.timers.push(idle, lifetime);
     live.add(conn);
     model.connect(
-      { connectionId: facts.connectionId, apiId: facts.apiId, stage: facts.stage, connectedAt: facts.connectedAt, sourceIp: facts.sourceIp, userAgent: facts.userAgent },
+      {
+        connectionId: facts.connectionId,
+        apiId: facts.apiId,
+        stage: facts.stage,
+        connectedAt: facts.connectedAt,
+        sourceIp: facts.sourceIp,
+        userAgent: facts.userAgent,
+        ...(facts.authorizer !== undefined ? { authorizer: facts.authorizer } : {}),
+      },
       { send: (data) => send(conn, data), close: () => end(conn, 1000, "") },
     );
     model.touch(facts.connectionId, at);
@@ -203,11 +236,25 @@ export function createGateway(options: GatewayOptions): Gateway {
       return refuse(socket, 500, message("Internal server error"));
     }
     if (!api) return refuse(socket, 403, message("Forbidden"));
-    const { facts, handshake } = newConnection(req, url, api, now());
+    const fresh = newConnection(req, url, api, now());
+    const handshake = fresh.handshake;
+    let facts = fresh.facts;
+    const requestId = gatewayId();
+    if (!throttle(api, "$connect")) {
+      access(api, facts, { requestId, eventType: "CONNECT", routeKey: "$connect", status: 429, "error.message": "Too Many Requests" });
+      return refuse(socket, 429, message("Too Many Requests"));
+    }
 
     pendingSockets.add(socket);
     try {
-      const verdict = await routes.connect(api, facts, handshake);
+      const admission = await authorize(api, facts, handshake, signedRequestOf(req, url), requestId);
+      if (!admission.admit) {
+        access(api, facts, { requestId, eventType: "CONNECT", routeKey: "$connect", status: admission.status, "error.message": admission.message, ...admission.log });
+        return refuse(socket, admission.status, message(admission.message));
+      }
+      // Kept with the connection: every later route (and the ConnectionsModel) sees it.
+      if (admission.authorizer !== undefined) facts = { ...facts, authorizer: admission.authorizer };
+      const verdict = await routes.connect(api, facts, handshake, requestId);
       if (!verdict.accept) return refuse(socket, verdict.status, verdict.body);
       if (verdict.protocol) chosenProtocol.set(req, verdict.protocol);
       if (closing || socket.destroyed || !socket.readable || !socket.writable) {
@@ -216,7 +263,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         socket.destroy();
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => onOpen(ws, facts, handshake, socket));
+      const admitted = facts;
+      wss.handleUpgrade(req, socket, head, (ws) => onOpen(ws, admitted, handshake, socket));
     } finally {
       pendingSockets.delete(socket);
     }
