@@ -75,6 +75,15 @@ export function renderPlan(plan: Plan, sink: (line: string) => void, opts: Rende
     sink("");
   }
 
+  // Access logs need an account-level setting no stack owns; say so where they are turned on.
+  if (opts.compactCreates !== true && changing.some((s) => s.kind === "apigw.stage" && s.changes.some((c) => c.path === "accessLog" && c.after !== undefined))) {
+    sink(paint("bold", "Note on access logs:"));
+    sink("  API Gateway writes them only once this account and region name a CloudWatch Logs role in its API Gateway");
+    sink("  settings (cloudwatchRoleArn). chatctl does not check or set it; once per account and region:");
+    sink("  aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=<role arn>");
+    sink("");
+  }
+
   if (plan.conflicts.length > 0) {
     sink(paint("bold", "Conflicts (never touched by chatctl):"));
     for (const c of plan.conflicts) sink(`  ${paint("red", "!")} ${c.message}`);
