@@ -41,6 +41,11 @@ async function authorizersOf(ctx: Ctx, apiId: string): Promise<Authorizer[] | un
   return unlessNotFound(() => allItems((NextToken) => client.send(new GetAuthorizersCommand({ ApiId: apiId, NextToken }))));
 }
 
+/** What create and update both send: the type, the function and the identity sources. */
+function settings(p: AuthorizerProps): { AuthorizerType: "REQUEST"; AuthorizerUri: string; IdentitySource: string[] } {
+  return { AuthorizerType: p.authorizerType, AuthorizerUri: p.authorizerUri, IdentitySource: p.identitySource };
+}
+
 export const apigwAuthorizer = {
   kind: "apigw.authorizer",
 
@@ -65,13 +70,7 @@ export const apigwAuthorizer = {
       lookFirst: true,
       create: () =>
         ctx.clients.apigw().send(
-          new CreateAuthorizerCommand({
-            ApiId: d.props.apiId,
-            Name: d.props.name,
-            AuthorizerType: d.props.authorizerType,
-            AuthorizerUri: d.props.authorizerUri,
-            IdentitySource: d.props.identitySource,
-          }),
+          new CreateAuthorizerCommand({ ApiId: d.props.apiId, Name: d.props.name, ...settings(d.props) }),
         ),
       created: (out) => toActual(d.props.apiId, out),
       isTaken: isConflict,
@@ -79,15 +78,7 @@ export const apigwAuthorizer = {
   },
 
   async update(ctx, d, a, _changes) {
-    const updated = await ctx.clients.apigw().send(
-      new UpdateAuthorizerCommand({
-        ApiId: a.attributes.apiId,
-        AuthorizerId: a.physicalId,
-        AuthorizerType: d.props.authorizerType,
-        AuthorizerUri: d.props.authorizerUri,
-        IdentitySource: d.props.identitySource,
-      }),
-    );
+    const updated = await ctx.clients.apigw().send(new UpdateAuthorizerCommand({ ApiId: a.attributes.apiId, AuthorizerId: a.physicalId, ...settings(d.props) }));
     return toActual(a.attributes.apiId, updated);
   },
 

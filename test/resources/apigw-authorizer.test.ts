@@ -1,47 +1,29 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mockClient } from "aws-sdk-client-mock";
-import * as sdk from "@aws-sdk/client-apigatewayv2";
-import { ApiGatewayV2Client } from "@aws-sdk/client-apigatewayv2";
-import { ApiGatewayV2Model } from "../../src/local/models/apigatewayv2.js";
+import { describe, expect, it } from "vitest";
 import { apigwAuthorizer } from "../../src/resources/apigw-authorizer.js";
 import { apigwRoute } from "../../src/resources/apigw-route.js";
 import { apigwStage } from "../../src/resources/apigw-stage.js";
 import type { Ctx, ResolvedResource } from "../../src/resources/kind.js";
 import type { AuthorizerProps, RouteProps, StageProps } from "../../src/resources/props.js";
-import { plug } from "../support/plug.js";
+import { lambdaUri as uriOf, useApigwModel } from "../support/apigw.js";
 import { TEST_REGION, errorOf, kindCtx } from "../support/ctx.js";
 
 const region = TEST_REGION;
 const ctx: Ctx = kindCtx();
-const uriOf = (fn: string) =>
-  `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/arn:aws:lambda:${region}:123456789012:function:${fn}/invocations`;
-
-let model: ApiGatewayV2Model;
-let mock: ReturnType<typeof mockClient>;
-let apiId: string;
-
-beforeEach(async () => {
-  model = new ApiGatewayV2Model({ region, accountId: ctx.accountId, pageSize: 2 });
-  mock = mockClient(ApiGatewayV2Client);
-  plug(mock, model, sdk);
-  apiId = String((await model.dispatch("CreateApi", { Name: "my-chat", ProtocolType: "WEBSOCKET", RouteSelectionExpression: "$request.body.action" })).ApiId);
-});
-
-afterEach(() => mock.restore());
+const fx = useApigwModel(ctx.accountId);
 
 function desired(over: Partial<AuthorizerProps> = {}): ResolvedResource<AuthorizerProps> {
   return {
     id: "authorizer.tickets",
     kind: "apigw.authorizer",
     name: "chatctl-tickets",
-    props: { apiId, name: "chatctl-tickets", authorizerType: "REQUEST", authorizerUri: uriOf("my-chat-authorize"), identitySource: ["route.request.querystring.ticket"], ...over },
+    props: { apiId: fx.apiId, name: "chatctl-tickets", authorizerType: "REQUEST", authorizerUri: uriOf("my-chat-authorize"), identitySource: ["route.request.querystring.ticket"], ...over },
   };
 }
 
 describe("apigw.authorizer", () => {
   it("creates a REQUEST authorizer, reads it back by name past other pages, and converges", async () => {
     for (let i = 0; i < 3; i++) {
-      await model.dispatch("CreateAuthorizer", { ApiId: apiId, Name: `hand-${i}`, AuthorizerType: "REQUEST", AuthorizerUri: uriOf(`hand-${i}`), IdentitySource: ["route.request.header.Auth"] });
+      await fx.model.dispatch("CreateAuthorizer", { ApiId: fx.apiId, Name: `hand-${i}`, AuthorizerType: "REQUEST", AuthorizerUri: uriOf(`hand-${i}`), IdentitySource: ["route.request.header.Auth"] });
     }
     const created = await apigwAuthorizer.create(ctx, desired());
     expect(created.outputs.authorizerId).toMatch(/^[a-z0-9]{6}$/);
@@ -54,7 +36,7 @@ describe("apigw.authorizer", () => {
     const again = await apigwAuthorizer.create(ctx, desired({ identitySource: ["route.request.header.Authorization"] }));
     expect(again.physicalId).toBe(first.physicalId);
     expect(again.attributes.identitySource).toEqual(["route.request.header.Authorization"]);
-    expect((await model.dispatch("GetAuthorizers", { ApiId: apiId })).Items).toHaveLength(1);
+    expect((await fx.model.dispatch("GetAuthorizers", { ApiId: fx.apiId })).Items).toHaveLength(1);
   });
 
   it("updates identity sources and the function in place", async () => {
@@ -68,9 +50,9 @@ describe("apigw.authorizer", () => {
   });
 
   it("lists only chatctl's authorizers, with their logical ids; delete is safe to repeat", async () => {
-    await model.dispatch("CreateAuthorizer", { ApiId: apiId, Name: "by-hand", AuthorizerType: "REQUEST", AuthorizerUri: uriOf("x"), IdentitySource: [] });
+    await fx.model.dispatch("CreateAuthorizer", { ApiId: fx.apiId, Name: "by-hand", AuthorizerType: "REQUEST", AuthorizerUri: uriOf("x"), IdentitySource: [] });
     const created = await apigwAuthorizer.create(ctx, desired());
-    expect((await apigwAuthorizer.list(ctx, { apiId })).map((a) => a.logicalId)).toEqual(["authorizer.tickets"]);
+    expect((await apigwAuthorizer.list(ctx, { apiId: fx.apiId })).map((a) => a.logicalId)).toEqual(["authorizer.tickets"]);
     expect(await apigwAuthorizer.list(ctx, {})).toEqual([]);
     await apigwAuthorizer.delete(ctx, created);
     await apigwAuthorizer.delete(ctx, created);
@@ -79,13 +61,13 @@ describe("apigw.authorizer", () => {
 
   it("the $connect route takes it as CUSTOM, then IAM, then none; a message route cannot", async () => {
     const authorizerId = (await apigwAuthorizer.create(ctx, desired())).physicalId;
-    const integration = await model.dispatch("CreateIntegration", { ApiId: apiId, IntegrationType: "AWS_PROXY", IntegrationUri: uriOf("my-chat-connect") });
+    const integration = await fx.model.dispatch("CreateIntegration", { ApiId: fx.apiId, IntegrationType: "AWS_PROXY", IntegrationUri: uriOf("my-chat-connect") });
     const target = `integrations/${String(integration.IntegrationId)}`;
     const route = (key: string, over: Partial<RouteProps>): ResolvedResource<RouteProps> => ({
       id: `route.${key}`,
       kind: "apigw.route",
       name: key,
-      props: { apiId, routeKey: key, target, authorizationType: "NONE", ...over },
+      props: { apiId: fx.apiId, routeKey: key, target, authorizationType: "NONE", ...over },
     });
     const custom = route("$connect", { authorizationType: "CUSTOM", authorizerId });
     const created = await apigwRoute.create(ctx, custom);
@@ -105,7 +87,7 @@ describe("apigw.stage throttling and access logs", () => {
     id: "stage",
     kind: "apigw.stage",
     name: "prod",
-    props: { apiId, stageName: "prod", tags: { "chatctl:stack": "my-chat", "chatctl:id": "stage" }, ...over },
+    props: { apiId: fx.apiId, stageName: "prod", tags: { "chatctl:stack": "my-chat", "chatctl:id": "stage" }, ...over },
   });
   const accessLog = { destinationArn: `arn:aws:logs:${region}:123456789012:log-group:/aws/apigateway/my-chat/prod/access`, format: '{"requestId":"$context.requestId"}' };
 
