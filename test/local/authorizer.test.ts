@@ -3,6 +3,8 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { describe, expect, it } from "vitest";
 import { evaluateAuthorizerAnswer, identityValue } from "../../src/local/gateway/authorizer.js";
+import { directoryFromModels } from "../../src/local/gateway/directory.js";
+import { ApiGatewayV2Model } from "../../src/local/models/apigatewayv2.js";
 import { verifySigV4 } from "../../src/local/gateway/sigv4.js";
 import { accessLogLine } from "../../src/local/gateway/stage-limits.js";
 
@@ -107,5 +109,34 @@ describe("access log lines", () => {
     });
     expect(JSON.parse(line)).toEqual({ requestId: "r1", status: "403", error: 'say "no"' });
     expect(accessLogLine("$context.requestId $context.integrationErrorMessage", { requestId: "r2" })).toBe("r2 -");
+  });
+});
+
+describe("authorization is deployed, stage settings are not", () => {
+  it("a $connect route's authorizer changes only with a deployment; throttling applies at once", async () => {
+    const model = new ApiGatewayV2Model({ region: "ap-northeast-1", accountId: "000000000000" });
+    const fnUri = (fn: string) => `arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:000000000000:function:${fn}/invocations`;
+    const ApiId = String((await model.dispatch("CreateApi", { Name: "a", ProtocolType: "WEBSOCKET", RouteSelectionExpression: "$request.body.action" })).ApiId);
+    const integration = await model.dispatch("CreateIntegration", { ApiId, IntegrationType: "AWS_PROXY", IntegrationUri: fnUri("connect") });
+    const authorizer = await model.dispatch("CreateAuthorizer", { ApiId, Name: "gate", AuthorizerType: "REQUEST", AuthorizerUri: fnUri("gate"), IdentitySource: ["route.request.querystring.token"] });
+    const route = await model.dispatch("CreateRoute", { ApiId, RouteKey: "$connect", Target: `integrations/${String(integration.IntegrationId)}`, AuthorizationType: "CUSTOM", AuthorizerId: authorizer.AuthorizerId });
+    await model.dispatch("CreateStage", { ApiId, StageName: "prod" });
+    await model.dispatch("CreateDeployment", { ApiId, StageName: "prod" });
+    const directory = directoryFromModels(model);
+    const view = async () => directory.resolve({ stage: "prod" });
+
+    expect((await view())?.connectAuth).toEqual({
+      type: "CUSTOM",
+      authorizer: { authorizerId: authorizer.AuthorizerId, functionName: "gate", identitySource: ["route.request.querystring.token"] },
+    });
+    expect((await view())?.executeArn).toBe(`arn:aws:execute-api:ap-northeast-1:000000000000:${ApiId}`);
+
+    await model.dispatch("UpdateRoute", { ApiId, RouteId: route.RouteId, AuthorizationType: "AWS_IAM" });
+    await model.dispatch("UpdateStage", { ApiId, StageName: "prod", DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 } });
+    expect((await view())?.connectAuth?.type).toBe("CUSTOM");
+    expect((await view())?.throttling).toEqual({ rateLimit: 5, burstLimit: 10 });
+
+    await model.dispatch("CreateDeployment", { ApiId, StageName: "prod" });
+    expect((await view())?.connectAuth).toEqual({ type: "AWS_IAM" });
   });
 });
