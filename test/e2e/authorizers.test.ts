@@ -4,7 +4,7 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { LOCAL_CREDENTIALS } from "../../src/local/credentials.js";
+import { LOCAL_CREDENTIALS } from "../../src/local/endpoint.js";
 import { runCli, startTestCloud, type TestCloud } from "../support/cloud.js";
 
 // Issue 13's end-to-end list, on stacks applied through the real CLI to one local
