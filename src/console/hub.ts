@@ -182,7 +182,7 @@ export class ConsoleHub {
         sourceIp: c.sourceIp,
         userAgent: c.userAgent,
         query: c.query ?? "",
-        authorizer: c.authorizer ? { context: c.authorizer } : undefined,
+        authorizer: c.authorizer ? authorizerOf(c.authorizer) : undefined,
         messagesIn: 0,
         messagesOut: 0,
         closed: undefined,
@@ -218,4 +218,10 @@ export class ConsoleHub {
     }
     this.push({ kind: "out", seq: ++this.seq, at: m.at, connectionId: m.connectionId, method: m.method, status: m.status, bytes: m.bytes, preview: m.preview, function: m.caller });
   }
+}
+
+/** requestContext.authorizer holds principalId beside the context's keys; the console shows them apart. */
+function authorizerOf(value: Readonly<Record<string, unknown>>): { principalId?: string; context: Record<string, unknown> } {
+  const { principalId, ...context } = value;
+  return typeof principalId === "string" ? { principalId, context } : { context };
 }

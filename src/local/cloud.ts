@@ -15,6 +15,8 @@ import { logsWire } from "./wire/json.js";
 import { startDynamo, type DynamoBackend } from "./dynamodb.js";
 import { createGateway, createSniffingServer, observedConnectionsWire, type Gateway, type GatewayObserver, type Limits, type SniffingServer } from "./gateway/index.js";
 import { directoryFromModels, invokeThroughLambdaModel } from "./gateway/directory.js";
+import { logGroupOfArn } from "./gateway/stage-limits.js";
+import { localSecretFor } from "./credentials.js";
 import { LambdaRunner } from "./runner/runner.js";
 import { loadOrCreateLocalCertificate } from "./tls.js";
 import { persistControlPlane, type ReplayReport } from "./persistence.js";
@@ -117,6 +119,13 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     directory: directoryFromModels(apigatewayv2),
     connections,
     invoke: invokeThroughLambdaModel(lambda),
+    region,
+    secretFor: localSecretFor,
+    // Access logs land in the Logs model like a function's console output (one stream, "access").
+    accessLog: (destinationArn, line, at) => {
+      const group = logGroupOfArn(destinationArn);
+      if (group) logs.append(group, "access", [{ timestamp: at, message: line }]);
+    },
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.observer ? { observer: opts.observer } : {}),

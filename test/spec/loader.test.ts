@@ -29,6 +29,7 @@ describe("a valid spec", () => {
       tables: [],
       manageConnections: false,
       logRetentionDays: 14,
+      permissions: [],
     });
     expect(result.spec.tables.connections).toEqual({
       partitionKey: "connectionId",
@@ -103,7 +104,7 @@ describe("schema problems", () => {
     const diag = find(diags, "unknown key");
     expect(diag.summary).toBe('functions.connect: unknown key "timout" (did you mean "timeout"?)');
     expect(diag.detail).toBe(
-      "allowed keys in functions.connect: handler, description, runtime, memory, timeout, environment, tables, manageConnections, logRetentionDays",
+      "allowed keys in functions.connect: handler, description, runtime, memory, timeout, environment, tables, manageConnections, logRetentionDays, permissions",
     );
     expect(where(diag)).toBe("9:5");
   });
@@ -111,7 +112,7 @@ describe("schema problems", () => {
   it("reports an unknown top-level key", async () => {
     const diag = find(problems(await project.load(`${VALID}lambda: {}\n`)), "unknown key");
     expect(diag.summary).toBe('unknown key "lambda"');
-    expect(diag.detail).toBe("allowed keys at the top level: $schema, stack, region, api, routes, functions, tables, tags");
+    expect(diag.detail).toBe("allowed keys at the top level: $schema, stack, region, api, routes, authorizers, functions, tables, tags");
     expect(where(diag)).toBe("14:1");
   });
 
