@@ -3,6 +3,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { UserError, describeFailure, errorMessage } from "../errors.js";
 import { startLocalCloud, type LocalCloud } from "../local/cloud.js";
+import { summarizeApply } from "../apply/progress.js";
+import { createDevConsole, type DevConsole } from "../console/dev.js";
 import { LOCAL_CREDENTIALS, chatctlHome, removeLocalInfo, writeLocalInfo, type LocalCloudInfo } from "../local/endpoint.js";
 import { FaultInjector, parseFaultConfig } from "../local/faults.js";
 import { renderPlan } from "../plan/render-text.js";
@@ -43,16 +45,24 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
   const first = await loadSpec(specFile);
   const region = first.ok ? first.region : undefined;
 
+  const devConsole = createDevConsole();
   let cloud: LocalCloud;
   try {
     cloud = await startLocalCloud({
+      ...devConsole.cloud,
       host: opts.host,
       port,
       ...(region ? { region } : {}),
       ...(opts.persist ? { persistDir: resolve(opts.persist) } : {}),
       certDir: join(chatctlHome(), "local-ca"),
-      onFunctionLog: opts.quiet ? undefined : (fn, message) => io.err(`[${fn}] ${message.replace(/\n$/, "")}`),
-      logger: (line) => io.err(`[gateway] ${line}`),
+      onFunctionLog: (fn, message) => {
+        devConsole.functionLog(fn, message);
+        if (!opts.quiet) io.err(`[${fn}] ${message.replace(/\n$/, "")}`);
+      },
+      logger: (line) => {
+        devConsole.error(line);
+        io.err(`[gateway] ${line}`);
+      },
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
@@ -69,7 +79,9 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
   }
   const info: LocalCloudInfo = { url: cloud.url, pid: process.pid, startedAt: new Date().toISOString(), specFile };
   await writeLocalInfo(info);
+  devConsole.listening(cloud.port, cloud.models.connections);
   io.out(`Local cloud listening on ${cloud.url} (every AWS service chatctl uses; --local finds it)`);
+  io.out(`Dev console: ${cloud.url}/ (connections, messages and the stack, live; this machine only)`);
 
   let running = false;
   let again = false;
@@ -82,7 +94,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     try {
       do {
         again = false;
-        await applyToCloud(io, cloud, specFile);
+        await applyToCloud(io, cloud, specFile, devConsole);
       } while (again);
     } finally {
       running = false;
@@ -122,12 +134,14 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
   io.out("\nStopping: closing connections (each gets its $disconnect)...");
   for (const w of watchers) w.close();
   await cloud.close();
+  devConsole.close();
   await removeLocalInfo(info);
   io.out("Stopped.");
   return 0;
 }
 
-async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string): Promise<void> {
+async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devConsole: DevConsole): Promise<void> {
+  let stack = { stack: "", region: cloud.region, stages: [] as Array<{ stage: string; url: string }> };
   try {
     const p = await prepareStack(specFile, {
       awsConfig: (region) => ({ region, endpoint: cloud.url, credentials: LOCAL_CREDENTIALS }),
@@ -135,20 +149,29 @@ async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string): Pro
       color: io.color,
     });
     const { plan } = await planStack(p, "apply", { deleteData: false });
+    stack = { stack: p.spec.stack, region: p.region, stages: [{ stage: p.spec.api.stage, url: `${cloud.url.replace(/^http/, "ws")}/${p.spec.api.stage}` }] };
     // New resources as one line each: a first start would otherwise print every default
     // of 28 resources. Changes after an edit are shown in full, as plan shows them.
     renderPlan(plan, (line) => io.out(line), { color: io.color, compactCreates: true });
     for (const line of runtimeProvidedNote(p, unavailableLocally(p.runtimeProvided))) io.out(line);
     if (plan.conflicts.length > 0) {
       io.err("error: conflicts in the local cloud (see above); not applying.");
+      devConsole.applied({ ...stack, plan, result: undefined, ok: false, summary: "Not applied: conflicts in the local cloud." });
       return;
     }
-    if (hasChanges(plan)) await executeReported(p, plan, io, {});
+    if (hasChanges(plan)) {
+      const result = await executeReported(p, plan, io, {});
+      devConsole.applied({ ...stack, plan, result, ok: result.ok, summary: summarizeApply(result) });
+    } else {
+      devConsole.applied({ ...stack, plan, result: undefined, ok: true, summary: "No changes: the local cloud matches chat.yaml." });
+    }
     io.out(`\nWebSocket URL: ${cloud.url.replace(/^http/, "ws")}/${p.spec.api.stage}`);
   } catch (err) {
     // In dev a mistake in chat.yaml or a handler is reported and the server keeps running.
-    io.err(describeFailure(err) ?? `error: ${errorMessage(err)}`);
+    const message = describeFailure(err) ?? `error: ${errorMessage(err)}`;
+    io.err(message);
     io.err("Fix it and save: chatctl dev applies again.");
+    devConsole.applied({ ...stack, plan: undefined, result: undefined, ok: false, summary: message });
   }
 }
 

@@ -1,11 +1,15 @@
 import { createHash } from "node:crypto";
 import type { ChatSpec, IndexSpec } from "../spec/schema.js";
 import {
+  AUTHORIZER_PERMISSION_STATEMENT_ID,
   INLINE_POLICY_NAME,
   PERMISSION_STATEMENT_ID,
   ROLE_PATH,
+  accessLogGroupName,
   apiName,
   functionEnvName,
+  routeAuthorization,
+  routeFunction,
   functionName,
   keyAttribute,
   logGroupName,
@@ -15,6 +19,7 @@ import {
 } from "../spec/names.js";
 import { TAG_ID, TAG_STACK, ref, type DesiredResource, type ResourceKind, type Unresolved } from "../resources/kind.js";
 import { apigwApi } from "../resources/apigw-api.js";
+import { apigwAuthorizer, authorizerAwsName } from "../resources/apigw-authorizer.js";
 import { apigwDeployment } from "../resources/apigw-deployment.js";
 import { apigwIntegration } from "../resources/apigw-integration.js";
 import { apigwRoute } from "../resources/apigw-route.js";
@@ -26,6 +31,7 @@ import { lambdaPermission } from "../resources/lambda-permission.js";
 import { logsGroup } from "../resources/logs-group.js";
 import type {
   ApiProps,
+  AuthorizerProps,
   DeploymentProps,
   FunctionProps,
   IndexProps,
@@ -69,7 +75,27 @@ export const ids = {
   permission: (f: string) => `permission.${f}`,
   integration: (f: string) => `integration.${f}`,
   route: (key: string) => `route.${key}`,
+  authorizer: (a: string) => `authorizer.${a}`,
+  authorizerPermission: (f: string) => `permission.authorizer.${f}`,
+  accessLog: "logs.access",
 } as const;
+
+/**
+ * The access log line when the spec gives no format: one JSON object with what a
+ * failed connect or message needs to be traced (API Gateway's $context variables,
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-logging.html).
+ */
+export const DEFAULT_ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: "$context.requestId",
+  requestTime: "$context.requestTime",
+  connectionId: "$context.connectionId",
+  eventType: "$context.eventType",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  error: "$context.error.message",
+  integrationError: "$context.integrationErrorMessage",
+  authorizerError: "$context.authorizer.error",
+});
 
 const DYNAMODB_ACTIONS = [
   "dynamodb:BatchGetItem",
@@ -136,7 +162,8 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
   const apiId = ref(ids.api, "apiId");
   const stageName = spec.api.stage;
 
-  const routedFunctions = new Set(Object.values(spec.routes));
+  const routedFunctions = new Set(Object.values(spec.routes).map(routeFunction));
+  const authorizerFunctions = new Set(Object.values(spec.authorizers).map((a) => a.function));
 
   for (const [f, fn] of sortedEntries(spec.functions)) {
     const fnName = functionName(spec, f);
@@ -174,6 +201,9 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
         Resource: [...new Set(fn.invokes)].sort().map((g) => `arn:${partition}:lambda:${region}:${accountId}:function:${functionName(spec, g)}`),
       });
     }
+    fn.permissions.forEach((grant, i) => {
+      statements.push({ Sid: `Extra${i + 1}`, Effect: "Allow", Action: [...grant.actions].sort(), Resource: [...grant.resources].sort() });
+    });
     const role: Unresolved<RoleProps> = {
       roleName: roleName(spec, f),
       path: ROLE_PATH,
@@ -220,6 +250,20 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
       ]),
     );
 
+    if (authorizerFunctions.has(f)) {
+      // Scoped to this API's authorizers, as API Gateway invokes them (not to any route).
+      const permission: Unresolved<PermissionProps> = {
+        functionName: fnName,
+        statementId: AUTHORIZER_PERMISSION_STATEMENT_ID,
+        action: "lambda:InvokeFunction",
+        principal: "apigateway.amazonaws.com",
+        sourceArn: ref(ids.api, "executeArn", "{}/authorizers/*"),
+      };
+      add(
+        resource<PermissionProps>(ids.authorizerPermission(f), lambdaPermission, `${fnName} (${AUTHORIZER_PERMISSION_STATEMENT_ID})`, permission, [ids.fn(f), ids.api]),
+      );
+    }
+
     if (!routedFunctions.has(f)) continue;
     const permission: Unresolved<PermissionProps> = {
       functionName: fnName,
@@ -240,21 +284,66 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
     add(resource<IntegrationProps>(ids.integration(f), apigwIntegration, `${api.name} -> ${fnName}`, integration, [ids.api, ids.fn(f), ids.permission(f)]));
   }
 
+  for (const [a, authorizer] of sortedEntries(spec.authorizers)) {
+    const props: Unresolved<AuthorizerProps> = {
+      apiId,
+      name: authorizerAwsName(a),
+      authorizerType: "REQUEST",
+      authorizerUri: ref(ids.fn(authorizer.function), "functionArn", `arn:${partition}:apigateway:${region}:lambda:path/2015-03-31/functions/{}/invocations`),
+      identitySource: authorizer.identitySources,
+    };
+    add(
+      resource<AuthorizerProps>(ids.authorizer(a), apigwAuthorizer, authorizerAwsName(a), props, [
+        ids.api,
+        ids.fn(authorizer.function),
+        ids.authorizerPermission(authorizer.function),
+      ]),
+    );
+  }
+
   const routeIds: string[] = [];
-  for (const [key, f] of sortedEntries(spec.routes)) {
-    const route: Unresolved<RouteProps> = { apiId, routeKey: key, target: ref(ids.integration(f), "integrationId", "integrations/{}") };
-    add(resource<RouteProps>(ids.route(key), apigwRoute, key, route, [ids.api, ids.integration(f)]));
+  for (const [key, r] of sortedEntries(spec.routes)) {
+    const f = routeFunction(r);
+    const auth = routeAuthorization(r);
+    const route: Unresolved<RouteProps> = {
+      apiId,
+      routeKey: key,
+      target: ref(ids.integration(f), "integrationId", "integrations/{}"),
+      authorizationType: auth.type,
+      ...(auth.authorizer !== undefined ? { authorizerId: ref(ids.authorizer(auth.authorizer), "authorizerId") } : {}),
+    };
+    add(resource<RouteProps>(ids.route(key), apigwRoute, key, route, [ids.api, ids.integration(f), ...(auth.authorizer !== undefined ? [ids.authorizer(auth.authorizer)] : [])]));
     routeIds.push(ids.route(key));
   }
 
-  const stage: Unresolved<StageProps> = { apiId, stageName, tags: tagsFor(ids.stage) };
-  add(resource<StageProps>(ids.stage, apigwStage, stageName, stage, [ids.api]));
+  const accessLog: { format?: string; retentionDays?: number } | undefined =
+    spec.api.accessLog === true ? {} : spec.api.accessLog === false ? undefined : spec.api.accessLog;
+  if (accessLog !== undefined) {
+    const group = accessLogGroupName(spec);
+    const logs: LogGroupProps = { logGroupName: group, retentionDays: accessLog.retentionDays ?? 14, tags: tagsFor(ids.accessLog) };
+    add(resource<LogGroupProps>(ids.accessLog, logsGroup, group, logs, []));
+  }
+  const stage: Unresolved<StageProps> = {
+    apiId,
+    stageName,
+    ...(spec.api.throttling ? { throttling: { rateLimit: spec.api.throttling.rateLimit, burstLimit: spec.api.throttling.burstLimit } } : {}),
+    ...(accessLog !== undefined
+      ? {
+          accessLog: {
+            destinationArn: `arn:${partition}:logs:${region}:${accountId}:log-group:${accessLogGroupName(spec)}`,
+            format: accessLog.format ?? DEFAULT_ACCESS_LOG_FORMAT,
+          },
+        }
+      : {}),
+    tags: tagsFor(ids.stage),
+  };
+  add(resource<StageProps>(ids.stage, apigwStage, stageName, stage, [ids.api, ...(accessLog !== undefined ? [ids.accessLog] : [])]));
 
   const deployment: Unresolved<DeploymentProps> = { apiId, stageName, configHash: routingHash(spec) };
-  // A deployment is a snapshot: what it must not miss (a dropped route) goes first.
+  // A deployment is a snapshot: what it must not miss (a dropped route or authorizer) goes first.
   add(
-    resource<DeploymentProps>(ids.deployment, apigwDeployment, `${stageName} deployment`, deployment, [ids.stage, ...routeIds], {
-      captures: ["apigw.route", "apigw.integration"],
+    resource<DeploymentProps>(ids.deployment, apigwDeployment, `${stageName} deployment`, deployment, [ids.stage, ...routeIds, ...Object.keys(spec.authorizers).map(ids.authorizer)], {
+      captures: ["apigw.route", "apigw.integration", "apigw.authorizer"],
     }),
   );
 
@@ -262,15 +351,23 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
 }
 
 /**
- * What a deployment freezes: the route keys and the functions behind them. A new
- * deployment is made exactly when this changes (code changes need none: an
- * AWS_PROXY integration calls the function's latest version).
+ * What a deployment freezes: the route keys, the functions behind them, how each
+ * route is authorized and the authorizers themselves. A new deployment is made
+ * exactly when this changes (code changes need none: an AWS_PROXY integration
+ * calls the function's latest version).
  */
 export function routingHash(spec: ChatSpec): string {
-  const routing = {
+  const routing: Record<string, unknown> = {
     routeSelectionExpression: spec.api.routeSelectionExpression,
-    routes: sortedEntries(spec.routes).map(([key, f]) => [key, functionName(spec, f)]),
+    routes: sortedEntries(spec.routes).map(([key, r]) => {
+      const auth = routeAuthorization(r);
+      const fn = functionName(spec, routeFunction(r));
+      // Unauthorized routes hash as before, so adding this field forces no redeployment.
+      return auth.type === "NONE" ? [key, fn] : [key, fn, auth.type, auth.authorizer ?? ""];
+    }),
   };
+  const authorizers = sortedEntries(spec.authorizers).map(([a, z]) => [a, functionName(spec, z.function), z.identitySources]);
+  if (authorizers.length > 0) routing.authorizers = authorizers;
   return createHash("sha256").update(JSON.stringify(routing)).digest("hex").slice(0, 16);
 }
 

@@ -13,8 +13,10 @@ import { lambdaWire } from "./wire/lambda.js";
 import { iamWire, stsWire } from "./wire/query.js";
 import { logsWire } from "./wire/json.js";
 import { startDynamo, type DynamoBackend } from "./dynamodb.js";
-import { createGateway, createSniffingServer, type Gateway, type Limits, type SniffingServer } from "./gateway/index.js";
+import { createGateway, createSniffingServer, observedConnectionsWire, type Gateway, type GatewayObserver, type Limits, type SniffingServer } from "./gateway/index.js";
 import { directoryFromModels, invokeThroughLambdaModel } from "./gateway/directory.js";
+import { logGroupOfArn } from "./gateway/stage-limits.js";
+import { localSecretFor } from "./credentials.js";
 import { LambdaRunner } from "./runner/runner.js";
 import { loadOrCreateLocalCertificate } from "./tls.js";
 import { persistControlPlane, type ReplayReport } from "./persistence.js";
@@ -39,6 +41,13 @@ export interface LocalCloudOptions {
   readonly logger?: (line: string) => void;
   /** Every line a function logs, as it is logged (for `chatctl dev`'s terminal). */
   readonly onFunctionLog?: (functionName: string, message: string) => void;
+  /** Told of each $connect verdict, message and @connections call (the dev console). */
+  readonly observer?: GatewayObserver;
+  /**
+   * Offered every plain (unsigned) request before the AWS services; returns true when it
+   * answered (the dev console's page and stream).
+   */
+  readonly onRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface LocalCloud {
@@ -110,12 +119,20 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     directory: directoryFromModels(apigatewayv2),
     connections,
     invoke: invokeThroughLambdaModel(lambda),
+    region,
+    secretFor: localSecretFor,
+    // Access logs land in the Logs model like a function's console output (one stream, "access").
+    accessLog: (destinationArn, line, at) => {
+      const group = logGroupOfArn(destinationArn);
+      if (group) logs.append(group, "access", [{ timestamp: at, message: line }]);
+    },
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.observer ? { observer: opts.observer } : {}),
   });
 
   const models: ServiceModel[] = [apigatewayv2, lambda, iam, logs, sts];
-  const management = connectionsWire(connections);
+  const management = opts.observer ? observedConnectionsWire(connectionsWire(connections), opts.observer) : connectionsWire(connections);
   // Unsigned @connections calls (curl, tests) are served too; every other call is routed by its SigV4 scope.
   const dispatch = createDispatcher(
     [apigatewayv2Wire(apigatewayv2), lambdaWire(lambda), iamWire(iam), stsWire(sts), logsWire(logs), dynamodb.wire, management],
@@ -138,7 +155,10 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   installHook();
 
   const server: SniffingServer = createSniffingServer({
-    request: (req: IncomingMessage, res: ServerResponse) => void dispatch(req, res),
+    request: (req: IncomingMessage, res: ServerResponse) => {
+      if (!req.headers.authorization && opts.onRequest?.(req, res)) return;
+      void dispatch(req, res);
+    },
     upgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
     tls: { key: certificate.key, cert: certificate.cert },
   });

@@ -13,7 +13,15 @@ export interface LogEvent {
   readonly eventId: string;
 }
 
-export const functionLogGroup = (functionName: string): string => `/aws/lambda/${functionName}`;
+const ACCESS_LOGS = "/aws/apigateway/";
+
+/** A function's log group; a stage's access log group (/aws/apigateway/...) is read as named. */
+export const functionLogGroup = (functionName: string): string => (functionName.startsWith(ACCESS_LOGS) ? functionName : `/aws/lambda/${functionName}`);
+
+function assertLogName(name: string): void {
+  if (!name.startsWith(ACCESS_LOGS)) return assertSafeId("function name", name);
+  for (const segment of name.slice(ACCESS_LOGS.length).split("/")) assertSafeId("log group name segment", segment);
+}
 
 export interface ReadLogsOptions {
   readonly functionName: string;
@@ -36,7 +44,7 @@ function badPattern(err: unknown, pattern: string | undefined): UserError | unde
 
 /** Every event since startTime (all pages), oldest first. */
 export async function readLogs(clients: AwsClients, opts: ReadLogsOptions): Promise<LogEvent[]> {
-  assertSafeId("function name", opts.functionName);
+  assertLogName(opts.functionName);
   let filtered: FilteredLogEvent[];
   try {
     filtered = await allPages(

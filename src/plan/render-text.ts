@@ -16,7 +16,18 @@ export interface RenderOptions {
   readonly compactCreates?: boolean;
 }
 
-export const DEFAULT_SECURITY_KINDS: readonly string[] = ["iam.role", "lambda.permission"];
+export const DEFAULT_SECURITY_KINDS: readonly string[] = ["iam.role", "lambda.permission", "apigw.authorizer"];
+
+/** Kinds of which only some attributes bear on who may do what: a route's authorization. */
+const SECURITY_PATHS: Readonly<Record<string, readonly string[]>> = { "apigw.route": ["authorizationType", "authorizerId"] };
+
+function isSecurityStep(s: Step, kinds: ReadonlySet<string>): boolean {
+  if (kinds.has(s.kind)) return true;
+  const paths = SECURITY_PATHS[s.kind];
+  if (paths === undefined) return false;
+  // A new route is listed only when it is authorized; NONE is the default.
+  return s.changes.some((c) => paths.includes(c.path) && !(s.action === "create" && c.after === "NONE"));
+}
 
 const SYMBOL: Readonly<Record<Action, string>> = { noop: " ", create: "+", update: "~", replace: "-/+", delete: "-" };
 
@@ -45,14 +56,31 @@ export function renderPlan(plan: Plan, sink: (line: string) => void, opts: Rende
   }
 
   const securityKinds = new Set(opts.securityKinds ?? DEFAULT_SECURITY_KINDS);
-  const security = changing.filter((s) => securityKinds.has(s.kind));
+  const security = changing.filter((s) => isSecurityStep(s, securityKinds));
   if (security.length > 0) {
     sink(paint("bold", "Security-relevant changes:"));
     for (const s of security) {
+      const paths = SECURITY_PATHS[s.kind];
+      const shown = paths ? s.changes.filter((c) => paths.includes(c.path)) : s.changes;
       const what =
-        s.action === "create" ? " (new)" : s.action === "delete" ? " (removed)" : `: ${unique(s.changes.map((c) => c.path)).join(", ")}`;
+        s.action === "delete"
+          ? " (removed)"
+          : paths
+            ? `: ${shown.map((c) => `${c.path} ${isRef(c.after) ? KNOWN_AFTER_APPLY : String(c.after ?? "none")}`).join(", ")}`
+            : s.action === "create"
+              ? " (new)"
+              : `: ${unique(s.changes.map((c) => c.path)).join(", ")}`;
       sink(`  ${paint(ACTION_STYLE[s.action], SYMBOL[s.action])} ${s.kind} ${s.name}${what}`);
     }
+    sink("");
+  }
+
+  // Access logs need an account-level setting no stack owns; say so where they are turned on.
+  if (opts.compactCreates !== true && changing.some((s) => s.kind === "apigw.stage" && s.changes.some((c) => c.path === "accessLog" && c.after !== undefined))) {
+    sink(paint("bold", "Note on access logs:"));
+    sink("  API Gateway writes them only once this account and region name a CloudWatch Logs role in its API Gateway");
+    sink("  settings (cloudwatchRoleArn). chatctl does not check or set it; once per account and region:");
+    sink("  aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=<role arn>");
     sink("");
   }
 

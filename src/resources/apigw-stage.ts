@@ -1,10 +1,12 @@
 import {
   CreateStageCommand,
+  DeleteAccessLogSettingsCommand,
   DeleteStageCommand,
   GetApiCommand,
   GetStageCommand,
   GetStagesCommand,
   UpdateStageCommand,
+  type CreateStageRequest,
   type Stage,
 } from "@aws-sdk/client-apigatewayv2";
 import { TAG_ID, TAG_STACK, ownershipFromTags, type Actual, type Change, type Ctx, type ResourceKind } from "./kind.js";
@@ -20,6 +22,8 @@ export interface StageAttrs {
   readonly description: string | undefined;
   readonly tags: Tags;
   readonly deploymentId: string | undefined;
+  readonly throttling: { rateLimit: number | undefined; burstLimit: number | undefined };
+  readonly accessLog: { destinationArn: string; format: string } | undefined;
 }
 
 function toActual(apiId: string, apiEndpoint: string, s: Partial<Stage>): Actual<StageAttrs> {
@@ -27,7 +31,15 @@ function toActual(apiId: string, apiEndpoint: string, s: Partial<Stage>): Actual
   const tags = Object.fromEntries(Object.entries(s.Tags ?? {}).filter(([k]) => !k.startsWith("aws:")));
   return {
     physicalId: stageName,
-    attributes: { apiId, stageName, description: s.Description, tags, deploymentId: s.DeploymentId },
+    attributes: {
+      apiId,
+      stageName,
+      description: s.Description,
+      tags,
+      deploymentId: s.DeploymentId,
+      throttling: { rateLimit: s.DefaultRouteSettings?.ThrottlingRateLimit, burstLimit: s.DefaultRouteSettings?.ThrottlingBurstLimit },
+      accessLog: s.AccessLogSettings?.DestinationArn ? { destinationArn: s.AccessLogSettings.DestinationArn, format: s.AccessLogSettings.Format ?? "" } : undefined,
+    },
     outputs: { stageName, invokeUrl: `${apiEndpoint}/${stageName}` },
     ownership: ownershipFromTags(tags),
   };
@@ -40,6 +52,14 @@ async function endpointOf(ctx: Ctx, apiId: string): Promise<string> {
 
 function stageArn(ctx: Ctx, apiId: string, stageName: string): string {
   return `${apiArn(ctx, apiId)}/stages/${stageName}`;
+}
+
+/** Both throttling bounds always together (one alone leaves the other at 0: every request 429). */
+function stageSettings(p: StageProps): Pick<CreateStageRequest, "DefaultRouteSettings" | "AccessLogSettings"> {
+  return {
+    ...(p.throttling ? { DefaultRouteSettings: { ThrottlingRateLimit: p.throttling.rateLimit, ThrottlingBurstLimit: p.throttling.burstLimit } } : {}),
+    ...(p.accessLog ? { AccessLogSettings: { DestinationArn: p.accessLog.destinationArn, Format: p.accessLog.format } } : {}),
+  };
 }
 
 export const apigwStage = {
@@ -61,6 +81,15 @@ export const apigwStage = {
     if (!sameDescription(d.props.description, a.attributes.description)) {
       changes.push({ path: "description", before: a.attributes.description, after: d.props.description });
     }
+    // Throttling absent from the spec is left as it is: AWS has no way back to "unset"
+    // for a stage's default route settings, and writing 0 would throttle every request.
+    const t = d.props.throttling;
+    if (t && (t.rateLimit !== a.attributes.throttling.rateLimit || t.burstLimit !== a.attributes.throttling.burstLimit)) {
+      changes.push({ path: "throttling", before: a.attributes.throttling.rateLimit === undefined ? undefined : { ...a.attributes.throttling }, after: t });
+    }
+    const log = d.props.accessLog;
+    const had = a.attributes.accessLog;
+    if (log?.destinationArn !== had?.destinationArn || log?.format !== had?.format) changes.push({ path: "accessLog", before: had, after: log });
     changes.push(...diffTags(d.props.tags, a.attributes.tags));
     return changes;
   },
@@ -74,6 +103,7 @@ export const apigwStage = {
             ApiId: apiId,
             StageName: stageName,
             ...(d.props.description !== undefined ? { Description: d.props.description } : {}),
+            ...stageSettings(d.props),
             Tags: d.props.tags,
           }),
         ),
@@ -89,6 +119,12 @@ export const apigwStage = {
     const { apiId, stageName } = a.attributes;
     if (changes.some((c) => c.path === "description")) {
       await client.send(new UpdateStageCommand({ ApiId: apiId, StageName: stageName, Description: d.props.description ?? "" }));
+    }
+    if (changes.some((c) => c.path === "throttling" || (c.path === "accessLog" && d.props.accessLog))) {
+      await client.send(new UpdateStageCommand({ ApiId: apiId, StageName: stageName, ...stageSettings(d.props) }));
+    }
+    if (changes.some((c) => c.path === "accessLog") && !d.props.accessLog) {
+      await unlessNotFound(() => client.send(new DeleteAccessLogSettingsCommand({ ApiId: apiId, StageName: stageName })));
     }
     await applyTagChanges(client, stageArn(ctx, apiId, stageName), d.props.tags, changes);
     const stage = await client.send(new GetStageCommand({ ApiId: apiId, StageName: stageName }));

@@ -114,6 +114,17 @@ export interface RouteProps {
   apiId: string;
   routeKey: string;
   target: string; // "integrations/<integrationId>"
+  authorizationType: "NONE" | "CUSTOM" | "AWS_IAM";
+  authorizerId?: string; // with CUSTOM
+}
+
+/** apigw.authorizer: a Lambda REQUEST authorizer. Outputs authorizerId. Found again by its name. */
+export interface AuthorizerProps {
+  apiId: string;
+  name: string; // "chatctl-<logical name>"
+  authorizerType: "REQUEST";
+  authorizerUri: string; // arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<fn arn>/invocations
+  identitySource: string[];
 }
 
 /** apigw.stage: outputs stageName, invokeUrl (wss://...). */
@@ -121,6 +132,10 @@ export interface StageProps {
   apiId: string;
   stageName: string;
   description?: string;
+  /** Default route throttling; absent means AWS's account-level limits. */
+  throttling?: { rateLimit: number; burstLimit: number };
+  /** Access logs: the log group's ARN (without ":*") and the line format. */
+  accessLog?: { destinationArn: string; format: string };
   tags: Tags;
 }
 

@@ -1,5 +1,6 @@
 import { erase, type AnyResourceKind } from "./kind.js";
 import { apigwApi } from "./apigw-api.js";
+import { apigwAuthorizer } from "./apigw-authorizer.js";
 import { apigwDeployment } from "./apigw-deployment.js";
 import { apigwIntegration } from "./apigw-integration.js";
 import { apigwRoute } from "./apigw-route.js";
@@ -20,6 +21,7 @@ export const registry: Readonly<Record<string, AnyResourceKind>> = Object.fromEn
     erase(lambdaPermission),
     erase(apigwApi),
     erase(apigwIntegration),
+    erase(apigwAuthorizer),
     erase(apigwRoute),
     erase(apigwStage),
     erase(apigwDeployment),

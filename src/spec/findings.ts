@@ -72,7 +72,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** A reference to a name that is not defined: what was asked for, a hint, and what there is. */
-export function unknownName(what: "function" | "table", name: string, defined: readonly string[]): [summary: string, detail: string] {
+export function unknownName(what: "function" | "table" | "authorizer", name: string, defined: readonly string[]): [summary: string, detail: string] {
   return [
     `no ${what} named ${quote(name)}${didYouMean(name, defined)}`,
     defined.length === 0 ? `no ${what}s are defined under ${what}s:` : `defined ${what}s: ${listNames(defined)}`,

@@ -1,4 +1,4 @@
-import type { ChatSpec, KeyAttribute } from "./schema.js";
+import type { ChatSpec, KeyAttribute, RouteSpec } from "./schema.js";
 import type { KeyAttributeProps } from "../resources/props.js";
 
 // Every AWS name of a stack derives from the stack name, so two stacks in one
@@ -7,11 +7,14 @@ import type { KeyAttributeProps } from "../resources/props.js";
 export const ROLE_PATH = "/chatctl/";
 export const INLINE_POLICY_NAME = "chatctl";
 export const PERMISSION_STATEMENT_ID = "chatctl-apigateway";
+/** A second statement, so a function may be both a route's and an authorizer's. */
+export const AUTHORIZER_PERMISSION_STATEMENT_ID = "chatctl-apigateway-authorizer";
 
 export const functionName = (spec: Pick<ChatSpec, "stack">, fn: string): string => `${spec.stack}-${fn}`;
 export const roleName = (spec: Pick<ChatSpec, "stack">, fn: string): string => `${spec.stack}-${fn}`;
 export const logGroupName = (spec: Pick<ChatSpec, "stack">, fn: string): string => `/aws/lambda/${functionName(spec, fn)}`;
 export const tableName = (spec: Pick<ChatSpec, "stack">, table: string): string => `${spec.stack}-${table}`;
+export const accessLogGroupName = (spec: Pick<ChatSpec, "stack" | "api">): string => `/aws/apigateway/${spec.stack}/${spec.api.stage}/access`;
 export const apiName = (spec: Pick<ChatSpec, "stack" | "api">): string => spec.api.name ?? spec.stack;
 
 /** The environment variable through which a function learns a table's name: TABLE_CONNECTIONS. */
@@ -20,4 +23,14 @@ export const tableEnvName = (table: string): string => `TABLE_${table.toUpperCas
 
 export function keyAttribute(k: KeyAttribute): KeyAttributeProps {
   return typeof k === "string" ? { name: k, type: "S" } : { name: k.name, type: k.type };
+}
+
+/** A route's function, whether written `key: fn` or `key: { function: fn, ... }`. */
+export const routeFunction = (route: RouteSpec): string => (typeof route === "string" ? route : route.function);
+
+/** How API Gateway authorizes a route: NONE, CUSTOM (an authorizer) or AWS_IAM. */
+export function routeAuthorization(route: RouteSpec): { type: "NONE" | "CUSTOM" | "AWS_IAM"; authorizer?: string } {
+  if (typeof route === "string") return { type: "NONE" };
+  if (route.authorizer !== undefined) return { type: "CUSTOM", authorizer: route.authorizer };
+  return { type: route.authorization === "iam" ? "AWS_IAM" : "NONE" };
 }

@@ -35,6 +35,14 @@ export const LogRetention = z
     message: `must be one of ${LOG_RETENTION_DAYS.join(", ")} (the values CloudWatch Logs accepts)`,
   });
 
+/** An IAM grant beyond the function's tables: `*` alone is never an action (least privilege). */
+export const PermissionSpec = z.strictObject({
+  actions: z
+    .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, "must be service:Action, e.g. s3:GetObject").refine((a) => !/^[^:]+:\*$/.test(a), "must name actions, not a whole service (service:*)"))
+    .min(1),
+  resources: z.array(z.string().regex(/^(arn:[^\s]+|\*)$/, "must be an ARN (or *)")).min(1),
+});
+
 export const FunctionSpec = z
   .strictObject({
     handler: z.string().min(1).describe("Handler source (.ts, .mts, .js, .mjs), relative to this file; it exports `handler`."),
@@ -50,6 +58,7 @@ export const FunctionSpec = z
       .default([])
       .describe("Functions this one may invoke (lambda:InvokeFunction on their ARNs only); their AWS names reach it as FUNCTION_<NAME>."),
     logRetentionDays: LogRetention.default(14),
+    permissions: z.array(PermissionSpec).default([]).describe("Extra IAM grants (S3, SQS, SSM...): [{ actions: [s3:GetObject], resources: [arn:...] }]."),
   })
   .describe("A Lambda function.");
 
@@ -100,8 +109,43 @@ export const ApiSpec = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,128}$/, "must be 1-128 letters, digits, '-' or '_'")
       .default("prod"),
+    // Both bounds at once: AWS leaves an unset one at 0, and 0 throttles everything.
+    throttling: z
+      .strictObject({ rateLimit: z.number().positive().max(10000), burstLimit: z.number().int().min(1).max(5000) })
+      .optional()
+      .describe("The stage's default route throttling: requests per second and burst."),
+    accessLog: z
+      .union([z.boolean(), z.strictObject({ format: z.string().min(1).max(4096).optional(), retentionDays: LogRetention.default(14) })])
+      .optional()
+      .describe("Stage access logs to a log group of the stack (JSON lines by default)."),
   })
   .describe("The WebSocket API.");
+
+// Identity sources a WebSocket REQUEST authorizer can read (API Gateway developer guide,
+// "Configuring a WebSocket API Lambda REQUEST authorizer").
+export const IdentitySource = z
+  .string()
+  .regex(
+    /^(route\.request\.(header|querystring)\.[^\s.]+|context\.[A-Za-z0-9_.]+|stageVariables\.[A-Za-z0-9_]+)$/,
+    "must be route.request.header.<name>, route.request.querystring.<name>, context.<name> or stageVariables.<name>",
+  );
+
+export const AuthorizerSpec = z
+  .strictObject({
+    function: logicalName.describe("The function (under functions:) that answers with an IAM policy."),
+    type: z.string().optional().describe("REQUEST, the only type a WebSocket API takes (checked with a reason in validate.ts)."),
+    identitySources: z.array(IdentitySource).min(1).default(["route.request.header.Authorization"]),
+  })
+  .describe("A Lambda REQUEST authorizer for $connect.");
+
+export const RouteSpec = z.union([
+  logicalName,
+  z.strictObject({
+    function: logicalName,
+    authorizer: logicalName.optional().describe("An authorizer under authorizers: (only on $connect)."),
+    authorization: z.enum(["iam"]).optional().describe("iam: connections must be SigV4-signed (only on $connect)."),
+  }),
+]);
 
 export const ChatSpec = z
   .strictObject({
@@ -113,7 +157,8 @@ export const ChatSpec = z
       .optional()
       .describe("AWS region; else AWS_REGION, AWS_DEFAULT_REGION, else ap-northeast-1."),
     api: ApiSpec.default({ routeSelectionExpression: "$request.body.action", stage: "prod" }),
-    routes: z.record(RouteKey, logicalName).describe("Route key -> function name."),
+    routes: z.record(RouteKey, RouteSpec).describe("Route key -> function name, or { function, authorizer | authorization }."),
+    authorizers: z.record(logicalName, AuthorizerSpec).default({}),
     functions: z.record(logicalName, FunctionSpec),
     tables: z.record(logicalName, TableSpec).default({}),
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
@@ -127,3 +172,6 @@ export type TableSpec = z.output<typeof TableSpec>;
 export type ApiSpec = z.output<typeof ApiSpec>;
 export type KeyAttribute = z.output<typeof KeyAttribute>;
 export type IndexSpec = z.output<typeof IndexSpec>;
+export type RouteSpec = z.output<typeof RouteSpec>;
+export type AuthorizerSpec = z.output<typeof AuthorizerSpec>;
+export type PermissionSpec = z.output<typeof PermissionSpec>;

@@ -115,12 +115,33 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
     if (routes.length === 0) {
       error(["routes"], "key", "at least one route is needed", "for example:  $default: default   (route key: function name)");
     }
-    for (const [routeKey, target] of routes) {
-      if (typeof target !== "string") continue;
+    for (const [routeKey, value] of routes) {
+      const target = typeof value === "string" ? value : isRecord(value) && typeof value.function === "string" ? value.function : undefined;
+      const at: SpecPath = typeof value === "string" ? ["routes", routeKey] : ["routes", routeKey, "function"];
+      if (isRecord(value)) checkRouteAuth(routeKey, value, raw.authorizers, error);
+      if (target === undefined) continue;
       usedFunctions.set(target, [...(usedFunctions.get(target) ?? []), routeKey]);
       if (functions === undefined || Object.hasOwn(functions, target)) continue;
-      error(["routes", routeKey], "value", ...unknownName("function", target, functionNames));
+      error(at, "value", ...unknownName("function", target, functionNames));
     }
+  }
+
+  // Authorizers: their functions are invoked by API Gateway, so they count as used.
+  for (const [name, authorizer] of entriesOf(raw.authorizers)) {
+    if (!isRecord(authorizer)) continue;
+    if (typeof authorizer.type === "string" && authorizer.type !== "REQUEST") {
+      error(
+        ["authorizers", name, "type"],
+        "value",
+        `WebSocket APIs support only REQUEST authorizers, not ${quote(authorizer.type)}`,
+        "a REQUEST authorizer is a function under functions: that answers with an IAM policy; JWT authorizers exist for HTTP APIs only",
+      );
+    }
+    if (typeof authorizer.function !== "string") continue;
+    const fn = authorizer.function;
+    usedFunctions.set(fn, [...(usedFunctions.get(fn) ?? []), `authorizer ${name}`]);
+    if (functions === undefined || Object.hasOwn(functions, fn)) continue;
+    error(["authorizers", name, "function"], "value", ...unknownName("function", fn, functionNames));
   }
 
   // API.
@@ -160,6 +181,17 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
       fn.invokes.forEach((target: unknown, index: number) => {
         if (typeof target !== "string" || Object.hasOwn(functions, target)) return;
         error(["functions", name, "invokes", index], "value", ...unknownName("function", target, functionNames));
+      });
+    }
+
+    if (Array.isArray(fn.permissions)) {
+      fn.permissions.forEach((grant: unknown, index: number) => {
+        if (!isRecord(grant) || !Array.isArray(grant.resources)) return;
+        grant.resources.forEach((resource: unknown, r: number) => {
+          if (typeof resource === "string" && (resource === "*" || /:\*$/.test(resource))) {
+            warning(["functions", name, "permissions", index, "resources", r], "value", `resource ${quote(resource)} grants the actions on every resource of that kind`, "name the ARNs the function needs (least privilege)");
+          }
+        });
       });
     }
 
@@ -254,6 +286,28 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
   }
 
   return out;
+}
+
+/** API Gateway accepts an authorizer (or IAM authorization) on a WebSocket API's $connect route only. */
+function checkRouteAuth(
+  routeKey: string,
+  route: Record<string, unknown>,
+  authorizers: unknown,
+  error: (path: SpecPath, on: Finding["on"], summary: string, detail?: string) => void,
+): void {
+  const hasAuthorizer = route.authorizer !== undefined;
+  for (const field of ["authorizer", "authorization"] as const) {
+    if (route[field] !== undefined && routeKey !== "$connect") {
+      error(["routes", routeKey, field], "key", `${field} is allowed only on $connect`, "API Gateway authorizes a WebSocket connection once, when it opens; later routes run with what $connect's authorizer returned");
+    }
+  }
+  if (hasAuthorizer && route.authorization !== undefined) {
+    error(["routes", routeKey, "authorization"], "key", "use either authorizer or authorization: iam, not both");
+  }
+  if (typeof route.authorizer !== "string") return;
+  const known = authorizers === undefined ? [] : isRecord(authorizers) ? Object.keys(authorizers) : undefined;
+  if (known === undefined || known.includes(route.authorizer)) return;
+  error(["routes", routeKey, "authorizer"], "value", ...unknownName("authorizer", route.authorizer, known));
 }
 
 async function checkHandler(

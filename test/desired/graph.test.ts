@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildDesired, routingHash } from "../../src/desired/graph.js";
 import { ChatSpec } from "../../src/spec/schema.js";
 import { isRef, type DesiredResource, type Ref } from "../../src/resources/kind.js";
-import type { FunctionProps, PermissionProps, PolicyDocument, RoleProps } from "../../src/resources/props.js";
+import type { AuthorizerProps, FunctionProps, LogGroupProps, PermissionProps, PolicyDocument, RoleProps, RouteProps, StageProps } from "../../src/resources/props.js";
 
 const spec = ChatSpec.parse({
   stack: "my-chat",
@@ -127,5 +127,81 @@ describe("routingHash", () => {
     expect(routingHash({ ...spec, functions: { ...spec.functions } })).toBe(base);
     expect(routingHash({ ...spec, routes: { ...spec.routes, typing: "sendmessage" } })).not.toBe(base);
     expect(routingHash({ ...spec, api: { ...spec.api, routeSelectionExpression: "$request.body.type" } })).not.toBe(base);
+  });
+});
+
+describe("an authorized stack: authorizer, IAM, stage settings, extra permissions", () => {
+  const authorized = ChatSpec.parse({
+    stack: "my-chat",
+    api: { throttling: { rateLimit: 10, burstLimit: 20 }, accessLog: { retentionDays: 30 } },
+    routes: { $connect: { function: "connect", authorizer: "tickets" }, $default: "default" },
+    authorizers: { tickets: { function: "authorize", identitySources: ["route.request.querystring.ticket"] } },
+    functions: {
+      connect: { handler: "h/connect.ts" },
+      default: { handler: "h/default.ts", permissions: [{ actions: ["sqs:SendMessage", "s3:GetObject"], resources: ["arn:aws:sqs:ap-northeast-1:123456789012:jobs", "arn:aws:s3:::files/*"] }] },
+      authorize: { handler: "h/authorize.ts" },
+    },
+  });
+  const authCode = Object.fromEntries(Object.keys(authorized.functions).map((f) => [f, { sha256: `sha-${f}`, zipPath: `/tmp/${f}.zip` }]));
+  const graph = buildDesired({ spec: authorized, region: "ap-northeast-1", accountId: "123456789012", code: authCode });
+  const find = <P>(id: string): DesiredResource<P> => {
+    const r = graph.find((g) => g.id === id);
+    if (!r) throw new Error(`no ${id}`);
+    return r as DesiredResource<P>;
+  };
+
+  it("makes a REQUEST authorizer invoking the function, with the identity sources", () => {
+    const a = find<AuthorizerProps>("authorizer.tickets");
+    expect(a.name).toBe("chatctl-tickets");
+    expect(a.props.authorizerType).toBe("REQUEST");
+    expect(a.props.identitySource).toEqual(["route.request.querystring.ticket"]);
+    expect(show(a.props.authorizerUri as string | Ref)).toBe(
+      "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/<function.authorize.functionArn>/invocations",
+    );
+    expect(a.dependsOn).toEqual(["api", "function.authorize", "permission.authorizer.authorize"]);
+  });
+
+  it("lets API Gateway invoke the authorizer function only as this API's authorizer, and routes nothing to it", () => {
+    const p = find<PermissionProps>("permission.authorizer.authorize").props;
+    expect(show(p.sourceArn)).toBe("<api.executeArn>/authorizers/*");
+    expect(p.statementId).toBe("chatctl-apigateway-authorizer");
+    expect(graph.some((g) => g.id === "permission.authorize" || g.id === "integration.authorize")).toBe(false);
+  });
+
+  it("authorizes $connect with it (CUSTOM + its id) and leaves other routes open", () => {
+    const connect = find<RouteProps>("route.$connect");
+    expect(connect.props.authorizationType).toBe("CUSTOM");
+    expect(show(connect.props.authorizerId as string | Ref)).toBe("<authorizer.tickets.authorizerId>");
+    expect(connect.dependsOn).toContain("authorizer.tickets");
+    expect(find<RouteProps>("route.$default").props).not.toHaveProperty("authorizerId");
+    expect(find("deployment").dependsOn).toContain("authorizer.tickets");
+  });
+
+  it("throttles the stage with both bounds and logs access to the stack's own log group", () => {
+    const stage = find<StageProps>("stage").props;
+    expect(stage.throttling).toEqual({ rateLimit: 10, burstLimit: 20 });
+    expect(stage.accessLog?.destinationArn).toBe("arn:aws:logs:ap-northeast-1:123456789012:log-group:/aws/apigateway/my-chat/prod/access");
+    expect(Object.keys(JSON.parse((stage.accessLog?.format as string | undefined) ?? "{}") as object)).toEqual(
+      expect.arrayContaining(["requestId", "connectionId", "eventType", "routeKey", "status", "integrationError"]),
+    );
+    expect(find<LogGroupProps>("logs.access").props).toMatchObject({ logGroupName: "/aws/apigateway/my-chat/prod/access", retentionDays: 30 });
+  });
+
+  it("grants extra permissions as named, without wildcard actions", () => {
+    const extra = (find<RoleProps>("role.default").props.inlinePolicy as PolicyDocument).Statement.filter((s) => s.Sid?.startsWith("Extra"));
+    expect(extra).toEqual([{ Sid: "Extra1", Effect: "Allow", Action: ["s3:GetObject", "sqs:SendMessage"], Resource: ["arn:aws:s3:::files/*", "arn:aws:sqs:ap-northeast-1:123456789012:jobs"] }]);
+    for (const r of graph.filter((d) => d.kind === "iam.role")) {
+      for (const st of ((r.props as RoleProps).inlinePolicy as PolicyDocument).Statement) {
+        for (const a of Array.isArray(st.Action) ? st.Action : [st.Action]) expect(a, `${r.id} action`).not.toMatch(/\*/);
+      }
+    }
+  });
+
+  it("redeploys when authorization changes, not for a plain spec", () => {
+    const base = routingHash(authorized);
+    expect(routingHash({ ...authorized, routes: { ...authorized.routes, $connect: { function: "connect", authorization: "iam" } } })).not.toBe(base);
+    expect(routingHash({ ...authorized, authorizers: { tickets: { function: "authorize", identitySources: ["route.request.header.Authorization"] } } })).not.toBe(base);
+    // A spec without authorization hashes as before the field existed: no needless redeployment on upgrade.
+    expect(routingHash(spec)).toBe(routingHash({ ...spec, authorizers: {} }));
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitForMatch } from "../support/wait.js";
 
 // The README's first screen, walked as a new user would: the blocks marked
 // `<!-- walkthrough: clone -->` (run in this repository) and `<!-- walkthrough: project -->`
@@ -38,20 +39,7 @@ let output = "";
 const ran: string[] = [];
 
 function waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-  return new Promise((resolvePromise, reject) => {
-    const timer = setInterval(() => {
-      const m = pattern.exec(output);
-      if (m) {
-        clearInterval(timer);
-        clearTimeout(deadline);
-        resolvePromise(m);
-      }
-    }, 50);
-    const deadline = setTimeout(() => {
-      clearInterval(timer);
-      reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`));
-    }, timeoutMs);
-  });
+  return waitForMatch(() => output, pattern, timeoutMs);
 }
 
 /** Runs one README line in bash from `cwd`; returns the folder it ends in (for `cd`). */

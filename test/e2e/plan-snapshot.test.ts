@@ -25,7 +25,7 @@ function normalize(text: string): string {
     .replaceAll(tmpdir(), "<tmp>");
 }
 
-describe.each(["chat", "custom-routes"])("plan of specs/%s.yaml from an empty account", (name) => {
+describe.each(["chat", "custom-routes", "authorized"])("plan of specs/%s.yaml from an empty account", (name) => {
   it("reads as recorded", async () => {
     const run = await runCli(["plan", "-f", `specs/${name}.yaml`, "--endpoint-url", cloud.url, "--detailed-exitcode"]);
     expect(run.stderr).toBe("");

@@ -23,7 +23,6 @@ import {
   GetStageCommand,
   GetStagesCommand,
   GetTagsCommand,
-  CreateAuthorizerCommand,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateApiCommand,
@@ -269,11 +268,35 @@ describe("API Gateway v2 over the wire, with the real SDK client", () => {
     expect(err.$metadata?.httpStatusCode).toBe(429);
   });
 
+  it("serves authorizers: REQUEST with a Lambda URI, on $connect only, JWT refused", async () => {
+    const apiId = await newApi();
+    const uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations";
+    const created = await client.send(
+      new sdk.CreateAuthorizerCommand({ ApiId: apiId, AuthorizerType: "REQUEST", Name: "auth", AuthorizerUri: uri, IdentitySource: ["route.request.querystring.token"] }),
+    );
+    expect(created).toMatchObject({ Name: "auth", AuthorizerType: "REQUEST", AuthorizerUri: uri, IdentitySource: ["route.request.querystring.token"] });
+    const id = String(created.AuthorizerId);
+    const updated = await client.send(new sdk.UpdateAuthorizerCommand({ ApiId: apiId, AuthorizerId: id, IdentitySource: ["route.request.header.Auth"] }));
+    expect(updated.IdentitySource).toEqual(["route.request.header.Auth"]);
+    expect((await client.send(new sdk.GetAuthorizersCommand({ ApiId: apiId }))).Items?.map((a) => a.AuthorizerId)).toEqual([id]);
+    const jwt = await errorOf(client.send(new sdk.CreateAuthorizerCommand({ ApiId: apiId, AuthorizerType: "JWT", Name: "jwt", IdentitySource: ["$request.header.Authorization"] })));
+    expect(jwt.name).toBe("BadRequestException");
+
+    const integration = await client.send(new CreateIntegrationCommand({ ApiId: apiId, IntegrationType: "AWS_PROXY", IntegrationUri: uri.replace("auth", "connect") }));
+    const target = `integrations/${String(integration.IntegrationId)}`;
+    const onMessage = await errorOf(client.send(new CreateRouteCommand({ ApiId: apiId, RouteKey: "sendmessage", Target: target, AuthorizationType: "CUSTOM", AuthorizerId: id })));
+    expect(onMessage.name).toBe("BadRequestException");
+    const route = await client.send(new CreateRouteCommand({ ApiId: apiId, RouteKey: "$connect", Target: target, AuthorizationType: "CUSTOM", AuthorizerId: id }));
+    expect(route).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: id });
+    expect((await errorOf(client.send(new sdk.DeleteAuthorizerCommand({ ApiId: apiId, AuthorizerId: id })))).name).toBe("ConflictException");
+    await client.send(new sdk.UpdateRouteCommand({ ApiId: apiId, RouteId: String(route.RouteId), AuthorizationType: "NONE" }));
+    await client.send(new sdk.DeleteAuthorizerCommand({ ApiId: apiId, AuthorizerId: id }));
+    expect((await errorOf(client.send(new sdk.GetAuthorizerCommand({ ApiId: apiId, AuthorizerId: id })))).name).toBe("NotFoundException");
+  });
+
   it("answers operations it does not serve as unknown operations", async () => {
     const apiId = await newApi();
-    const err = await errorOf(
-      client.send(new CreateAuthorizerCommand({ ApiId: apiId, AuthorizerType: "REQUEST", Name: "auth", IdentitySource: ["route.request.header.Auth"] })),
-    );
+    const err = await errorOf(client.send(new sdk.CreateModelCommand({ ApiId: apiId, Name: "m", Schema: "{}" })));
     expect(err.name).toBe("UnknownOperationException");
   });
 });

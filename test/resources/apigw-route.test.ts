@@ -37,7 +37,7 @@ beforeEach(async () => {
 afterEach(() => mock.restore());
 
 function desired(routeKey = "sendmessage", target = targetA): ResolvedResource<RouteProps> {
-  return { id: `route.${routeKey}`, kind: "apigw.route", name: routeKey, props: { apiId, routeKey, target } };
+  return { id: `route.${routeKey}`, kind: "apigw.route", name: routeKey, props: { apiId, routeKey, target, authorizationType: "NONE" } };
 }
 
 async function otherRoutes(...keys: string[]): Promise<void> {

@@ -5,7 +5,7 @@ import { loadSpec } from "../../src/spec/loader.js";
 import { TempProject } from "./helpers.js";
 
 const specsDir = fileURLToPath(new URL("../../specs/", import.meta.url));
-const EXAMPLES = ["chat.yaml", "minimal.yaml", "custom-routes.yaml"] as const;
+const EXAMPLES = ["chat.yaml", "minimal.yaml", "custom-routes.yaml", "authorized.yaml"] as const;
 
 let project: TempProject;
 beforeAll(() => {
@@ -59,6 +59,14 @@ describe("example specs", () => {
     const { spec } = await loadCopy("custom-routes.yaml");
     expect(spec.api.routeSelectionExpression).toBe("$request.body.type");
     expect(spec.routes.ping).toBe("default");
+  });
+
+  it("authorized.yaml guards $connect with a query-string authorizer, throttles and logs access", async () => {
+    const { spec } = await loadCopy("authorized.yaml");
+    expect(spec.routes.$connect).toEqual({ function: "connect", authorizer: "tickets" });
+    expect(spec.authorizers.tickets).toEqual({ function: "authorize", identitySources: ["route.request.querystring.ticket"] });
+    expect(spec.api.throttling).toEqual({ rateLimit: 100, burstLimit: 200 });
+    expect(spec.api.accessLog).toEqual({ retentionDays: 30 });
   });
 
   // The examples point at the project's real handlers; this holds once handlers/ is in place.

@@ -14,7 +14,7 @@ export class TempProject {
     this.root = mkdtempSync(join(tmpdir(), "chatctl-spec-"));
     writeFileSync(join(this.root, "package.json"), "{}\n");
     mkdirSync(join(this.root, "specs"));
-    for (const name of ["connect", "disconnect", "default", "sendmessage", "broadcast"]) this.write(`handlers/${name}.ts`, HANDLER_STUB);
+    for (const name of ["connect", "disconnect", "default", "sendmessage", "broadcast", "authorize"]) this.write(`handlers/${name}.ts`, HANDLER_STUB);
   }
 
   write(relativePath: string, text: string | Uint8Array): string {

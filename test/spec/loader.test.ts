@@ -30,6 +30,7 @@ describe("a valid spec", () => {
       manageConnections: false,
       invokes: [],
       logRetentionDays: 14,
+      permissions: [],
     });
     expect(result.spec.tables.connections).toEqual({
       partitionKey: "connectionId",
@@ -105,7 +106,7 @@ describe("schema problems", () => {
     const diag = find(diags, "unknown key");
     expect(diag.summary).toBe('functions.connect: unknown key "timout" (did you mean "timeout"?)');
     expect(diag.detail).toBe(
-      "allowed keys in functions.connect: handler, description, runtime, memory, timeout, environment, tables, manageConnections, invokes, logRetentionDays",
+      "allowed keys in functions.connect: handler, description, runtime, memory, timeout, environment, tables, manageConnections, invokes, logRetentionDays, permissions",
     );
     expect(where(diag)).toBe("9:5");
   });
@@ -113,7 +114,7 @@ describe("schema problems", () => {
   it("reports an unknown top-level key", async () => {
     const diag = find(problems(await project.load(`${VALID}lambda: {}\n`)), "unknown key");
     expect(diag.summary).toBe('unknown key "lambda"');
-    expect(diag.detail).toBe("allowed keys at the top level: $schema, stack, region, api, routes, functions, tables, tags");
+    expect(diag.detail).toBe("allowed keys at the top level: $schema, stack, region, api, routes, authorizers, functions, tables, tags");
     expect(where(diag)).toBe("14:1");
   });
 

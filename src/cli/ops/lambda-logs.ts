@@ -8,7 +8,7 @@ export class LambdaLogsCommand extends OpsCommand {
     category: "Lambda",
     description: "Print a function's recent logs, or follow them",
     details: `
-      Prints the events of the log group /aws/lambda/<name> from the last [minutes] (default 10), oldest first.
+      Prints the events of the log group /aws/lambda/<name> from the last [minutes] (default 10), oldest first. A name starting with /aws/apigateway/ is a stage's access log group (api.accessLog), read as named.
       \`--follow\` keeps polling every 2 seconds and prints only new events, until Ctrl-C. \`--filter\` takes a CloudWatch Logs filter pattern.
       With \`--json\`, events are a JSON array; with \`--follow --json\`, one JSON object per line.
     `,
@@ -16,6 +16,7 @@ export class LambdaLogsCommand extends OpsCommand {
       ["The last 30 minutes", "chatctl lambda-logs connect-handler 30"],
       ["Follow, errors only", "chatctl lambda logs my-chat-sendmessage --follow --filter ERROR"],
       ["From the local cloud", "chatctl lambda logs my-chat-connect --local"],
+      ["A stage's access log", "chatctl lambda-logs /aws/apigateway/my-chat/prod/access --local"],
     ],
   });
 

@@ -1,6 +1,10 @@
 import { allItems, type ApiGatewayV2Model } from "../models/apigatewayv2.js";
 import { AwsError, type InvokeResult, type ServiceModel } from "../service.js";
 import { apiGatewayPermissionCheck, type InvokeSource } from "./permission.js";
+import type { AuthorizerView } from "./authorizer.js";
+
+/** How $connect is authorized: by a Lambda REQUEST authorizer, or by a SigV4 signature. */
+export type ConnectAuthorization = { readonly type: "CUSTOM"; readonly authorizer: AuthorizerView } | { readonly type: "AWS_IAM" };
 
 /** One WebSocket API at one stage, as the data plane needs it. */
 export interface ApiView {
@@ -9,6 +13,14 @@ export interface ApiView {
   readonly stage: string;
   /** Route key ("$connect", "$default", "sendmessage"...) -> Lambda function name. */
   readonly routes: ReadonlyMap<string, string>;
+  /** "arn:aws:execute-api:{region}:{account}:{apiId}", the start of every methodArn. */
+  readonly executeArn?: string;
+  /** Absent when $connect is open (AuthorizationType NONE). */
+  readonly connectAuth?: ConnectAuthorization;
+  readonly stageVariables?: Readonly<Record<string, string>>;
+  /** The stage's default route throttling, when both bounds are set. */
+  readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly accessLog?: { readonly destinationArn: string; readonly format: string };
 }
 
 /** Which API and stage a URL path names: `/{stage}` or `/{apiId}/{stage}`. */
@@ -56,6 +68,15 @@ export interface DirectoryOptions {
   readonly lambdaArnToName?: (arn: string) => string | undefined;
 }
 
+function numberOf(record: Record<string, unknown> | undefined, key: string): number | undefined {
+  const v = record?.[key];
+  return typeof v === "number" ? v : undefined;
+}
+
+function recordOf(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
 /**
  * A directory read from the API Gateway v2 model: the API and stage found
  * through its AWS operations (GetApis, GetStages), the routes and integrations
@@ -81,16 +102,18 @@ export function directoryFromModels(apigw: ApiGatewayV2Model, options: Directory
     const apis = (await allItems(apigw, "GetApis", {}, "peek")).filter(
       (api) => str(api, "ProtocolType") === "WEBSOCKET" && (target.apiId === undefined || str(api, "ApiId") === target.apiId),
     );
-    const matches: Record<string, unknown>[] = [];
+    const matches: { api: Record<string, unknown>; stage: Record<string, unknown> }[] = [];
     for (const api of apis) {
       const apiId = str(api, "ApiId");
       if (!apiId) continue;
       const stages = await allItems(apigw, "GetStages", { ApiId: apiId }, "peek");
-      if (stages.some((s) => str(s, "StageName") === target.stage)) matches.push(api);
+      const stage = stages.find((s) => str(s, "StageName") === target.stage);
+      if (stage) matches.push({ api, stage });
     }
-    const api = matches.length === 1 ? matches[0] : undefined;
+    const match = matches.length === 1 ? matches[0] : undefined;
+    const api = match?.api;
     const apiId = api ? str(api, "ApiId") : undefined;
-    if (!api || !apiId) return undefined;
+    if (!match || !api || !apiId) return undefined;
     const deployed = apigw.deployedAt(apiId, target.stage);
     if (!deployed) return undefined;
 
@@ -110,11 +133,36 @@ export function directoryFromModels(apigw: ApiGatewayV2Model, options: Directory
       const fn = integrationId ? functionByIntegration.get(integrationId) : undefined;
       if (key && fn) byKey.set(key, fn);
     }
+    // Authorization is part of the deployment; the stage's settings apply without one.
+    const connect = deployed.routes.find((r) => r.RouteKey === "$connect");
+    let connectAuth: ConnectAuthorization | undefined;
+    if (connect?.AuthorizationType === "AWS_IAM") connectAuth = { type: "AWS_IAM" };
+    if (connect?.AuthorizationType === "CUSTOM") {
+      const found = deployed.authorizers.find((a) => a.AuthorizerId === connect.AuthorizerId);
+      const arn = found?.AuthorizerUri ? functionArnOfIntegrationUri(found.AuthorizerUri) : undefined;
+      // An authorizer whose function cannot be named fails closed: it is invoked as "" and errs (500).
+      connectAuth = {
+        type: "CUSTOM",
+        authorizer: { authorizerId: connect.AuthorizerId ?? "", functionName: (arn ? toName(arn) : undefined) ?? "", identitySource: found?.IdentitySource ?? [] },
+      };
+    }
+    const defaults = recordOf(match.stage.DefaultRouteSettings);
+    const rateLimit = numberOf(defaults, "ThrottlingRateLimit");
+    const burstLimit = numberOf(defaults, "ThrottlingBurstLimit");
+    const accessLog = recordOf(match.stage.AccessLogSettings);
+    const destinationArn = accessLog ? str(accessLog, "DestinationArn") : undefined;
+    const format = accessLog ? str(accessLog, "Format") : undefined;
+    const variables = recordOf(match.stage.StageVariables) ?? {};
     return {
       apiId,
       routeSelectionExpression: deployed.routeSelectionExpression || "$request.body.action",
       stage: target.stage,
       routes: byKey,
+      executeArn: `arn:aws:execute-api:${apigw.region}:${apigw.accountId}:${apiId}`,
+      ...(connectAuth ? { connectAuth } : {}),
+      stageVariables: Object.fromEntries(Object.entries(variables).filter((e): e is [string, string] => typeof e[1] === "string")),
+      ...(rateLimit !== undefined && burstLimit !== undefined ? { throttling: { rateLimit, burstLimit } } : {}),
+      ...(destinationArn && format ? { accessLog: { destinationArn, format } } : {}),
     };
   }
 }

@@ -68,6 +68,11 @@ export interface ConnectionFacts {
   readonly domainName: string;
   readonly sourceIp: string;
   readonly userAgent: string | undefined;
+  /**
+   * requestContext.authorizer: principalId and the context $connect's authorizer
+   * returned, kept with the connection so every later route sees it too.
+   */
+  readonly authorizer?: Readonly<Record<string, unknown>>;
 }
 
 function requestContext(
@@ -91,6 +96,7 @@ function requestContext(
     domainName: c.domainName,
     connectionId: c.connectionId,
     apiId: c.apiId,
+    ...(c.authorizer !== undefined ? { authorizer: { ...c.authorizer } } : {}),
   };
 }
 

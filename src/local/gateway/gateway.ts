@@ -5,11 +5,15 @@ import { ConnectionsModel, type ConnectionInfo } from "../models/connections.js"
 import type { ApiView, GatewayDirectory, InvokeFunction } from "./directory.js";
 import { errorFrame, gatewayId, type ConnectionFacts, type HandshakeFacts } from "./events.js";
 import { guardFrames } from "./frames.js";
+import type { SignedRequest } from "./sigv4.js";
 import { lambdaProxyIntegration } from "./integration.js";
+import { PREVIEW_BYTES, queryOf, type GatewayObserver } from "./observer.js";
 import { API_GATEWAY_LIMITS, type Limits } from "./limits.js";
 import { createRoutes } from "./routing.js";
 import { sendMessage } from "./sending.js";
 import { isWebSocketHandshake, newConnection, refuse, targetOf } from "./upgrade.js";
+import { connectAuthorization } from "./authorization.js";
+import { accessLogger, stageThrottle } from "./stage-limits.js";
 
 export { API_GATEWAY_LIMITS, type Limits } from "./limits.js";
 export type { ConnectionInfo } from "../models/connections.js";
@@ -22,6 +26,14 @@ export interface GatewayOptions {
   readonly limits?: Partial<Limits>;
   readonly now?: () => number;
   readonly logger?: (line: string) => void;
+  /** Told of each $connect verdict and each message (the dev console); connections themselves: the model's subscribe. */
+  readonly observer?: GatewayObserver;
+  /** The region SigV4 signatures of IAM-authorized connections are scoped to. */
+  readonly region?: string;
+  /** The secret of an access key, for IAM authorization; undefined: unknown key (403). */
+  readonly secretFor?: (accessKeyId: string) => string | undefined;
+  /** Where a stage with access logging writes its lines (the local Logs model). */
+  readonly accessLog?: (destinationArn: string, line: string, at: number) => void;
 }
 
 export interface Gateway {
@@ -63,6 +75,13 @@ function closeCodeOf(err: Error & { code?: string }): number {
 
 const message = (text: string): string => JSON.stringify({ message: text });
 
+/** The upgrade request as SigV4 reads it: method, the path still encoded, query, lower-case headers. */
+function signedRequestOf(req: IncomingMessage, url: URL): SignedRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+  return { method: req.method ?? "GET", rawPath: (req.url ?? "/").split("?")[0] ?? "/", query: url.searchParams, headers };
+}
+
 /**
  * API Gateway's WebSocket data plane: the upgrade (with $connect deciding),
  * route selection and Lambda-proxy events, $disconnect, and the service
@@ -74,7 +93,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const log = options.logger ?? ((): void => undefined);
   const model = options.connections ?? new ConnectionsModel({ maxPostBytes: limits.maxMessageBytes, now });
-  const routes = createRoutes(options.directory, lambdaProxyIntegration(options.invoke, limits.integrationTimeoutMs, log), now, log);
+  const observer = options.observer;
+  const access = accessLogger(options.accessLog, now, log);
+  const throttle = stageThrottle(now);
+  const routes = createRoutes(options.directory, lambdaProxyIntegration(options.invoke, limits.integrationTimeoutMs, log), now, log, { throttle, access, ...(observer ? { observer } : {}) });
+  const authorize = connectAuthorization({
+    integrate: lambdaProxyIntegration(options.invoke, limits.authorizerTimeoutMs, log),
+    region: options.region ?? "us-east-1",
+    secretFor: options.secretFor ?? ((): undefined => undefined),
+    now,
+    log,
+  });
   const live = new Set<Connection>();
   const pendingSockets = new Set<Duplex>();
   const inFlight = new Set<Promise<unknown>>();
@@ -134,17 +163,25 @@ export function createGateway(options: GatewayOptions): Gateway {
     conn.timers[0]?.refresh();
     const requestId = gatewayId();
     if (isBinary) {
+      if (observer) observeDropped(id, at, toBuffer(data), "Binary frames are not supported");
       // API Gateway takes text frames only: "If a client app sends a binary frame, API Gateway
       // rejects it and disconnects the client with code 1003" (WebSocket binary media types).
       end(conn, 1003, "Binary frames are not supported");
       return;
     }
     if (!allowMessage(conn, at)) {
+      if (observer) observeDropped(id, at, toBuffer(data), "throttled");
       send(conn, errorFrame("Too Many Requests", id, requestId));
       return;
     }
     const failed = await routes.message(conn.facts, toBuffer(data), requestId);
     if (failed !== undefined) send(conn, errorFrame(failed, id, requestId));
+  }
+
+  /** A frame the gateway itself turned away, before any route. */
+  function observeDropped(connectionId: string, at: number, body: Buffer, outcome: string): void {
+    const preview = outcome === "throttled" ? body.toString("utf8", 0, PREVIEW_BYTES) : `(binary, ${body.length} bytes)`;
+    observer?.message({ connectionId, at, bytes: body.length, preview, routeKey: undefined, function: undefined, durationMs: undefined, outcome });
   }
 
   function onOpen(ws: WebSocket, facts: ConnectionFacts, handshake: HandshakeFacts, socket: Duplex): void {
@@ -159,7 +196,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     conn.timers.push(idle, lifetime);
     live.add(conn);
     model.connect(
-      { connectionId: facts.connectionId, apiId: facts.apiId, stage: facts.stage, connectedAt: facts.connectedAt, sourceIp: facts.sourceIp, userAgent: facts.userAgent },
+      {
+        connectionId: facts.connectionId,
+        apiId: facts.apiId,
+        stage: facts.stage,
+        connectedAt: facts.connectedAt,
+        sourceIp: facts.sourceIp,
+        userAgent: facts.userAgent,
+        ...(facts.authorizer !== undefined ? { authorizer: facts.authorizer } : {}),
+        ...(observer ? { query: queryOf(handshake) } : {}),
+      },
       { send: (data) => send(conn, data), close: () => end(conn, 1000, "") },
     );
     model.touch(facts.connectionId, at);
@@ -189,6 +235,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   }
 
+  /** A handshake refused before $connect ran (no such stage, throttled, not authorized), as the console shows it. */
+  function observeRefusal(facts: ConnectionFacts, handshake: HandshakeFacts, status: number, connectionId: string): void {
+    observer?.connect({ ...facts, connectionId, at: facts.connectedAt, query: queryOf(handshake), status, function: undefined, durationMs: undefined });
+  }
+
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on("error", () => undefined); // a client vanishing mid-handshake is not our error
     if (closing) return refuse(socket, 503, message("Service Unavailable"));
@@ -202,12 +253,34 @@ export function createGateway(options: GatewayOptions): Gateway {
       log(`upgrade ${url.pathname}: ${err instanceof Error ? err.message : String(err)}`);
       return refuse(socket, 500, message("Internal server error"));
     }
-    if (!api) return refuse(socket, 403, message("Forbidden"));
-    const { facts, handshake } = newConnection(req, url, api, now());
+    if (!api) {
+      if (observer) {
+        const { facts, handshake } = newConnection(req, url, { apiId: target?.apiId ?? "", stage: target?.stage ?? url.pathname, routeSelectionExpression: "", routes: new Map() }, now());
+        observeRefusal(facts, handshake, 403, "");
+      }
+      return refuse(socket, 403, message("Forbidden"));
+    }
+    const fresh = newConnection(req, url, api, now());
+    const handshake = fresh.handshake;
+    let facts = fresh.facts;
+    const requestId = gatewayId();
+    if (!throttle(api, "$connect")) {
+      access(api, facts, { requestId, eventType: "CONNECT", routeKey: "$connect", status: 429, "error.message": "Too Many Requests" });
+      if (observer) observeRefusal(facts, handshake, 429, facts.connectionId);
+      return refuse(socket, 429, message("Too Many Requests"));
+    }
 
     pendingSockets.add(socket);
     try {
-      const verdict = await routes.connect(api, facts, handshake);
+      const admission = await authorize(api, facts, handshake, signedRequestOf(req, url), requestId);
+      if (!admission.admit) {
+        access(api, facts, { requestId, eventType: "CONNECT", routeKey: "$connect", status: admission.status, "error.message": admission.message, ...admission.log });
+        if (observer) observeRefusal(facts, handshake, admission.status, facts.connectionId);
+        return refuse(socket, admission.status, message(admission.message));
+      }
+      // Kept with the connection: every later route (and the ConnectionsModel) sees it.
+      if (admission.authorizer !== undefined) facts = { ...facts, authorizer: admission.authorizer };
+      const verdict = await routes.connect(api, facts, handshake, requestId);
       if (!verdict.accept) return refuse(socket, verdict.status, verdict.body);
       if (verdict.protocol) chosenProtocol.set(req, verdict.protocol);
       if (closing || socket.destroyed || !socket.readable || !socket.writable) {
@@ -216,7 +289,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         socket.destroy();
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => onOpen(ws, facts, handshake, socket));
+      const admitted = facts;
+      wss.handleUpgrade(req, socket, head, (ws) => onOpen(ws, admitted, handshake, socket));
     } finally {
       pendingSockets.delete(socket);
     }

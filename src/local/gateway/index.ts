@@ -14,3 +14,4 @@ export {
 export { policyAllowsApiGateway, arnLike, type InvokeSource } from "./permission.js";
 export { selectRouteKey } from "./events.js";
 export { createSniffingServer, type SniffingServer, type SniffingServerOptions } from "./server.js";
+export { callerOf, observedConnectionsWire, type GatewayObserver, type ObservedConnect, type ObservedMessage, type ObservedManagement } from "./observer.js";

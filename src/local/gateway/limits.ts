@@ -10,6 +10,8 @@ export interface Limits {
   readonly maxConnectionMs: number;
   /** API Gateway gives up on an integration after 29 s. */
   readonly integrationTimeoutMs: number;
+  /** And on a Lambda authorizer after 10 s (HTTP API quotas; the same bound holds for WebSocket $connect). */
+  readonly authorizerTimeoutMs: number;
   /**
    * Per-connection token bucket for incoming messages. Not an API Gateway quota
    * (AWS throttles per account and route); here it keeps one runaway client
@@ -34,6 +36,7 @@ export const API_GATEWAY_LIMITS: Limits = {
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionMs: 2 * 60 * 60 * 1000,
   integrationTimeoutMs: 29_000,
+  authorizerTimeoutMs: 10_000,
   messagesPerSecond: 500,
   messageBurst: 1000,
   maxSendBufferBytes: 4 * 1024 * 1024,

@@ -5,6 +5,8 @@ export interface InvokeSource {
   readonly apiId: string;
   readonly stage: string;
   readonly routeKey: string;
+  /** Set when API Gateway invokes an authorizer: the source ARN is then `{apiId}/authorizers/{id}`. */
+  readonly authorizerId?: string;
 }
 
 const API_GATEWAY = "apigateway.amazonaws.com";
@@ -20,7 +22,7 @@ function strings(v: unknown): string[] {
 }
 
 /** IAM's glob: `*` any run of characters (also across `/`), `?` one character; case-sensitive. */
-function globMatches(pattern: string, value: string): boolean {
+export function globMatches(pattern: string, value: string): boolean {
   const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${source}$`, "s").test(value);
 }
@@ -106,7 +108,8 @@ export function policyAllowsApiGateway(policy: string, source: InvokeSource): bo
     const m = LAMBDA_ARN.exec(resource);
     if (!m) continue;
     const [, partition, region, account] = m;
-    const sourceArn = `arn:${partition}:execute-api:${region}:${account}:${source.apiId}/${source.stage}/${source.routeKey}`;
+    const path = source.authorizerId !== undefined ? `authorizers/${source.authorizerId}` : `${source.stage}/${source.routeKey}`;
+    const sourceArn = `arn:${partition}:execute-api:${region}:${account}:${source.apiId}/${path}`;
     const context = { "aws:sourcearn": sourceArn, "aws:sourceaccount": account ?? "" };
     if (!conditionHolds(s["Condition"], context)) continue;
     if (s["Effect"] === "Deny") return false;
@@ -125,7 +128,7 @@ export function policyAllowsApiGateway(policy: string, source: InvokeSource): bo
 export function apiGatewayPermissionCheck(lambda: ServiceModel): (functionName: string, source: InvokeSource) => Promise<boolean> {
   const cache = new Map<string, { mutations: number; policy: string; allowed: boolean }>();
   return async (functionName, source) => {
-    const key = `${functionName}\n${source.apiId}/${source.stage}/${source.routeKey}`;
+    const key = `${functionName}\n${source.apiId}/${source.stage}/${source.routeKey}/${source.authorizerId ?? ""}`;
     const hit = cache.get(key);
     if (hit && hit.mutations === lambda.mutations) return hit.allowed;
     const mutations = lambda.mutations;

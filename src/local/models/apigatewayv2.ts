@@ -1,27 +1,28 @@
 import { randomBytes } from "node:crypto";
-import type { Api, Deployment, Integration, Route, RouteSettings, Stage } from "@aws-sdk/client-apigatewayv2";
+import type { Api, Authorizer, Deployment, Integration, Route, RouteSettings, Stage } from "@aws-sdk/client-apigatewayv2";
 import { AwsError, ServiceModel, type OpHandler, type OpInput, type OpOutput } from "../service.js";
 import { tagsProblem } from "../../aws/tag-rules.js";
 
 /**
- * API Gateway v2 WebSocket APIs with their integrations, routes, stages,
- * deployments and tags: the control plane chatctl drives. A deployment is a
- * snapshot of the routes, integrations and route selection expression at
- * CreateDeployment; a stage serves the snapshot it points at (`deployedAt`),
+ * API Gateway v2 WebSocket APIs with their integrations, REQUEST authorizers,
+ * routes (and their authorization), stages, deployments and tags: the control
+ * plane chatctl drives. A deployment is a snapshot of the routes, integrations,
+ * authorizers and route selection expression at CreateDeployment; a stage serves the snapshot it points at (`deployedAt`),
  * so a change is live only once deployed, as on AWS.
  *
  * Still not modelled:
  * - HTTP APIs (CreateApi with ProtocolType HTTP is a BadRequestException) and
  *   AutoDeploy (refused, as it is HTTP-only).
- * - Authorizers, models, route and integration responses, request parameter
- *   and schema validation; a snapshot does not hold them, since none exist.
+ * - JWT authorizers (HTTP-only) and authorizer caching; models, route and
+ *   integration responses, request parameter and schema validation.
  * - Domain names and API mappings, VPC links, import/export.
- * - CORS (stored and echoed, never enforced), access logging, throttling and
- *   route settings (stored and echoed, never applied), stage variables (stored,
- *   never substituted into integrations).
+ * - CORS (stored and echoed, never enforced), per-route settings (stored and
+ *   echoed, never applied; the stage's default throttling and its access log
+ *   settings are applied by the local gateway), stage variables (stored, read by
+ *   authorizer identity sources, never substituted into integrations).
  * - Quotas other than the tag rules (src/aws/tag-rules.ts): no 10-stages-per-API
  *   limit, no routes/integrations per API limits.
- * - IAM authorization and API keys on routes.
+ * - API keys on routes.
  * - Eventual consistency: everything is visible at once, and a deployment is
  *   DEPLOYED as soon as CreateDeployment returns.
  * Pagination tokens are opaque to callers but survive deletions between pages.
@@ -61,6 +62,8 @@ export interface DeployedSnapshot {
   readonly routeSelectionExpression: string;
   readonly routes: readonly Route[];
   readonly integrations: readonly Integration[];
+  /** The authorizers as deployed: a $connect route's AuthorizerId is looked up here. */
+  readonly authorizers: readonly Authorizer[];
 }
 
 interface DeploymentRecord {
@@ -75,6 +78,7 @@ interface ApiRecord {
   readonly tags: Map<string, string>;
   readonly integrations: Map<string, Ordered<Integration>>;
   readonly routes: Map<string, Ordered<Route>>;
+  readonly authorizers: Map<string, Ordered<Authorizer>>;
   readonly stages: Map<string, StageRecord>;
   readonly deployments: Map<string, DeploymentRecord>;
 }
@@ -118,6 +122,12 @@ export class ApiGatewayV2Model extends ServiceModel {
     UpdateIntegration: (i) => this.updateIntegration(i),
     DeleteIntegration: (i) => this.deleteIntegration(i),
 
+    CreateAuthorizer: (i) => this.createAuthorizer(i),
+    GetAuthorizer: (i) => copy(this.authorizer(this.apiRecord(i), i).value),
+    GetAuthorizers: (i) => this.page([...this.apiRecord(i).authorizers.values()], i, (v) => copy(v)),
+    UpdateAuthorizer: (i) => this.updateAuthorizer(i),
+    DeleteAuthorizer: (i) => this.deleteAuthorizer(i),
+
     CreateRoute: (i) => this.createRoute(i),
     GetRoute: (i) => copy(this.route(this.apiRecord(i), i).value),
     GetRoutes: (i) => this.page([...this.apiRecord(i).routes.values()], i, (v) => copy(v)),
@@ -135,6 +145,14 @@ export class ApiGatewayV2Model extends ServiceModel {
     DeleteStage: (i) => {
       const rec = this.apiRecord(i);
       rec.stages.delete(this.stage(rec, i).stage.StageName ?? "");
+      return {};
+    },
+
+    // DeleteAccessLogSettings (https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-stages-stagename-accesslogsettings.html)
+    DeleteAccessLogSettings: (i) => {
+      const stage = this.stage(this.apiRecord(i), i);
+      const { AccessLogSettings: _gone, ...rest } = stage.stage;
+      stage.stage = { ...rest, LastUpdatedDate: new Date() };
       return {};
     },
 
@@ -199,6 +217,7 @@ export class ApiGatewayV2Model extends ServiceModel {
       tags,
       integrations: new Map(),
       routes: new Map(),
+      authorizers: new Map(),
       stages: new Map(),
       deployments: new Map(),
     };
@@ -300,6 +319,87 @@ export class ApiGatewayV2Model extends ServiceModel {
     return found;
   }
 
+  // --- Authorizers ---
+  // https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-authorizers.html
+  // WebSocket APIs take REQUEST (Lambda) authorizers only; the URI must be a Lambda
+  // invocation URI and identity sources are route.request.header|querystring.*,
+  // stageVariables.* or context.* mapping expressions.
+
+  private createAuthorizer(i: OpInput): OpOutput {
+    const rec = this.apiRecord(i);
+    const authorizer: Authorizer = {
+      AuthorizerId: this.freshId(6, (id) => rec.authorizers.has(id)),
+      Name: requiredString(i, "Name"),
+      AuthorizerType: "REQUEST",
+      IdentitySource: [],
+    };
+    if (i.AuthorizerType === undefined) throw badRequest("AuthorizerType is required");
+    this.applyAuthorizerFields(authorizer, i);
+    if (!authorizer.AuthorizerUri) throw badRequest("AuthorizerUri is required for REQUEST authorizers");
+    rec.authorizers.set(authorizer.AuthorizerId ?? "", { seq: ++this.seq, value: authorizer });
+    return copy(authorizer);
+  }
+
+  private updateAuthorizer(i: OpInput): OpOutput {
+    const rec = this.apiRecord(i);
+    const current = this.authorizer(rec, i);
+    const next: Authorizer = { ...current.value };
+    const name = optionalString(i, "Name");
+    if (name !== undefined) {
+      if (!name) throw badRequest("Name must not be empty");
+      next.Name = name;
+    }
+    this.applyAuthorizerFields(next, i);
+    rec.authorizers.set(next.AuthorizerId ?? "", { seq: current.seq, value: next });
+    return copy(next);
+  }
+
+  private applyAuthorizerFields(authorizer: Authorizer, i: OpInput): void {
+    const type = optionalString(i, "AuthorizerType");
+    if (type !== undefined) {
+      if (type === "JWT") throw badRequest("JWT authorizers are only supported for HTTP APIs");
+      if (type !== "REQUEST") throw badRequest(`Invalid AuthorizerType ${type}`);
+      authorizer.AuthorizerType = type;
+    }
+    const uri = optionalString(i, "AuthorizerUri");
+    if (uri !== undefined) {
+      if (!/^arn:[^:]+:apigateway:[^:]+:lambda:path\/2015-03-31\/functions\/arn:[^:]+:lambda:[^:]+:\d{12}:function:[^/]+\/invocations$/.test(uri)) {
+        throw badRequest(`Invalid AuthorizerUri ${uri}: it must be a Lambda function invocation URI`);
+      }
+      authorizer.AuthorizerUri = uri;
+    }
+    const sources = stringList(i, "IdentitySource");
+    if (sources !== undefined) {
+      for (const source of sources) {
+        if (!/^(route\.request\.(header|querystring)\.[^\s]+|stageVariables\.[^\s]+|context\.[^\s]+)$/.test(source)) {
+          throw badRequest(`Invalid identity source ${source}`);
+        }
+      }
+      authorizer.IdentitySource = sources;
+    }
+    const credentials = optionalString(i, "AuthorizerCredentialsArn");
+    if (credentials !== undefined) authorizer.AuthorizerCredentialsArn = credentials;
+    if (i.JwtConfiguration !== undefined) throw badRequest("JwtConfiguration is only supported for HTTP APIs");
+  }
+
+  private deleteAuthorizer(i: OpInput): OpOutput {
+    const rec = this.apiRecord(i);
+    const id = this.authorizer(rec, i).value.AuthorizerId ?? "";
+    const users = [...rec.routes.values()].filter((r) => r.value.AuthorizerId === id);
+    if (users.length > 0) {
+      throw new AwsError("ConflictException", `Authorizer ${id} cannot be deleted: route(s) ${users.map((r) => r.value.RouteKey).join(", ")} use it`, 409);
+    }
+    rec.authorizers.delete(id);
+    return {};
+  }
+
+  private authorizer(rec: ApiRecord, i: OpInput): Ordered<Authorizer> {
+    const id = requiredString(i, "AuthorizerId");
+    const found = rec.authorizers.get(id);
+    if (!found) throw notFound(`Invalid Authorizer identifier specified ${this.accountId}:${rec.api.ApiId}/${id}`);
+    return found;
+  }
+
   // --- Routes ---
 
   private createRoute(i: OpInput): OpOutput {
@@ -355,6 +455,19 @@ export class ApiGatewayV2Model extends ServiceModel {
     for (const key of ["AuthorizationType", "AuthorizerId", "ModelSelectionExpression", "OperationName", "RouteResponseSelectionExpression"] as const) {
       const v = optionalString(i, key);
       if (v !== undefined) Object.assign(route, { [key]: v });
+    }
+    // Only $connect can be authorized on a WebSocket API (developer guide, "Controlling
+    // access to WebSocket APIs"); CUSTOM names an authorizer of this API, other types none.
+    if (route.AuthorizationType !== undefined && !["NONE", "CUSTOM", "AWS_IAM"].includes(route.AuthorizationType)) {
+      throw badRequest(`Invalid AuthorizationType ${route.AuthorizationType} for a WebSocket API`);
+    }
+    if (route.AuthorizationType === "CUSTOM") {
+      if (!route.AuthorizerId || !rec.authorizers.has(route.AuthorizerId)) throw badRequest(`Invalid authorizer id ${route.AuthorizerId ?? ""}`);
+    } else {
+      delete route.AuthorizerId;
+    }
+    if (route.AuthorizationType !== "NONE" && route.RouteKey !== "$connect") {
+      throw badRequest("Currently, authorization is restricted to the $connect route only");
     }
     const apiKeyRequired = optionalBoolean(i, "ApiKeyRequired");
     if (apiKeyRequired !== undefined) route.ApiKeyRequired = apiKeyRequired;
@@ -464,6 +577,7 @@ export class ApiGatewayV2Model extends ServiceModel {
       routeSelectionExpression: rec.api.RouteSelectionExpression ?? "",
       routes: [...rec.routes.values()].map((r) => copy(r.value)),
       integrations: [...rec.integrations.values()].map((r) => copy(r.value)),
+      authorizers: [...rec.authorizers.values()].map((r) => copy(r.value)),
     };
     rec.deployments.set(deployment.DeploymentId ?? "", { seq: ++this.seq, value: deployment, snapshot });
     if (stage) stage.stage = { ...stage.stage, DeploymentId: deployment.DeploymentId, LastUpdatedDate: new Date() };

@@ -25,8 +25,8 @@ import { AwsError, ServiceModel, type OpHandler, type OpInput } from "../service
  * finds nothing there, as it would on AWS.
  *
  * Not modelled: SigV4 checking (every caller is allowed, and unsigned calls from
- * curl are served too), LimitExceededException (429) throttling of the API, and
- * the authorizer context (its place is `OpenConnection.authorizer`).
+ * curl are served too) and LimitExceededException (429) throttling of the API.
+ * A connection keeps what its $connect authorizer returned (`OpenConnection.authorizer`).
  */
 
 /** Where the gateway puts what is posted to one connection. */
@@ -44,7 +44,9 @@ export interface OpenConnection {
   readonly connectedAt: number;
   readonly sourceIp: string;
   readonly userAgent: string | undefined;
-  /** What a Lambda authorizer returned as context for this connection, once authorizers exist. */
+  /** The handshake's query string ("?token=abc", or ""): not an AWS field, for observers (the dev console). */
+  readonly query?: string;
+  /** principalId and the context $connect's Lambda authorizer returned for this connection. */
   readonly authorizer?: Readonly<Record<string, unknown>>;
 }
 

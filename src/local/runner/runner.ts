@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { SESSION_TOKEN_PREFIX } from "../gateway/observer.js";
 import type { FunctionInvoker, InvokeResult, LocalFunction } from "../service.js";
 import { WORKER_BOOTSTRAP } from "./bootstrap.js";
 import { codeDirName, exposeRuntimeModules, findRuntimeModules, unzipInto } from "./code.js";
@@ -338,7 +339,8 @@ export class LambdaRunner implements FunctionInvoker {
       AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: "ASIACHATCTLLOCAL0000",
       AWS_SECRET_ACCESS_KEY: "chatctl-local-cloud-secret",
-      AWS_SESSION_TOKEN: "chatctl-local-cloud-session",
+      // One token per function: the gateway tells which function called @connections by it.
+      AWS_SESSION_TOKEN: `${SESSION_TOKEN_PREFIX}${fn.functionName}`,
       AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",

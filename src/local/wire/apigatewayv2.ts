@@ -28,6 +28,12 @@ export const APIGATEWAYV2_ROUTES: readonly ApigwRoute[] = [
   { method: "PATCH", path: "/v2/apis/{ApiId}/integrations/{IntegrationId}", operation: "UpdateIntegration", status: 200 },
   { method: "DELETE", path: "/v2/apis/{ApiId}/integrations/{IntegrationId}", operation: "DeleteIntegration", status: 204 },
 
+  { method: "POST", path: "/v2/apis/{ApiId}/authorizers", operation: "CreateAuthorizer", status: 201 },
+  { method: "GET", path: "/v2/apis/{ApiId}/authorizers", operation: "GetAuthorizers", status: 200, query: PAGING },
+  { method: "GET", path: "/v2/apis/{ApiId}/authorizers/{AuthorizerId}", operation: "GetAuthorizer", status: 200 },
+  { method: "PATCH", path: "/v2/apis/{ApiId}/authorizers/{AuthorizerId}", operation: "UpdateAuthorizer", status: 200 },
+  { method: "DELETE", path: "/v2/apis/{ApiId}/authorizers/{AuthorizerId}", operation: "DeleteAuthorizer", status: 204 },
+
   { method: "POST", path: "/v2/apis/{ApiId}/routes", operation: "CreateRoute", status: 201 },
   { method: "GET", path: "/v2/apis/{ApiId}/routes", operation: "GetRoutes", status: 200, query: PAGING },
   { method: "GET", path: "/v2/apis/{ApiId}/routes/{RouteId}", operation: "GetRoute", status: 200 },
@@ -39,6 +45,7 @@ export const APIGATEWAYV2_ROUTES: readonly ApigwRoute[] = [
   { method: "GET", path: "/v2/apis/{ApiId}/stages/{StageName}", operation: "GetStage", status: 200 },
   { method: "PATCH", path: "/v2/apis/{ApiId}/stages/{StageName}", operation: "UpdateStage", status: 200 },
   { method: "DELETE", path: "/v2/apis/{ApiId}/stages/{StageName}", operation: "DeleteStage", status: 204 },
+  { method: "DELETE", path: "/v2/apis/{ApiId}/stages/{StageName}/accesslogsettings", operation: "DeleteAccessLogSettings", status: 204 },
 
   { method: "POST", path: "/v2/apis/{ApiId}/deployments", operation: "CreateDeployment", status: 201 },
   { method: "GET", path: "/v2/apis/{ApiId}/deployments", operation: "GetDeployments", status: 200, query: PAGING },
