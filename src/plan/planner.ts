@@ -116,6 +116,7 @@ export function planChanges(input: PlanInput): Plan {
     });
   }
 
+  if (input.mode === "apply") redeployWhatCaptures(drafts);
   const dependsOn = dependencies(drafts, byId, depsOf);
   const stepOrder = topologicalOrder([...drafts.keys()], (id) => dependsOn.get(id) ?? []);
   const steps: Step[] = stepOrder.map((id) => toStep(drafts.get(id)!, dependsOn.get(id) ?? []));
@@ -361,6 +362,22 @@ function mapStrings(value: unknown, f: (s: string) => unknown): unknown {
 }
 
 // ---------------------------------------------------------------- ordering
+
+/**
+ * A snapshot (a deployment) holds what it captured when it was made: a route,
+ * integration or authorizer changed in any way, also out of band, is live only
+ * in a new one. So a snapshot that would otherwise stay as it is is made anew
+ * when anything it captures changes.
+ */
+function redeployWhatCaptures(drafts: Map<string, Draft>): void {
+  for (const draft of drafts.values()) {
+    const captures = draft.desired?.captures;
+    if (draft.action !== "noop" || captures === undefined) continue;
+    const changed = [...drafts.values()].find((other) => other.action !== "noop" && captures.includes(other.kind));
+    if (changed === undefined) continue;
+    drafts.set(draft.id, { ...draft, action: "update", reason: `${changed.kind} ${changed.name} changes, and only a new deployment serves it` });
+  }
+}
 
 /**
  * Creates and updates wait for what they depend on; deletes wait for the

@@ -211,6 +211,24 @@ describe("planChanges", () => {
     expect(step(p, "function.ping").dependsOn).toContain("deployment");
   });
 
+  it("makes a new deployment when what it captures changes although the routing hash did not (drift repaired out of band)", () => {
+    const deployment = {
+      ...desired("deployment", "apigw.deployment", { apiId: ref("api", "id"), hash: "same" }, { dependsOn: ["route.$connect"] }),
+      captures: ["apigw.route", "apigw.integration"],
+    };
+    const registryWithDeployment = { ...registry, "apigw.deployment": diffOnlyKind("apigw.deployment") };
+    const deployed = present(deployment, "dep1", { parent: true }, { apiId: "api1", hash: "same" });
+    const unchanged = plan(allPresent({ deployment: deployed }), { desired: [...graph, deployment], registry: registryWithDeployment });
+    expect(step(unchanged, "deployment").action).toBe("noop");
+
+    const drifted = present(integration, "int1", { parent: true }, { ...resolvedProps(integration), uri: "arn:aws:lambda:us-east-1:1:function:other" });
+    const p = plan(allPresent({ deployment: deployed, "integration.connect": drifted }), { desired: [...graph, deployment], registry: registryWithDeployment });
+    expect(step(p, "integration.connect").action).toBe("update");
+    expect(step(p, "deployment")).toMatchObject({ action: "update", reason: expect.stringContaining("apigw.integration") });
+    const order = p.steps.map((s) => s.id);
+    expect(order.indexOf("integration.connect")).toBeLessThan(order.indexOf("deployment"));
+  });
+
   it("keeps what holds data unless deleteData is given", () => {
     const orphanTable = { kind: "dynamodb.table", logicalId: "table.old", actual: actual("old-tbl", {}, { holdsData: true }) };
     const changedKey = present(table, "tbl", { holdsData: true }, { ...resolvedProps(table), key: "id" });
