@@ -69,7 +69,11 @@ export async function changeStack(p: PreparedStack, mode: Plan["mode"], opts: Ch
 async function applySaved(opts: ApplyOptions, file: string, io: AppIO): Promise<number> {
   const saved = await loadPlan(file).catch(explain);
   // Without endpoint flags the plan goes back where it was made; with them, they must name that place.
-  const target: ApplyOptions = { ...opts, awsConfig: (region) => opts.awsConfig(region, saved.endpoint) };
+  const target: ApplyOptions = {
+    ...opts,
+    awsConfig: (region) => opts.awsConfig(region, saved.endpoint),
+    environment: opts.environment ?? saved.plan.environment,
+  };
   const p = await prepare(saved.specPath, target, io, { bundle: saved.plan.mode === "apply" });
   const wrong = wrongTarget(saved, file, { endpoint: p.clients.config.endpoint, accountId: p.ctx.accountId, region: p.region });
   if (wrong !== undefined) throw new UserError(wrong);

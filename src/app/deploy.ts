@@ -8,7 +8,7 @@ export async function runDeploy(opts: Omit<ApplyOptions, "planFile">, io: AppIO)
   const specFile = specFileOf(opts);
   if (opts.stack !== undefined) {
     // Checked before bundling: naming the wrong stack should not cost a build.
-    const loaded = await loadSpec(specFile);
+    const loaded = await loadSpec(specFile, { environment: opts.environment });
     if (loaded.ok) refuseOtherStack(specFile, loaded.spec.stack, opts.stack);
   }
   return runApply({ ...opts, specFile }, io);

@@ -31,6 +31,8 @@ export interface DevOptions {
   readonly quiet: boolean;
   /** A JSON file of faults to inject. */
   readonly faults?: string | undefined;
+  /** --env; else `dev` when the spec declares it. */
+  readonly environment?: string | undefined;
 }
 
 /** `chatctl dev`: a local cloud in this process, the stack applied to it, until Ctrl-C. */
@@ -42,8 +44,9 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
   const specFile = resolve(opts.specFile);
   const faults = opts.faults === undefined ? undefined : await readFaults(opts.faults);
   // Fail on a broken spec before opening any port.
-  const first = await loadSpec(specFile);
-  const region = first.ok ? first.region : undefined;
+  const first = await loadSpec(specFile, { environment: opts.environment });
+  const environment = opts.environment ?? (first.ok && first.environments.includes("dev") ? "dev" : undefined);
+  const region = first.ok && environment === opts.environment ? first.region : undefined;
 
   const devConsole = createDevConsole();
   let cloud: LocalCloud;
@@ -94,7 +97,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     try {
       do {
         again = false;
-        await applyToCloud(io, cloud, specFile, devConsole);
+        await applyToCloud(io, cloud, specFile, devConsole, environment);
       } while (again);
     } finally {
       running = false;
@@ -140,13 +143,14 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
   return 0;
 }
 
-async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devConsole: DevConsole): Promise<void> {
+async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devConsole: DevConsole, environment: string | undefined): Promise<void> {
   let stack = { stack: "", region: cloud.region, stages: [] as Array<{ stage: string; url: string }> };
   try {
     const p = await prepareStack(specFile, {
       awsConfig: (region) => ({ region, endpoint: cloud.url, credentials: LOCAL_CREDENTIALS }),
       bundle: true,
       color: io.color,
+      environment,
     });
     const { plan } = await planStack(p, "apply", { deleteData: false });
     stack = { stack: p.spec.stack, region: p.region, stages: [{ stage: p.spec.api.stage, url: `${cloud.url.replace(/^http/, "ws")}/${p.spec.api.stage}` }] };

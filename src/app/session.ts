@@ -22,6 +22,8 @@ export interface StackTarget {
    * (a saved plan's) is used when the user named no endpoint.
    */
   readonly awsConfig: (specRegion: string, savedEndpoint?: string) => AwsConfig;
+  /** The spec's environment (--env / CHATCTL_ENV). */
+  readonly environment?: string | undefined;
 }
 
 /** The spec file a target means. */
@@ -37,7 +39,7 @@ export function refuseOtherStack(specFile: string, specStack: string, named: str
 }
 
 export async function prepare(specFile: string, target: StackTarget, io: AppIO, opts: { bundle: boolean }): Promise<PreparedStack> {
-  const p = await prepareStack(specFile, { awsConfig: target.awsConfig, bundle: opts.bundle, color: io.color });
+  const p = await prepareStack(specFile, { awsConfig: target.awsConfig, bundle: opts.bundle, color: io.color, environment: target.environment });
   if (p.warnings.length > 0) io.err(formatDiagnostics(p.warnings, { color: io.color }).replace(/\n+$/, ""));
   return p;
 }

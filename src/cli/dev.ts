@@ -36,6 +36,6 @@ export class DevCommand extends StackCommand {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number (0-65535), not "${this.port}"`);
     const { runDev } = await import("../app/dev.js");
     const { host, persist, watch, quiet, faults } = this;
-    return runDev({ specFile: this.file, host, port, persist, watch, quiet, faults }, this.io);
+    return runDev({ specFile: this.file, host, port, persist, watch, quiet, faults, environment: this.environment }, this.io);
   }
 }

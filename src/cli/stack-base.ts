@@ -9,13 +9,21 @@ import { ChatctlCommand } from "./base.js";
 export abstract class StackCommand extends ChatctlCommand {
   fileOption = Option.String("-f,--file", { description: "The stack's spec (default: ./chat.yaml)" });
 
+  envOption = Option.String("--env", { description: "The spec's environment to work on (else CHATCTL_ENV)" });
+
+  /** --env, else CHATCTL_ENV; an empty value means none. */
+  get environment(): string | undefined {
+    const name = this.envOption ?? process.env.CHATCTL_ENV;
+    return name === undefined || name === "" ? undefined : name;
+  }
+
   get file(): string {
     return this.fileOption ?? "chat.yaml";
   }
 
   /** The stack these flags name, for the use cases in src/app. */
   target(stack?: string): StackTarget {
-    return { specFile: this.fileOption, stack, awsConfig: (region, savedEndpoint) => this.awsConfig(region, savedEndpoint) };
+    return { specFile: this.fileOption, stack, awsConfig: (region, savedEndpoint) => this.awsConfig(region, savedEndpoint), environment: this.environment };
   }
 
   /** This command's terminal, as the use cases see it. */

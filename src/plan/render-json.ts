@@ -40,6 +40,8 @@ export interface PlanJson {
   readonly stack: string;
   readonly region: string;
   readonly account_id: string;
+  /** Present when the spec declares environments. */
+  readonly environment?: string;
   readonly created_at: string;
   readonly fingerprint: string;
   readonly has_changes: boolean;
@@ -60,6 +62,7 @@ export function planToJson(plan: Plan): PlanJson {
     stack: plan.stack,
     region: plan.region,
     account_id: plan.accountId,
+    ...(plan.environment !== undefined ? { environment: plan.environment } : {}),
     created_at: plan.createdAt,
     fingerprint: plan.fingerprint,
     has_changes: hasChanges(plan),

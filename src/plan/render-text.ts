@@ -44,7 +44,7 @@ export function renderPlan(plan: Plan, sink: (line: string) => void, opts: Rende
   const changing = plan.steps.filter((s) => s.action !== "noop");
 
   if (changing.length > 0) {
-    sink(`chatctl will perform the following actions on stack ${plan.stack} (${plan.region}):`);
+    sink(`chatctl will perform the following actions on stack ${plan.stack} (${where(plan)}):`);
     let previousCompact = false;
     for (const step of changing) {
       const compact = opts.compactCreates === true && step.action === "create";
@@ -108,7 +108,9 @@ export function summaryLine(plan: Plan): string {
     if (plan.mode === "destroy") return `No changes. Nothing of stack ${plan.stack} is left to destroy.`;
     return plan.kept.length > 0 || plan.conflicts.length > 0
       ? "No changes will be made; see what is kept or in conflict above."
-      : "No changes. Your stack matches chat.yaml.";
+      : plan.environment === undefined
+        ? "No changes. Your stack matches chat.yaml."
+        : `No changes. Stack ${plan.stack} (${where(plan)}) matches chat.yaml.`;
   }
   const s = summarize(plan);
   return `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete.`;
@@ -222,4 +224,9 @@ function sortKeys(value: unknown): unknown {
 
 function unique(items: readonly string[]): string[] {
   return [...new Set(items)].sort(compareStrings);
+}
+
+/** "ap-northeast-1", or with an environment "environment staging, account 123456789012, ap-northeast-1". */
+export function where(plan: Pick<Plan, "environment" | "accountId" | "region">): string {
+  return plan.environment === undefined ? plan.region : `environment ${plan.environment}, account ${plan.accountId}, ${plan.region}`;
 }

@@ -42,6 +42,8 @@ export interface Plan {
   readonly stack: string;
   readonly region: string;
   readonly accountId: string;
+  /** The spec's environment this stack is (--env), when it declares environments. */
+  readonly environment?: string;
   readonly createdAt: string;
   /** Hash of everything read while planning; a saved plan is stale when it differs at apply time. */
   readonly fingerprint: string;

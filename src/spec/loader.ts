@@ -14,6 +14,7 @@ import { Locator, type Position, keyText } from "./locate.js";
 import { ChatSpec } from "./schema.js";
 import { MAX_SPEC_BYTES, decodeSpecBytes } from "./source.js";
 import { validateSpec } from "./validate.js";
+import { applyEnvironment, environmentAccount, environmentFindings, environmentNames } from "./environments.js";
 import { findProjectRoot } from "../bundle/root.js";
 import { resolveRegion } from "../aws/region.js";
 import { errorMessage } from "../errors.js";
@@ -29,6 +30,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** The day runtimes are checked against Lambda's deprecation schedule; today when omitted. */
   today?: Date;
+  /** The environment (--env) to resolve; the spec as written when omitted. */
+  environment?: string | undefined;
 }
 
 export type LoadResult =
@@ -44,6 +47,10 @@ export type LoadResult =
       /** spec.region, else AWS_REGION, else AWS_DEFAULT_REGION, else ap-northeast-1. */
       region: string;
       warnings: Diagnostic[];
+      /** The environments the spec declares, in file order. */
+      environments: string[];
+      /** The environment resolved (spec is then that environment's), and the account it is pinned to. */
+      environment?: { name: string; account?: string | undefined };
     }
   | { ok: false; diagnostics: Diagnostic[] };
 
@@ -119,7 +126,7 @@ export async function loadSpecText(text: string | Uint8Array, file: string, opts
       }
       source = decoded.text;
     }
-    return await check(source, file, opts.env ?? process.env, opts.today);
+    return await check(source, file, opts.env ?? process.env, opts.today, opts.environment);
   } catch (cause) {
     // Our bug, not the user's: say so plainly rather than crash with a stack trace.
     return fileProblem(
@@ -250,7 +257,7 @@ function capped(file: string, diags: readonly Diagnostic[]): Diagnostic[] {
   ];
 }
 
-async function check(text: string, file: string, env: NodeJS.ProcessEnv, today: Date | undefined): Promise<LoadResult> {
+async function check(text: string, file: string, env: NodeJS.ProcessEnv, today: Date | undefined, environment: string | undefined): Promise<LoadResult> {
   const absolute = resolve(file);
   const dir = dirname(absolute);
   const lineCounter = new LineCounter();
@@ -327,15 +334,36 @@ async function check(text: string, file: string, env: NodeJS.ProcessEnv, today: 
     return { ok: false, diagnostics: capped(file, diags) };
   }
 
-  const parsed = ChatSpec.safeParse(value);
+  // The whole file is checked, every environment's overrides included, so a mistake
+  // in prod's block is found while working on dev.
+  let parsed = ChatSpec.safeParse(value);
   const findings = parsed.success ? [] : findingsFromIssues(parsed.error.issues, value);
+  findings.push(...environmentFindings(value));
+  const names = environmentNames(value);
+  if (environment !== undefined && !names.includes(environment)) {
+    findings.push({
+      severity: "error",
+      path: names.length > 0 ? ["environments"] : [],
+      on: "key",
+      summary: names.length > 0 ? `no environment ${quote(environment)}; environments: ${names.join(", ")}` : `--env ${environment}: ${file} defines no environments`,
+    });
+  }
+  // With an environment chosen, the cross-field checks see what will be deployed.
+  let checked = value;
+  if (environment !== undefined && names.includes(environment) && parsed.success && value !== null && typeof value === "object") {
+    checked = applyEnvironment(value as Record<string, unknown>, environment);
+    parsed = ChatSpec.safeParse(checked);
+    if (!parsed.success) findings.push(...findingsFromIssues(parsed.error.issues, checked));
+  }
   const projectRoot = await findProjectRoot(dir);
-  findings.push(...(await validateSpec(value, { dir, projectRoot, ...(today !== undefined ? { today } : {}) })));
+  findings.push(...(await validateSpec(checked, { dir, projectRoot, ...(today !== undefined ? { today } : {}) })));
   diags.push(...findings.map((finding) => toDiagnostic(finding, locator, file)));
 
   if (!parsed.success || hasErrors(diags)) return { ok: false, diagnostics: capped(file, diags) };
   return {
     ok: true,
+    environments: names,
+    ...(environment !== undefined ? { environment: { name: environment, account: environmentAccount(value, environment) } } : {}),
     spec: parsed.data,
     file: absolute,
     dir,

@@ -147,21 +147,35 @@ export const RouteSpec = z.union([
   }),
 ]);
 
+const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as ap-northeast-1");
+const Tags = z.record(z.string().min(1).max(128), z.string().max(256));
+
+// What an environment may change: settings, never which routes, functions or tables exist.
+export const EnvironmentSpec = z
+  .strictObject({
+    account: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id").optional().describe("Plan and apply only in this account."),
+    region: Region.optional(),
+    api: ApiSpec.partial().optional(),
+    functions: z.record(logicalName, FunctionSpec.omit({ handler: true }).partial()).optional(),
+    tables: z.record(logicalName, TableSpec.partial()).optional(),
+    tags: Tags.optional(),
+  })
+  .describe("Overrides for one environment; its stack is <stack>-<name>.");
+
+export const EnvironmentName = z.string().regex(/^[a-z][a-z0-9]*$/, "must start with a lowercase letter and hold only lowercase letters and digits").max(12);
+
 export const ChatSpec = z
   .strictObject({
     $schema: z.string().optional(),
     stack: StackName,
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as ap-northeast-1")
-      .optional()
-      .describe("AWS region; else AWS_REGION, AWS_DEFAULT_REGION, else ap-northeast-1."),
+    region: Region.optional().describe("AWS region; else AWS_REGION, AWS_DEFAULT_REGION, else ap-northeast-1."),
     api: ApiSpec.default({ routeSelectionExpression: "$request.body.action", stage: "prod" }),
     routes: z.record(RouteKey, RouteSpec).describe("Route key -> function name, or { function, authorizer | authorization }."),
     authorizers: z.record(logicalName, AuthorizerSpec).default({}),
     functions: z.record(logicalName, FunctionSpec),
     tables: z.record(logicalName, TableSpec).default({}),
-    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    tags: Tags.default({}),
+    environments: z.record(EnvironmentName, EnvironmentSpec).optional().describe("dev, staging, prod...: each its own stack, chosen with --env."),
   })
   .describe("chatctl stack specification (chat.yaml).");
 
@@ -169,6 +183,7 @@ export type ChatSpec = z.output<typeof ChatSpec>;
 export type ChatSpecInput = z.input<typeof ChatSpec>;
 export type FunctionSpec = z.output<typeof FunctionSpec>;
 export type TableSpec = z.output<typeof TableSpec>;
+export type EnvironmentSpec = z.output<typeof EnvironmentSpec>;
 export type ApiSpec = z.output<typeof ApiSpec>;
 export type KeyAttribute = z.output<typeof KeyAttribute>;
 export type IndexSpec = z.output<typeof IndexSpec>;

@@ -20,6 +20,8 @@ export interface PreparedStack {
   readonly warnings: readonly Diagnostic[];
   /** Per function, the `@aws-sdk/*` packages left to the Lambda runtime (see bundle/index.ts). */
   readonly runtimeProvided: Readonly<Record<string, readonly string[]>>;
+  /** The environment this stack is, when the spec declares environments. */
+  readonly environment?: string | undefined;
 }
 
 export interface PrepareOptions {
@@ -28,6 +30,8 @@ export interface PrepareOptions {
   /** Destroy and status need names, not code: they skip bundling, so a broken handler never blocks them. */
   readonly bundle: boolean;
   readonly color: boolean;
+  /** The environment to work on (--env / CHATCTL_ENV). */
+  readonly environment?: string | undefined;
 }
 
 /** Thrown when chat.yaml has problems: the message is every diagnostic, formatted. */
@@ -45,20 +49,29 @@ export class HandlerBuildError extends UserError {
 }
 
 export async function prepareStack(specFile: string, opts: PrepareOptions): Promise<PreparedStack> {
-  const loaded = await loadSpec(resolve(specFile));
+  const loaded = await loadSpec(resolve(specFile), { environment: opts.environment });
   if (!loaded.ok) throw new SpecError(loaded.diagnostics, opts.color);
+  if (loaded.environment === undefined && loaded.environments.length > 0) {
+    throw new UserError(`${specFile} defines environments ${loaded.environments.join(", ")}; choose one with --env NAME (or CHATCTL_ENV)`);
+  }
   const { spec, region } = loaded;
 
+  // A broken handler is refused before any AWS call; an environment pinned to
+  // another account before anything of the stack is read.
   const { code, runtimeProvided } = opts.bundle ? await bundleAll(spec, loaded.dir) : { code: placeholderCode(spec), runtimeProvided: {} };
-
   const config = opts.awsConfig(region);
   const clients = createClients(config);
   const identity = await clients.sts().send(new GetCallerIdentityCommand({}));
   const accountId = identity.Account ?? "000000000000";
+  const pinned = loaded.environment?.account;
+  if (pinned !== undefined && pinned !== accountId) {
+    throw new UserError(`environment ${loaded.environment?.name} belongs to account ${pinned}, but these credentials are for account ${accountId}; nothing was read or changed`);
+  }
+
   const partition = identity.Arn?.split(":")[1] ?? "aws";
   const ctx: Ctx = { region: config.region, accountId, partition, stack: spec.stack, clients };
   const desired = buildDesired({ spec, region: config.region, accountId, partition, code });
-  return { spec, specFile: loaded.file, region: config.region, clients, ctx, desired, warnings: loaded.warnings, runtimeProvided };
+  return { spec, specFile: loaded.file, region: config.region, clients, ctx, desired, warnings: loaded.warnings, runtimeProvided, environment: loaded.environment?.name };
 }
 
 interface Bundled {

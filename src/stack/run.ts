@@ -32,7 +32,7 @@ export async function planStack(p: PreparedStack, mode: "apply" | "destroy", opt
     registry,
     options,
   });
-  return { plan, state, desiredHash: desiredHash(p) };
+  return { plan: p.environment === undefined ? plan : { ...plan, environment: p.environment }, state, desiredHash: desiredHash(p) };
 }
 
 /** How the executor retries a step's calls; the defaults are the CLI's (tests make retries instant). */

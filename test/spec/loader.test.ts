@@ -114,7 +114,7 @@ describe("schema problems", () => {
   it("reports an unknown top-level key", async () => {
     const diag = find(problems(await project.load(`${VALID}lambda: {}\n`)), "unknown key");
     expect(diag.summary).toBe('unknown key "lambda"');
-    expect(diag.detail).toBe("allowed keys at the top level: $schema, stack, region, api, routes, authorizers, functions, tables, tags");
+    expect(diag.detail).toBe("allowed keys at the top level: $schema, stack, region, api, routes, authorizers, functions, tables, tags, environments");
     expect(where(diag)).toBe("14:1");
   });
 
