@@ -1,4 +1,5 @@
 import { planStack } from "../stack/run.js";
+import { stackOutputs } from "../stack/outputs.js";
 import { stackStatus, type ComponentStatus } from "../stack/status.js";
 import { HandlerBuildError, type PreparedStack } from "../stack/prepare.js";
 import type { AppIO } from "./io.js";
@@ -28,7 +29,8 @@ export async function runStatus(opts: StatusOptions, io: AppIO): Promise<number>
   const { plan, state } = await planStack(p, "apply", { deleteData: false }).catch(explain);
   const status = await stackStatus(p.ctx, plan, state, { codeChecked });
   if (opts.json) {
-    io.out(JSON.stringify(status, null, 2));
+    const outputs = stackOutputs({ spec: p.spec, region: p.region, accountId: p.ctx.accountId, environment: p.environment }, state.outputs);
+    io.out(JSON.stringify({ ...status, outputs }, null, 2));
   } else {
     io.out(`Stack ${status.stack} in ${status.region}`);
     io.out("");

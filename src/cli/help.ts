@@ -14,6 +14,7 @@ const VALUE_NAMES: Readonly<Record<string, string>> = {
   "--faults": "FILE",
   "--out": "FILE",
   "--stack": "NAME",
+  "--env": "NAME",
   "--limit": "N",
   "--role": "ARN",
   "--timeout": "SECONDS",
@@ -51,7 +52,7 @@ function realignOptions(text: string): string {
 /** Commands without a category, in the order a user meets them. */
 const SECTIONS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ["Start", ["init", "dev"]],
-  ["The stack in chat.yaml", ["plan", "apply", "status", "destroy", "deploy", "force-unlock", "schema"]],
+  ["The stack in chat.yaml", ["plan", "apply", "status", "outputs", "destroy", "deploy", "force-unlock", "schema"]],
 ];
 
 interface Entry {

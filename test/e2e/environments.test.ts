@@ -50,6 +50,26 @@ describe("environments", () => {
     expect(again.stdout).toMatch(/No changes\. Stack my-chat-staging \(environment staging/);
   });
 
+  it("prints the outputs of an environment, as text and as JSON", async () => {
+    const file = join(env.dir, "chat.yaml"); // applied by the test above
+    const json = await runCli(["outputs", "-f", file, "--env", "staging", ...env.at, "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const o = JSON.parse(json.stdout) as Record<string, unknown> & { url: string; apiId: string; functions: Record<string, { name: string; arn: string }> };
+    expect(o).toMatchObject({ stack: "my-chat-staging", environment: "staging", region: "ap-northeast-1", accountId: "000000000000", stage: "prod", tables: {} });
+    expect(o.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/.*prod$/);
+    expect(o.managementEndpoint).toBe(o.url.replace(/^ws:/, "http:"));
+    expect(o.functions.default).toEqual({ name: "my-chat-staging-default", arn: "arn:aws:lambda:ap-northeast-1:000000000000:function:my-chat-staging-default" });
+
+    const text = await runCli(["outputs", "-f", file, "--env", "staging", ...env.at]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`WebSocket URL        ${o.url}`);
+    expect(text.stdout).toContain(`API id               ${o.apiId}`);
+    expect(text.stdout).toMatch(/function default +my-chat-staging-default +arn:aws:lambda:/);
+
+    const status = await runCli(["status", "-f", file, "--env", "staging", ...env.at, "--json"]);
+    expect((JSON.parse(status.stdout) as { outputs: unknown }).outputs).toEqual(o);
+  });
+
   it("says which environments exist when none is chosen", async () => {
     const file = writeSpec("pick.yaml", SPEC);
     const r = await runCli(["plan", "-f", file, ...env.at]);
