@@ -34,11 +34,12 @@ export interface EndpointSource {
 }
 
 /**
- * Where the SDK would post: an endpoint named in the environment (the local
- * cloud, any AWS-compatible endpoint) leads; otherwise the stage the event came through.
+ * Where the SDK would post: an endpoint named in the environment (chatctl's
+ * CONNECTIONS_ENDPOINT, the local cloud, any AWS-compatible endpoint) leads;
+ * otherwise the stage the event came through.
  */
 export function managementEndpoint(from: EndpointSource, env: NodeJS.ProcessEnv = process.env): URL {
-  const configured = env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || env.AWS_ENDPOINT_URL;
+  const configured = env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || env.CONNECTIONS_ENDPOINT || env.AWS_ENDPOINT_URL;
   return new URL(configured || `https://${from.domainName}/${from.stage}`);
 }
 

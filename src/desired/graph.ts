@@ -16,6 +16,8 @@ import {
   roleName,
   tableEnvName,
   tableName,
+  CONNECTIONS_ENDPOINT_ENV,
+  managementEndpointFormat,
 } from "../spec/names.js";
 import { TAG_ID, TAG_STACK, ref, type DesiredResource, type ResourceKind, type Unresolved } from "../resources/kind.js";
 import { apigwApi } from "../resources/apigw-api.js";
@@ -229,6 +231,7 @@ export function buildDesired(input: DesiredInput): DesiredResource[] {
     for (const t of fn.tables) environment[tableEnvName(t)] = tableName(spec, t);
     if (fn.tables.length === 1 && fn.tables[0] !== undefined) environment.TABLE_NAME = tableName(spec, fn.tables[0]);
     for (const g of fn.invokes) environment[functionEnvName(g)] = functionName(spec, g);
+    if (fn.manageConnections) environment[CONNECTIONS_ENDPOINT_ENV] = ref(ids.api, "apiId", managementEndpointFormat(partition, region, stageName));
     Object.assign(environment, fn.environment);
     const fnProps: Unresolved<FunctionProps> = {
       functionName: fnName,

@@ -17,6 +17,13 @@ export const tableName = (spec: Pick<ChatSpec, "stack">, table: string): string 
 export const accessLogGroupName = (spec: Pick<ChatSpec, "stack" | "api">): string => `/aws/apigateway/${spec.stack}/${spec.api.stage}/access`;
 export const apiName = (spec: Pick<ChatSpec, "stack" | "api">): string => spec.api.name ?? spec.stack;
 
+/** Functions with manageConnections find the stage's @connections endpoint here, so handlers need not build it. */
+export const CONNECTIONS_ENDPOINT_ENV = "CONNECTIONS_ENDPOINT";
+
+/** The @connections endpoint of a stage, as API Gateway documents it: https://{apiId}.execute-api.{region}.amazonaws.com/{stage}. */
+export const managementEndpointFormat = (partition: string, region: string, stage: string): string =>
+  `https://{}.execute-api.${region}.${partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"}/${stage}`;
+
 /** The environment variable through which a function learns a table's name: TABLE_CONNECTIONS. */
 export const functionEnvName = (fn: string): string => `FUNCTION_${fn.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 export const tableEnvName = (table: string): string => `TABLE_${table.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;

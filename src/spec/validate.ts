@@ -11,7 +11,7 @@ import { isInside } from "../bundle/root.js";
 import { StackName } from "./schema.js";
 import { type Finding, type SpecPath, atPath, isRecord, listNames, quote, unknownName } from "./findings.js";
 import { RESERVED_LAMBDA_ENVIRONMENT } from "../aws/lambda-rules.js";
-import { functionName, tableEnvName, tableName } from "./names.js";
+import { CONNECTIONS_ENDPOINT_ENV, functionName, tableEnvName, tableName } from "./names.js";
 import { MAX_ENVIRONMENT_BYTES, checkEnvironmentSize, checkRuntime, checkTags } from "./aws-limits.js";
 
 export const HANDLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"] as const;
@@ -217,6 +217,9 @@ export async function validateSpec(raw: unknown, ctx: ValidateContext): Promise<
       for (const variable of Object.keys(fn.environment)) {
         if (RESERVED_ENVIRONMENT.has(variable)) {
           error(["functions", name, "environment", variable], "key", `${variable} is set by the Lambda runtime and cannot be overridden`);
+        }
+        if (variable === CONNECTIONS_ENDPOINT_ENV && fn.manageConnections === true) {
+          error(["functions", name, "environment", variable], "key", `${variable} is set by chatctl for functions with manageConnections: it is the stage's @connections endpoint`);
         }
       }
     }

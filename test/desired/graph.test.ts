@@ -73,7 +73,17 @@ describe("the desired graph of the original chat architecture", () => {
   it("tells each function its table names through the environment", () => {
     const env = get<FunctionProps>("function.sendmessage").props.environment;
     expect(env).toMatchObject({ TABLE_CONNECTIONS: "my-chat-connections", TABLE_NAME: "my-chat-connections" });
-    expect(get<FunctionProps>("function.default").props.environment).toEqual({});
+    expect(get<FunctionProps>("function.default").props.environment).toEqual({
+      CONNECTIONS_ENDPOINT: { $ref: "api", output: "apiId", format: "https://{}.execute-api.ap-northeast-1.amazonaws.com/prod" },
+    });
+  });
+
+  it("gives functions with manageConnections the stage's management endpoint, and no others", () => {
+    for (const r of desired.filter((d) => d.kind === "lambda.function")) {
+      const fn = r.id.replace(/^function\./, "");
+      const has = "CONNECTIONS_ENDPOINT" in ((r.props as FunctionProps).environment ?? {});
+      expect(has, fn).toBe(spec.functions[fn]?.manageConnections === true);
+    }
   });
 
   it("keeps the table on destroy unless the spec says otherwise", () => {

@@ -332,6 +332,7 @@ export class LambdaRunner implements FunctionInvoker {
     const region = regionOf(fn.functionArn) ?? this.options.region ?? "ap-northeast-1";
     return {
       ...fn.environment,
+      ...localManagementEndpoint(fn.environment, endpoint),
       ...this.options.environment,
       // Lambda's reserved variables: a function cannot override these on AWS either.
       AWS_ENDPOINT_URL: endpoint,
@@ -586,4 +587,17 @@ function tailOf(lines: readonly LogLine[]): string {
   const text = lines.map((l) => l.message).join("\n") + "\n";
   const bytes = Buffer.from(text, "utf8");
   return bytes.length <= TAIL_BYTES ? text : bytes.subarray(bytes.length - TAIL_BYTES).toString("utf8");
+}
+
+const EXECUTE_API = /^https:\/\/([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([A-Za-z0-9_-]+)$/;
+
+/**
+ * chatctl gives functions with manageConnections the stage's AWS endpoint
+ * (CONNECTIONS_ENDPOINT). Here nothing answers at that host, so the variable names
+ * the same API and stage on this cloud, whose @connections wire takes
+ * /{apiId}/{stage}/@connections/{id} (see wire/connections.ts).
+ */
+function localManagementEndpoint(environment: Readonly<Record<string, string>>, endpoint: string): Record<string, string> {
+  const m = EXECUTE_API.exec(environment.CONNECTIONS_ENDPOINT ?? "");
+  return m ? { CONNECTIONS_ENDPOINT: `${endpoint.replace(/\/+$/, "")}/${m[1]}/${m[2]}` } : {};
 }
