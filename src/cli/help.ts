@@ -13,6 +13,7 @@ const VALUE_NAMES: Readonly<Record<string, string>> = {
   "--persist": "DIR",
   "--faults": "FILE",
   "--out": "FILE",
+  "--format": "FORMAT",
   "--stack": "NAME",
   "--env": "NAME",
   "--limit": "N",

@@ -1,4 +1,4 @@
-import { Command, Option } from "clipanion";
+import { Command, Option, UsageError } from "clipanion";
 import { StackCommand } from "./stack-base.js";
 
 export class PlanCommand extends StackCommand {
@@ -18,7 +18,8 @@ export class PlanCommand extends StackCommand {
     ],
   });
 
-  json = Option.Boolean("--json", false, { description: "Print the plan as JSON" });
+  json = Option.Boolean("--json", false, { description: "Print the plan as JSON (as --format json)" });
+  format = Option.String("--format", { description: "text (default), json, or markdown (a pull-request comment)" });
   detailedExitcode = Option.Boolean("--detailed-exitcode", false, { description: "Exit 0: no changes, 2: changes, 1: error" });
   outFile = Option.String("--out", { description: "Save the plan to this file, for `chatctl apply FILE`" });
   destroy = Option.Boolean("--destroy", false, { description: "Plan the removal of the stack instead" });
@@ -26,7 +27,10 @@ export class PlanCommand extends StackCommand {
 
   async execute(): Promise<number> {
     const { runPlan } = await import("../app/plan.js");
-    const { destroy, deleteData, json, outFile, detailedExitcode } = this;
-    return runPlan({ ...this.target(), destroy, deleteData, json, outFile, detailedExitcode }, this.io);
+    const { destroy, deleteData, outFile, detailedExitcode } = this;
+    const format = this.json ? "json" : (this.format ?? "text");
+    if (format !== "text" && format !== "json" && format !== "markdown") throw new UsageError(`--format ${format}: use text, json or markdown`);
+    if (this.json && this.format !== undefined && this.format !== "json") throw new UsageError(`--json and --format ${this.format} ask for two formats; give one`);
+    return runPlan({ ...this.target(), destroy, deleteData, format, outFile, detailedExitcode }, this.io);
   }
 }

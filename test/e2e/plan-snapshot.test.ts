@@ -33,3 +33,13 @@ describe.each(["chat", "custom-routes", "authorized"])("plan of specs/%s.yaml fr
     await expect(normalize(run.stdout)).toMatchFileSnapshot(`__snapshots__/plan-${name}.txt`);
   });
 });
+
+describe("plan --format markdown", () => {
+  it("reads as recorded: summary, security-relevant changes, then the full plan collapsed", async () => {
+    const run = await runCli(["plan", "-f", "specs/chat.yaml", "--endpoint-url", cloud.url, "--format", "markdown"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n").slice(0, 3)).toEqual(["### chatctl plan: `my-chat` (ap-northeast-1)", "", "**Plan: 28 to create, 0 to update, 0 to replace, 0 to delete.**"]);
+    await expect(normalize(run.stdout)).toMatchFileSnapshot("__snapshots__/plan-chat.md");
+  });
+});
