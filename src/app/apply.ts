@@ -1,5 +1,6 @@
-import { UserError } from "../errors.js";
-import type { ApplyResult } from "../apply/executor.js";
+import { UserError, describeFailure } from "../errors.js";
+import type { ApplyEvent, ApplyResult } from "../apply/executor.js";
+import { createJsonEvents } from "../apply/json-events.js";
 import { createProgressRenderer, summarizeApply } from "../apply/progress.js";
 import { assertFresh, loadPlan, wrongTarget } from "../plan/file.js";
 import { hasChanges } from "../plan/planner.js";
@@ -22,6 +23,8 @@ export interface ChangeOptions {
   readonly parallelism: number;
   /** The executor's retries; the CLI keeps the defaults. */
   readonly retry?: RetrySettings | undefined;
+  /** One JSON event per line on `out` instead of the text (--json); needs autoApprove. */
+  readonly json?: boolean | undefined;
 }
 
 export interface ApplyOptions extends StackTarget, ChangeOptions {
@@ -41,8 +44,30 @@ export interface ChangeOutcome {
 /** `chatctl apply`: prepare, then lock, plan, show, confirm, execute, unlock. */
 export async function runApply(opts: ApplyOptions, io: AppIO): Promise<number> {
   if (opts.planFile !== undefined) return applySaved(opts, opts.planFile, io);
-  const p = await prepare(specFileOf(opts), opts, io, { bundle: true });
-  return (await changeStack(p, "apply", opts, io)).exitCode;
+  return machineReadable(opts, io, async (human) => {
+    const p = await prepare(specFileOf(opts), opts, human, { bundle: true });
+    return changeStack(p, "apply", opts, human);
+  });
+}
+
+/**
+ * Runs a change; with --json, the text goes nowhere and `out` gets one JSON event
+ * per line instead (the plan, each step, the summary; an error as one last event).
+ */
+export async function machineReadable(opts: ChangeOptions, io: AppIO, run: (io: AppIO) => Promise<ChangeOutcome>): Promise<number> {
+  if (opts.json !== true) return (await run(io)).exitCode;
+  if (!opts.autoApprove) throw new UserError("--json needs --auto-approve: a machine-readable run has nobody to ask");
+  const events = createJsonEvents((line) => io.out(line));
+  const human: AppIO = { ...io, out: () => {}, events };
+  try {
+    const outcome = await run(human);
+    events.summary(outcome.plan, outcome.result, outcome.exitCode);
+    return outcome.exitCode;
+  } catch (err) {
+    const message = describeFailure(err);
+    if (message !== undefined) events.error(message.replace(/^error: /, ""));
+    throw err;
+  }
 }
 
 /**
@@ -52,6 +77,7 @@ export async function runApply(opts: ApplyOptions, io: AppIO): Promise<number> {
 export async function changeStack(p: PreparedStack, mode: Plan["mode"], opts: ChangeOptions, io: AppIO): Promise<ChangeOutcome> {
   return withLock(p, io, mode, opts.lockTimeoutMs, async () => {
     const { plan } = await planStack(p, mode, { deleteData: opts.deleteData }).catch(explain);
+    io.events?.plan(plan);
     renderPlan(plan, (line) => io.out(line), { color: io.color });
     for (const line of runtimeProvidedNote(p)) io.out(line); // empty for destroy: nothing is bundled
     refuseConflicts(plan);
@@ -114,7 +140,9 @@ async function execute(p: PreparedStack, plan: Plan, opts: ChangeOptions, io: Ap
 /** Executes the plan with every step's progress on `out`, then the summary. */
 export async function executeReported(p: PreparedStack, plan: Plan, io: AppIO, opts: Omit<ExecuteOptions, "onEvent">): Promise<ApplyResult> {
   io.out("");
-  const result = await executeStack(p, plan, { ...opts, onEvent: createProgressRenderer((line) => io.out(line), { color: io.color }) });
+  const text = createProgressRenderer((line) => io.out(line), { color: io.color });
+  const onEvent = io.events === undefined ? text : (e: ApplyEvent) => io.events?.event(e);
+  const result = await executeStack(p, plan, { ...opts, onEvent });
   io.out("");
   io.out(summarizeApply(result));
   return result;

@@ -1,3 +1,5 @@
+import type { JsonEvents } from "../apply/json-events.js";
+
 /**
  * All a use case needs of the terminal. The CLI gives its streams; tests and
  * benchmarks give a recorder. Nothing here knows about flags or clipanion.
@@ -14,4 +16,6 @@ export interface AppIO {
    * (also when there is nobody to ask). Not called when the user approved in advance.
    */
   confirm(question: string): Promise<void>;
+  /** Set by --json: the run's events go here as JSON lines, and `out` is silent. */
+  readonly events?: JsonEvents;
 }

@@ -25,12 +25,13 @@ export class ApplyCommand extends StackCommand {
   deleteData = Option.Boolean("--delete-data", false, { description: "Allow deleting or replacing tables that hold items" });
   lockTimeout = Option.String("--lock-timeout", "0s", { description: "How long to wait for another run's lock (e.g. 5m)" });
   concurrency = Option.String("--parallelism", "8", { description: "Steps run side by side at most" });
+  json = Option.Boolean("--json", false, { description: "Stream one JSON event per line (plan, started, retried, finished, summary); needs --auto-approve" });
 
   async execute(): Promise<number> {
     const parallelism = parseParallelism(this.concurrency);
     const lockTimeoutMs = parseDuration(this.lockTimeout, "--lock-timeout");
     const { runApply } = await import("../app/apply.js");
-    const { planFile, autoApprove, deleteData } = this;
-    return runApply({ ...this.target(), planFile, autoApprove, deleteData, lockTimeoutMs, parallelism }, this.io);
+    const { planFile, autoApprove, deleteData, json } = this;
+    return runApply({ ...this.target(), planFile, autoApprove, deleteData, lockTimeoutMs, parallelism, json }, this.io);
   }
 }

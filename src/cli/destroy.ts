@@ -21,11 +21,12 @@ export class DestroyCommand extends StackCommand {
   autoApprove = Option.Boolean("--auto-approve", false, { description: "Do not ask for confirmation" });
   deleteData = Option.Boolean("--delete-data", false, { description: "Also delete tables that hold items, and their items" });
   lockTimeout = Option.String("--lock-timeout", "0s", { description: "How long to wait for another run's lock (e.g. 5m)" });
+  json = Option.Boolean("--json", false, { description: "Stream one JSON event per line (plan, started, retried, finished, summary); needs --auto-approve" });
 
   async execute(): Promise<number> {
     const lockTimeoutMs = parseDuration(this.lockTimeout, "--lock-timeout");
     const { runDestroy } = await import("../app/destroy.js");
-    const { autoApprove, deleteData } = this;
-    return runDestroy({ ...this.target(this.stack), autoApprove, deleteData, lockTimeoutMs }, this.io);
+    const { autoApprove, deleteData, json } = this;
+    return runDestroy({ ...this.target(this.stack), autoApprove, deleteData, lockTimeoutMs, json }, this.io);
   }
 }

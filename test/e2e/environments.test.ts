@@ -108,4 +108,27 @@ describe("environments", () => {
     expect(r.stderr).toMatch(/bad\.yaml:11:\d+: .*memory/);
     expect(r.stderr).toMatch(/bad\.yaml:12:7: .*"missing" is not defined at the top level/);
   });
+
+  it("apply --json and destroy --json stream one JSON event per line", async () => {
+    const file = writeSpec("json.yaml", SPEC.replace("stack: my-chat", "stack: json-chat"));
+    const run = await runCli(["apply", "-f", file, "--env", "staging", ...env.at, "--auto-approve", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const events = run.stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { version: string; type: string; step?: { id: string }; outcome?: string; [k: string]: unknown });
+    expect(new Set(events.map((e) => e.version))).toEqual(new Set(["1.0"]));
+    expect(events[0]).toMatchObject({ type: "plan", stack: "json-chat-staging", environment: "staging", account_id: "000000000000" });
+    const fn = events.filter((e) => e.step?.id === "function.default").map((e) => `${e.type}${e.outcome ? ` ${e.outcome}` : ""}`);
+    expect(fn).toEqual(["started", "finished created"]);
+    const summary = events.at(-1);
+    expect(summary).toMatchObject({ type: "summary", ok: true, exit_code: 0, mode: "apply" });
+    expect(String(summary?.url)).toMatch(/^ws:\/\//);
+
+    const destroyed = await runCli(["destroy", "-f", file, "--env", "staging", ...env.at, "--auto-approve", "--json"]);
+    expect(destroyed.code, destroyed.stderr).toBe(0);
+    const last = JSON.parse(destroyed.stdout.trimEnd().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
+    expect(last).toMatchObject({ type: "summary", mode: "destroy", ok: true });
+
+    const unasked = await runCli(["apply", "-f", file, "--env", "staging", ...env.at, "--json"]);
+    expect(unasked.code).toBe(1);
+    expect(unasked.stderr).toMatch(/--json needs --auto-approve/);
+  });
 });
