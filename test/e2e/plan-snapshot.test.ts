@@ -39,7 +39,7 @@ describe("plan --format markdown", () => {
     const run = await runCli(["plan", "-f", "specs/chat.yaml", "--endpoint-url", cloud.url, "--format", "markdown"]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout.split("\n").slice(0, 3)).toEqual(["### chatctl plan: `my-chat` (ap-northeast-1)", "", "**Plan: 28 to create, 0 to update, 0 to replace, 0 to delete.**"]);
+    expect(run.stdout.split("\n").slice(0, 3)).toEqual(["### chatctl plan: `my-chat` (ap-northeast-1)", "", "**Plan: 32 to create, 0 to update, 0 to replace, 0 to delete.**"]);
     await expect(normalize(run.stdout)).toMatchFileSnapshot("__snapshots__/plan-chat.md");
   });
 });
