@@ -6,6 +6,7 @@ import { assertFresh, loadPlan, wrongTarget } from "../plan/file.js";
 import { hasChanges } from "../plan/planner.js";
 import { renderPlan } from "../plan/render-text.js";
 import type { Plan } from "../plan/types.js";
+import { CLOUDWATCH_ROLE_NAME, SET_CLOUDWATCH_ROLE_FLAG, setCloudwatchRole } from "../stack/account.js";
 import { runtimeProvidedNote, type PreparedStack } from "../stack/prepare.js";
 import { executeStack, planStack, stackUrl, type ExecuteOptions, type RetrySettings } from "../stack/run.js";
 import type { AppIO } from "./io.js";
@@ -25,6 +26,8 @@ export interface ChangeOptions {
   readonly retry?: RetrySettings | undefined;
   /** One JSON event per line on `out` instead of the text (--json); needs autoApprove. */
   readonly json?: boolean | undefined;
+  /** When access logs are on and the account has no CloudWatch Logs role for API Gateway, make and set one. */
+  readonly setCloudwatchRole?: boolean | undefined;
 }
 
 export interface ApplyOptions extends StackTarget, ChangeOptions {
@@ -81,15 +84,48 @@ export async function changeStack(p: PreparedStack, mode: Plan["mode"], opts: Ch
     renderPlan(plan, (line) => io.out(line), { color: io.color });
     for (const line of runtimeProvidedNote(p)) io.out(line); // empty for destroy: nothing is bundled
     refuseConflicts(plan);
-    if (!hasChanges(plan)) {
+    const roleMissing = roleIsMissing(plan);
+    const settingRole = roleMissing && opts.setCloudwatchRole === true;
+    if (!hasChanges(plan) && !settingRole) {
       if (mode === "apply") printUrl(io, plan.outputs);
+      if (roleMissing) warnRoleMissing(io);
       return { exitCode: 0, plan };
     }
     if (!opts.autoApprove) {
       await io.confirm(mode === "apply" ? "\nDo you want to perform these actions?" : `\nDestroy these resources of stack ${p.spec.stack}? There is no undo.`);
     }
-    return execute(p, plan, opts, io);
+    // Before the stages: their access logs are written from the moment the role is set.
+    if (settingRole) await setRoleReported(p, opts, io);
+    if (!hasChanges(plan)) {
+      printUrl(io, plan.outputs);
+      return { exitCode: 0, plan };
+    }
+    const outcome = await execute(p, plan, opts, io);
+    if (roleMissing && !settingRole) warnRoleMissing(io);
+    return outcome;
   });
+}
+
+function roleIsMissing(plan: Plan): boolean {
+  return plan.mode === "apply" && plan.account !== undefined && plan.account.apiGatewayCloudwatchRoleArn === null && plan.account.unreadable === undefined;
+}
+
+function warnRoleMissing(io: AppIO): void {
+  io.err(
+    `Access logs will not be written until this account and region name a CloudWatch Logs role for API Gateway (an account-wide setting): run again with ${SET_CLOUDWATCH_ROLE_FLAG}, or set one yourself (see the note above).`,
+  );
+}
+
+async function setRoleReported(p: PreparedStack, opts: ChangeOptions, io: AppIO): Promise<void> {
+  const sleep = opts.retry?.sleep;
+  const outcome = await setCloudwatchRole(p, sleep ? { sleep } : {}).catch(explain);
+  io.out("");
+  if (outcome.kind === "already-set") {
+    io.out(`API Gateway's CloudWatch Logs role is already set (${outcome.roleArn}): kept as it is.`);
+  } else {
+    const made = outcome.createdRole ? `created role ${CLOUDWATCH_ROLE_NAME} and ` : "";
+    io.out(`API Gateway's CloudWatch Logs role (account-wide, region ${p.region}): ${made}set cloudwatchRoleArn to ${outcome.roleArn}.`);
+  }
 }
 
 async function applySaved(opts: ApplyOptions, file: string, io: AppIO): Promise<number> {
@@ -111,6 +147,10 @@ async function applySaved(opts: ApplyOptions, file: string, io: AppIO): Promise<
       explain(err);
     }
     refuseConflicts(saved.plan);
+    // Read now, not from the file: the account setting is nobody's, and may have been set meanwhile.
+    const roleMissing = roleIsMissing(fresh.plan);
+    if (roleMissing && opts.setCloudwatchRole === true) await setRoleReported(p, opts, io);
+    else if (roleMissing) warnRoleMissing(io);
     if (!hasChanges(saved.plan)) {
       io.out("No changes in the saved plan.");
       printUrl(io, saved.plan.outputs);

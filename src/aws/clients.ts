@@ -1,3 +1,4 @@
+import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import { ApiGatewayV2Client } from "@aws-sdk/client-apigatewayv2";
 import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
@@ -24,6 +25,8 @@ export interface AwsConfig {
 export interface AwsClients {
   readonly config: AwsConfig;
   apigw(): ApiGatewayV2Client;
+  /** API Gateway v1: only for its account settings (the CloudWatch Logs role of access logs). */
+  apigwAccount(): APIGatewayClient;
   lambda(): LambdaClient;
   iam(): IAMClient;
   logs(): CloudWatchLogsClient;
@@ -104,6 +107,7 @@ export function createClients(config: AwsConfig): AwsClients {
     // retries whole steps, and the kinds look for an earlier attempt before creating);
     // its reads are retried as every other client's are.
     apigw: () => memo("apigw", () => explainForeignAnswers(withReadRetries(new ApiGatewayV2Client({ ...base, maxAttempts: 1 }), base.maxAttempts))),
+    apigwAccount: () => memo("apigwAccount", () => explainForeignAnswers(new APIGatewayClient(base))),
     lambda: () => memo("lambda", () => explainForeignAnswers(new LambdaClient(base))),
     iam: () => memo("iam", () => explainForeignAnswers(new IAMClient(base))),
     logs: () => memo("logs", () => explainForeignAnswers(new CloudWatchLogsClient(base))),

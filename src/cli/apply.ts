@@ -26,12 +26,15 @@ export class ApplyCommand extends StackCommand {
   lockTimeout = Option.String("--lock-timeout", "0s", { description: "How long to wait for another run's lock (e.g. 5m)" });
   concurrency = Option.String("--parallelism", "8", { description: "Steps run side by side at most" });
   json = Option.Boolean("--json", false, { description: "Stream one JSON event per line (plan, started, retried, finished, summary); needs --auto-approve" });
+  setCloudwatchRole = Option.Boolean("--set-cloudwatch-role", false, {
+    description: "When access logs are on and the account has no CloudWatch Logs role for API Gateway, create role chatctl-apigateway-cloudwatch and set it (account-wide; one already set is kept)",
+  });
 
   async execute(): Promise<number> {
     const parallelism = parseParallelism(this.concurrency);
     const lockTimeoutMs = parseDuration(this.lockTimeout, "--lock-timeout");
     const { runApply } = await import("../app/apply.js");
-    const { planFile, autoApprove, deleteData, json } = this;
-    return runApply({ ...this.target(), planFile, autoApprove, deleteData, lockTimeoutMs, parallelism, json }, this.io);
+    const { planFile, autoApprove, deleteData, json, setCloudwatchRole } = this;
+    return runApply({ ...this.target(), planFile, autoApprove, deleteData, lockTimeoutMs, parallelism, json, setCloudwatchRole }, this.io);
   }
 }

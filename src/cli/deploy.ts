@@ -20,12 +20,15 @@ export class DeployCommand extends StackCommand {
   deleteData = Option.Boolean("--delete-data", false, { description: "Allow deleting or replacing tables that hold items" });
   lockTimeout = Option.String("--lock-timeout", "0s", { description: "How long to wait for another run's lock (e.g. 5m)" });
   concurrency = Option.String("--parallelism", "8", { description: "Steps run side by side at most" });
+  setCloudwatchRole = Option.Boolean("--set-cloudwatch-role", false, {
+    description: "When access logs are on and the account has no CloudWatch Logs role for API Gateway, create role chatctl-apigateway-cloudwatch and set it (account-wide; one already set is kept)",
+  });
 
   async execute(): Promise<number> {
     const parallelism = parseParallelism(this.concurrency);
     const lockTimeoutMs = parseDuration(this.lockTimeout, "--lock-timeout");
     const { runDeploy } = await import("../app/deploy.js");
-    const { autoApprove, deleteData } = this;
-    return runDeploy({ ...this.target(this.stack), autoApprove, deleteData, lockTimeoutMs, parallelism }, this.io);
+    const { autoApprove, deleteData, setCloudwatchRole } = this;
+    return runDeploy({ ...this.target(this.stack), autoApprove, deleteData, lockTimeoutMs, parallelism, setCloudwatchRole }, this.io);
   }
 }

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createDispatcher } from "./front-door.js";
+import { ApiGatewayModel } from "./models/apigateway.js";
 import { ApiGatewayV2Model } from "./models/apigatewayv2.js";
 import { IamModel } from "./models/iam.js";
 import { LambdaModel } from "./models/lambda.js";
@@ -8,6 +9,7 @@ import { LogsModel } from "./models/logs.js";
 import { StsModel } from "./models/sts.js";
 import { ConnectionsModel } from "./models/connections.js";
 import { connectionsWire, isConnectionsUrl } from "./wire/connections.js";
+import { apigatewayByPath, apigatewayWire } from "./wire/apigateway.js";
 import { apigatewayv2Wire } from "./wire/apigatewayv2.js";
 import { lambdaWire } from "./wire/lambda.js";
 import { iamWire, stsWire } from "./wire/query.js";
@@ -56,6 +58,8 @@ export interface LocalCloud {
   readonly host: string;
   readonly region: string;
   readonly models: {
+    /** API Gateway v1: only the account settings (the CloudWatch Logs role of access logs). */
+    readonly apigateway: ApiGatewayModel;
     readonly apigatewayv2: ApiGatewayV2Model;
     readonly lambda: LambdaModel;
     readonly iam: IamModel;
@@ -92,6 +96,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
 
   const iam = new IamModel({ accountId: LOCAL_ACCOUNT_ID });
   const sts = new StsModel({ accountId: LOCAL_ACCOUNT_ID });
+  const apigateway = new ApiGatewayModel({ trustPolicyOf: (arn) => iam.trustPolicyOf(arn) });
   const logs = new LogsModel({ region, accountId: LOCAL_ACCOUNT_ID });
   const apigatewayv2 = new ApiGatewayV2Model({ region, accountId: LOCAL_ACCOUNT_ID, endpointFor: () => url().replace(/^http/, "ws") });
   const lambda = new LambdaModel({
@@ -131,11 +136,11 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     ...(opts.observer ? { observer: opts.observer } : {}),
   });
 
-  const models: ServiceModel[] = [apigatewayv2, lambda, iam, logs, sts];
+  const models: ServiceModel[] = [apigateway, apigatewayv2, lambda, iam, logs, sts];
   const management = opts.observer ? observedConnectionsWire(connectionsWire(connections), opts.observer) : connectionsWire(connections);
   // Unsigned @connections calls (curl, tests) are served too; every other call is routed by its SigV4 scope.
   const dispatch = createDispatcher(
-    [apigatewayv2Wire(apigatewayv2), lambdaWire(lambda), iamWire(iam), stsWire(sts), logsWire(logs), dynamodb.wire, management],
+    [apigatewayByPath(apigatewayWire(apigateway), apigatewayv2Wire(apigatewayv2)), lambdaWire(lambda), iamWire(iam), stsWire(sts), logsWire(logs), dynamodb.wire, management],
     (req) => (isConnectionsUrl(req.url) ? management : undefined),
   );
 
@@ -164,7 +169,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   });
   port = await server.listen(opts.port ?? 0, host);
   // Replayed once the port is known: APIs record their endpoint when created.
-  const restored = opts.persistDir ? await persistControlPlane([apigatewayv2, lambda, iam, logs], join(opts.persistDir, "control-plane.jsonl")) : undefined;
+  const restored = opts.persistDir ? await persistControlPlane([apigateway, apigatewayv2, lambda, iam, logs], join(opts.persistDir, "control-plane.jsonl")) : undefined;
 
   return {
     get url() {
@@ -173,7 +178,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     port,
     host,
     region,
-    models: { apigatewayv2, lambda, iam, logs, sts, connections },
+    models: { apigateway, apigatewayv2, lambda, iam, logs, sts, connections },
     dynamodb,
     gateway,
     runner,

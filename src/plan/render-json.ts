@@ -1,6 +1,7 @@
 import type { Change } from "../resources/kind.js";
 import { isRef } from "../resources/refs.js";
 import { hasChanges, summarize } from "./planner.js";
+import { planNotices } from "./notices.js";
 import type { Plan, PlanSummary, Step } from "./types.js";
 import { redactChange } from "./sensitive.js";
 
@@ -49,6 +50,8 @@ export interface PlanJson {
   readonly steps: readonly StepJson[];
   readonly conflicts: ReadonlyArray<{ id: string; kind: string; name: string; owner: string | null; message: string }>;
   readonly kept: ReadonlyArray<{ id: string; kind: string; name: string; reason: string }>;
+  /** Account-wide settings the stack needs that are missing (they are no step: no stack owns them). */
+  readonly notices: ReadonlyArray<{ id: string; message: string }>;
 }
 
 /**
@@ -70,6 +73,7 @@ export function planToJson(plan: Plan): PlanJson {
     steps: plan.steps.map(stepToJson),
     conflicts: plan.conflicts.map((c) => ({ id: c.id, kind: c.kind, name: c.name, owner: c.owner ?? null, message: c.message })),
     kept: plan.kept.map((k) => ({ id: k.id, kind: k.kind, name: k.name, reason: k.reason })),
+    notices: planNotices(plan).map((n) => ({ id: n.id, message: n.lines.join(" ") })),
   };
 }
 

@@ -1,6 +1,7 @@
 import { structuredPatch } from "diff";
 import type { Change } from "../resources/kind.js";
 import { KNOWN_AFTER_APPLY, isRef, knownOrUnknown } from "../resources/refs.js";
+import { planNotices } from "./notices.js";
 import { hasChanges, summarize } from "./planner.js";
 import { compareStrings } from "./snapshot.js";
 import type { Action, Plan, Step } from "./types.js";
@@ -75,13 +76,13 @@ export function renderPlan(plan: Plan, sink: (line: string) => void, opts: Rende
     sink("");
   }
 
-  // Access logs need an account-level setting no stack owns; say so where they are turned on.
-  if (opts.compactCreates !== true && changing.some((s) => s.kind === "apigw.stage" && s.changes.some((c) => c.path === "accessLog" && c.after !== undefined))) {
-    sink(paint("bold", "Note on access logs:"));
-    sink("  API Gateway writes them only once this account and region name a CloudWatch Logs role in its API Gateway");
-    sink("  settings (cloudwatchRoleArn). chatctl does not check or set it; once per account and region:");
-    sink("  aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=<role arn>");
-    sink("");
+  // Account-wide settings the stack needs (access logs' CloudWatch Logs role): said only when missing.
+  if (opts.compactCreates !== true) {
+    for (const notice of planNotices(plan)) {
+      sink(paint("bold", notice.title));
+      for (const line of notice.lines) sink(`  ${line}`);
+      sink("");
+    }
   }
 
   if (plan.conflicts.length > 0) {

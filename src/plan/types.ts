@@ -36,6 +36,17 @@ export interface Kept {
   readonly reason: string;
 }
 
+/**
+ * Account-wide settings the stack relies on but owns none of, as read when planning.
+ * Absent when the stack needs none of them.
+ */
+export interface AccountSettings {
+  /** API Gateway's CloudWatch Logs role in this account and region (read when a stage has access logs); null when none is set. */
+  readonly apiGatewayCloudwatchRoleArn: string | null;
+  /** Why it could not be read (the error's name), when it could not. */
+  readonly unreadable?: string;
+}
+
 export interface Plan {
   readonly version: 1;
   readonly mode: "apply" | "destroy";
@@ -50,6 +61,7 @@ export interface Plan {
   readonly steps: readonly Step[];
   readonly conflicts: readonly Conflict[];
   readonly kept: readonly Kept[];
+  readonly account?: AccountSettings;
   /** Outputs of resources that exist already, so Refs in steps can be resolved. */
   readonly outputs: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }

@@ -6,6 +6,7 @@ import { readState } from "../plan/read.js";
 import { stableStringify, type StateSnapshot } from "../plan/snapshot.js";
 import type { Plan } from "../plan/types.js";
 import { registry } from "../resources/registry.js";
+import { readAccountSettings } from "./account.js";
 import type { PreparedStack } from "./prepare.js";
 
 export interface PlannedStack {
@@ -20,8 +21,11 @@ export function desiredHash(p: Pick<PreparedStack, "desired">): string {
 }
 
 export async function planStack(p: PreparedStack, mode: "apply" | "destroy", options: { deleteData: boolean }): Promise<PlannedStack> {
-  const state = await readState(p.ctx, p.desired, registry, { concurrency: 8 });
-  const plan = planChanges({
+  const [state, account] = await Promise.all([
+    readState(p.ctx, p.desired, registry, { concurrency: 8 }),
+    mode === "apply" ? readAccountSettings(p) : undefined,
+  ]);
+  const planned = planChanges({
     mode,
     stack: p.spec.stack,
     region: p.region,
@@ -32,7 +36,9 @@ export async function planStack(p: PreparedStack, mode: "apply" | "destroy", opt
     registry,
     options,
   });
-  return { plan: p.environment === undefined ? plan : { ...plan, environment: p.environment }, state, desiredHash: desiredHash(p) };
+  const withEnvironment = p.environment === undefined ? planned : { ...planned, environment: p.environment };
+  const plan = account !== undefined ? { ...withEnvironment, account } : withEnvironment;
+  return { plan, state, desiredHash: desiredHash(p) };
 }
 
 /** How the executor retries a step's calls; the defaults are the CLI's (tests make retries instant). */

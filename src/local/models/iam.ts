@@ -4,8 +4,10 @@ import { AwsError, ServiceModel, type OpHandler, type OpInput, type OpOutput } f
 /**
  * IAM roles and their inline policies, as chatctl uses them.
  *
- * Not modelled: users, groups, managed policies (ListAttachedRolePolicies is
- * always empty, Attach/Detach are unknown operations), instance profiles,
+ * Managed policies only as far as AttachRolePolicy of an AWS managed policy
+ * (arn:PARTITION:iam::aws:policy/...) goes: the attachment is kept and listed,
+ * the policy's content is not (https://docs.aws.amazon.com/IAM/latest/APIReference/API_AttachRolePolicy.html).
+ * Not modelled: users, groups, customer managed policies, DetachRolePolicy, instance profiles,
  * permission boundaries, RoleLastUsed, policy grammar checks beyond "is JSON",
  * case-insensitive tag keys, eventual consistency (a role is usable the moment
  * it exists; the Lambda model simulates propagation with roleCreatedAt), and
@@ -26,6 +28,7 @@ interface Role {
   maxSessionDuration: number;
   readonly tags: Map<string, string>;
   readonly inlinePolicies: Map<string, string>;
+  readonly attachedPolicies: Set<string>;
 }
 
 export interface IamModelOptions {
@@ -54,6 +57,12 @@ export class IamModel extends ServiceModel {
   /** When the role behind this ARN was created (ms since epoch), or undefined when there is none. */
   roleCreatedAt(roleArn: string): number | undefined {
     for (const role of this.roles.values()) if (role.arn === roleArn) return role.createdAt.getTime();
+    return undefined;
+  }
+
+  /** The trust policy of the role behind this ARN, or undefined when there is none. */
+  trustPolicyOf(roleArn: string): string | undefined {
+    for (const role of this.roles.values()) if (role.arn === roleArn) return role.assumeRolePolicy;
     return undefined;
   }
 
@@ -109,9 +118,17 @@ export class IamModel extends ServiceModel {
       const page = this.page([...role.inlinePolicies.keys()].sort(), i);
       return { PolicyNames: page.items, ...page.more };
     },
+    AttachRolePolicy: (i) => {
+      const role = this.role(i);
+      const arn = reqString(i, "PolicyArn");
+      if (!/^arn:aws[\w-]*:iam::aws:policy\/[\w+=,.@/-]+$/.test(arn)) throw noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
+      role.attachedPolicies.add(arn);
+      return {};
+    },
     ListAttachedRolePolicies: (i) => {
-      this.role(i);
-      return { AttachedPolicies: [], IsTruncated: false };
+      const role = this.role(i);
+      const arns = [...role.attachedPolicies].sort();
+      return { AttachedPolicies: arns.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split("/").pop() })), IsTruncated: false };
     },
     ListRoles: (i) => {
       const prefix = optString(i, "PathPrefix") ?? "/";
@@ -159,6 +176,7 @@ export class IamModel extends ServiceModel {
       maxSessionDuration: sessionDuration(optNumber(i, "MaxSessionDuration") ?? 3600),
       tags: new Map(tags.map((t) => [t.Key, t.Value])),
       inlinePolicies: new Map(),
+      attachedPolicies: new Set(),
     };
     this.roles.set(roleName, role);
     return { Role: this.roleOut(role, true) };
@@ -166,7 +184,7 @@ export class IamModel extends ServiceModel {
 
   private deleteRole(i: OpInput): OpOutput {
     const role = this.role(i);
-    if (role.inlinePolicies.size > 0) throw new AwsError("DeleteConflictException", "Cannot delete entity, must delete policies first.", 409);
+    if (role.inlinePolicies.size > 0 || role.attachedPolicies.size > 0) throw new AwsError("DeleteConflictException", "Cannot delete entity, must delete policies first.", 409);
     this.roles.delete(role.roleName);
     return {};
   }
