@@ -105,7 +105,12 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     roles: { lookup: (arn) => (iam.roleCreatedAt(arn) === undefined ? undefined : { createdAt: iam.roleCreatedAt(arn)! }) },
     ...(opts.stateTransitionMs !== undefined ? { stateTransitionMs: opts.stateTransitionMs } : {}),
   });
-  const dynamodb = await startDynamo({ ...(opts.persistDir ? { persistDir: join(opts.persistDir, "dynamodb") } : {}), accountId: LOCAL_ACCOUNT_ID, region });
+  const dynamodb = await startDynamo({
+    ...(opts.persistDir ? { persistDir: join(opts.persistDir, "dynamodb") } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    accountId: LOCAL_ACCOUNT_ID,
+    region,
+  });
   const certificate = await loadOrCreateLocalCertificate(opts.persistDir ? join(opts.persistDir, "tls") : opts.certDir);
 
   const runner = new LambdaRunner({

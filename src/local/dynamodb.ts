@@ -8,6 +8,8 @@ import { crc32 } from "node:zlib";
 import dynalite from "dynalite";
 import { partitionOf } from "../aws/region.js";
 import { signingNameOf } from "./front-door.js";
+import { createTransactions, Gate } from "./dynamodb-transactions.js";
+import { startTtlSweep } from "./dynamodb-ttl.js";
 import { AwsError, type BeforeCall, type CallRecord, type WireAdapter, type WireRequest, type WireResponse } from "./service.js";
 
 /**
@@ -16,8 +18,9 @@ import { AwsError, type BeforeCall, type CallRecord, type WireAdapter, type Wire
  * forwards the JSON 1.0 requests to it, handling itself what dynalite lacks:
  *
  * - UpdateTimeToLive / DescribeTimeToLive: dynalite has no TTL (its
- *   DescribeTimeToLive always says DISABLED). The setting is kept per table.
- *   Expired items are NOT deleted (AWS does it lazily, within days, anyway).
+ *   DescribeTimeToLive always says DISABLED). The setting is kept per table and
+ *   a periodic sweep deletes expired items (dynamodb-ttl.ts).
+ * - TransactWriteItems / TransactGetItems (dynamodb-transactions.ts).
  * - DeletionProtectionEnabled on CreateTable / UpdateTable / DescribeTable;
  *   DeleteTable of a protected table is refused (ResourceInUseException).
  * - Tags on CreateTable (dynalite drops them; it does support TagResource,
@@ -34,7 +37,8 @@ import { AwsError, type BeforeCall, type CallRecord, type WireAdapter, type Wire
  * Tables become ACTIVE at once (dynalite's createTableMs/updateTableMs/
  * deleteTableMs are 0), though CreateTable still answers CREATING, as AWS does.
  * Not handled beyond dynalite: streams, PITR/backups, global tables, PartiQL,
- * transactions (dynalite has none), Import/Export, resource policies.
+ * Import/Export, resource policies. Those answer UnknownOperationException, the
+ * shape DynamoDB gives an operation it does not know, and are named in the dev log.
  */
 
 export interface DynamoOptions {
@@ -44,6 +48,10 @@ export interface DynamoOptions {
   readonly accountId?: string;
   /** The region in table ARNs; the region the request was signed for unless given. */
   readonly region?: string;
+  /** Told of each call to an operation the local cloud does not implement. */
+  readonly logger?: (line: string) => void;
+  /** How often expired TTL items are looked for; a minute unless given. */
+  readonly ttlSweepMs?: number;
 }
 
 export interface DynamoBackend {
@@ -54,6 +62,8 @@ export interface DynamoBackend {
   beforeCall: BeforeCall | undefined;
   /** dynalite's own loopback URL, for diagnostics; clients go through `wire`. */
   readonly privateUrl: string;
+  /** Removes the expired TTL items now, as the periodic sweep does; resolves with how many. */
+  sweepExpired(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -71,6 +81,13 @@ interface Forwarded {
 }
 
 const TARGET_PREFIX = "DynamoDB_20120810";
+const STREAMS_PREFIX = "DynamoDBStreams_20120810";
+// What dynalite serves, and what this file adds; any other operation is not implemented locally.
+const IMPLEMENTED = new Set([
+  "BatchGetItem", "BatchWriteItem", "CreateTable", "DeleteItem", "DeleteTable", "DescribeTable", "DescribeTimeToLive", "GetItem", "ListTables",
+  "PutItem", "Query", "Scan", "TagResource", "UntagResource", "ListTagsOfResource", "UpdateItem", "UpdateTable", "UpdateTimeToLive",
+  "TransactWriteItems", "TransactGetItems",
+]);
 const MAX_CALL_RECORDS = 100_000;
 const CONTENT_TYPE = "application/x-amz-json-1.0";
 // dynalite checks that a request looks signed, not the signature.
@@ -93,6 +110,25 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
       { "content-type": CONTENT_TYPE, "x-amz-target": `${TARGET_PREFIX}.${operation}`, authorization: INTERNAL_AUTH, "x-amz-date": "20200101T000000Z" },
       JSON.stringify(input),
     );
+  }
+
+  const gate = new Gate();
+  const transactions = createTransactions(internal);
+  const ttl = startTtlSweep({
+    // Each sweep call waits its turn like a handler's call, so a transaction never sees it half way.
+    call: (operation, input) => gate.shared(() => internal(operation, input)),
+    tables: () => [...extras].flatMap(([name, e]) => (e.ttl?.enabled ? [[name, e.ttl.attributeName] as const] : [])),
+    intervalMs: opts.ttlSweepMs ?? 60_000,
+  });
+  const reported = new Set<string>();
+
+  function unimplemented(operation: string): Forwarded {
+    if (!reported.has(operation)) {
+      reported.add(operation);
+      const what = /Statement|ExecuteTransaction/.test(operation) ? " (PartiQL)" : operation.startsWith("DynamoDBStreams.") ? " (streams)" : "";
+      opts.logger?.(`dynamodb: ${operation}${what} is not implemented by the local cloud; it answered UnknownOperationException`);
+    }
+    return reply(400, { __type: "com.amazon.coral.service#UnknownOperationException", message: `${operation} is not implemented by the chatctl local cloud` });
   }
 
   function withProtection(description: unknown, tableName: string): unknown {
@@ -182,6 +218,10 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
       }
       case "UpdateTimeToLive":
         return updateTimeToLive(input);
+      case "TransactWriteItems":
+        return transactions.write(input);
+      case "TransactGetItems":
+        return transactions.get(input);
       case "TagResource":
       case "UntagResource":
       case "ListTagsOfResource": {
@@ -313,7 +353,11 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
         if (typeof v === "string" && k !== "host" && k !== "content-length" && k !== "connection" && k !== "transfer-encoding") headers[k] = v;
       }
       const target = headers["x-amz-target"] ?? "";
-      const operation = target.startsWith(`${TARGET_PREFIX}.`) ? target.slice(TARGET_PREFIX.length + 1) : "";
+      const operation = target.startsWith(`${TARGET_PREFIX}.`)
+        ? target.slice(TARGET_PREFIX.length + 1)
+        : target.startsWith(`${STREAMS_PREFIX}.`)
+          ? `DynamoDBStreams.${target.slice(STREAMS_PREFIX.length + 1)}`
+          : "";
       const raw = req.body.toString("utf8");
       // Every chat message's item reads pass here: keep the recent half of a long session's log.
       if (backend.calls.length >= MAX_CALL_RECORDS) backend.calls.splice(0, MAX_CALL_RECORDS / 2);
@@ -321,7 +365,10 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
       let res: Forwarded;
       try {
         if (backend.beforeCall) await backend.beforeCall("dynamodb", operation, parseObject(raw) ?? {});
-        res = await handleOperation(operation, headers, raw);
+        if (operation !== "" && !IMPLEMENTED.has(operation)) res = unimplemented(operation);
+        // A transaction runs alone; everything else shares the gate.
+        else if (operation === "TransactWriteItems") res = await gate.exclusive(() => handleOperation(operation, headers, raw));
+        else res = await gate.shared(() => handleOperation(operation, headers, raw));
       } catch (err) {
         // An injected AWS error is answered as DynamoDB would; anything else (a dropped connection) goes to the front door.
         if (!(err instanceof AwsError)) throw err;
@@ -336,8 +383,10 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
     calls: [],
     beforeCall: undefined,
     privateUrl: `http://127.0.0.1:${port}`,
+    sweepExpired: () => ttl.sweep(),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        ttl.stop();
         server.close((err?: Error) => (err ? reject(err) : resolve()));
       }),
   };
