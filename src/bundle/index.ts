@@ -252,12 +252,6 @@ interface BuildSettings {
   readonly external: readonly string[];
 }
 
-/**
- * One esbuild run for several handlers of one project: the SDK and every shared
- * module are parsed once instead of once per handler (4 handlers: ~0.5 s instead
- * of ~1 s here). Each output is renamed to index.mjs, so every zip is byte for
- * byte what a build of that handler alone gives.
- */
 // esbuild keeps its service process (~170 MB resident after bundling the handlers)
 // until stopped; `chatctl dev` would carry it all session between edits. It is
 // stopped once no build has run for a moment; the next build starts a new one in
@@ -281,16 +275,31 @@ async function build<T extends BuildOptions>(options: SameShape<BuildOptions, T>
   }
 }
 
-async function buildBundles(
-  root: string,
-  entries: readonly string[],
-  settings: BuildSettings,
-): Promise<Array<{ bundle: Bundle; inputs: Map<string, string> }>> {
-  const names = entries.map((_, i) => (entries.length === 1 ? "index" : `entry${i}`));
-  let result;
+
+const CJS_ENTRY = "chatctl-cjs-entry";
+
+function exportsHandler(result: EsbuildResult, root: string, name: string): boolean {
+  return result.metafile.outputs[relative(root, join(root, `${name}.mjs`))]?.exports.includes("handler") ?? false;
+}
+
+type EsbuildResult = BuildResult<{ write: false; metafile: true }>;
+
+/** Serves `chatctl-cjs-entry:<path from root>` as a module that re-exports that file's `handler` by name. */
+function commonJsEntryPlugin(root: string): Plugin {
+  return {
+    name: CJS_ENTRY,
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^${CJS_ENTRY}:`) }, (args) => ({ path: args.path.slice(CJS_ENTRY.length + 1), namespace: CJS_ENTRY }));
+      // Relative, so the bundle does not depend on where the project lives.
+      b.onLoad({ filter: /.*/, namespace: CJS_ENTRY }, (args) => ({ contents: `export { handler } from ${JSON.stringify(`./${args.path}`)};`, resolveDir: root, loader: "js" }));
+    },
+  };
+}
+
+async function runEsbuild(root: string, entries: readonly string[], names: readonly string[], settings: BuildSettings, commonJs: ReadonlySet<string>): Promise<EsbuildResult> {
   try {
-    result = await build({
-      entryPoints: Object.fromEntries(entries.map((e, i) => [names[i]!, e])),
+    return await build({
+      entryPoints: Object.fromEntries(entries.map((e, i) => [names[i]!, commonJs.has(e) ? `${CJS_ENTRY}:${relative(root, e).split(sep).join("/")}` : e])),
       absWorkingDir: root,
       outdir: root, // nothing is written (write: false); paths in the source map are relative to it
       write: false,
@@ -306,7 +315,7 @@ async function buildBundles(
       // Stack traces need the mappings, not the sources: the SDK's sources would triple the zip.
       sourcesContent: false,
       external: [...settings.external],
-      plugins: [runtimeSdkPlugin(root)],
+      plugins: [runtimeSdkPlugin(root), commonJsEntryPlugin(root)],
       metafile: true,
       logLevel: "silent",
     });
@@ -317,7 +326,35 @@ async function buildBundles(
     }
     throw err;
   }
+}
 
+/**
+ * One esbuild run for several handlers of one project: the SDK and every shared
+ * module are parsed once instead of once per handler (4 handlers: ~0.5 s instead
+ * of ~1 s here). Each output is renamed to index.mjs, so every zip is byte for
+ * byte what a build of that handler alone gives.
+ */
+async function buildBundles(
+  root: string,
+  entries: readonly string[],
+  settings: BuildSettings,
+): Promise<Array<{ bundle: Bundle; inputs: Map<string, string> }>> {
+  const names = entries.map((_, i) => (entries.length === 1 ? "index" : `entry${i}`));
+  let result = await runEsbuild(root, entries, names, settings, new Set());
+  // A CommonJS handler (`exports.handler = ...`) comes out of an ESM build as a default
+  // export only, which Lambda does not look into: build it again behind an entry that
+  // re-exports `handler` by name.
+  const commonJs = entries.filter((e, i) => !exportsHandler(result, root, names[i]!) && result.metafile.inputs[relative(root, e)]?.format === "cjs");
+  if (commonJs.length > 0) result = await runEsbuild(root, entries, names, settings, new Set(commonJs));
+  for (const [i, entry] of entries.entries()) {
+    const cjs = commonJs.includes(entry);
+    // CommonJS exports are only known at run time; a file that never says `handler` cannot have one.
+    const missing = cjs ? !/\bhandler\b/.test(readFileSync(entry, "utf8")) : !exportsHandler(result, root, names[i]!);
+    if (missing) {
+      const example = cjs ? "exports.handler = async (event) => { ... }" : "export const handler = async (event) => { ... }";
+      throw new BundleError(entry, [{ file: displayPath(entry), line: 0, column: 0, text: `no \`handler\` export: Lambda calls the function's \`handler\` (${example})` }]);
+    }
+  }
   const outputs = new Map(result.outputFiles.map((f) => [relative(root, f.path), f.contents] as const));
   const built: Array<{ bundle: Bundle; inputs: Map<string, string> }> = [];
   for (const [i, entry] of entries.entries()) {
@@ -335,7 +372,7 @@ async function buildBundles(
     const meta = result.metafile.outputs[relative(root, join(root, `${name}.mjs`))];
     // A file edited during the build would be hashed newer than what was bundled; the
     // window is the build's few hundred milliseconds, and the next edit heals it.
-    const inputs = await hashInputs(root, Object.keys(meta?.inputs ?? result.metafile.inputs));
+    const inputs = await hashInputs(root, Object.keys(meta?.inputs ?? result.metafile.inputs).filter((f) => !f.startsWith(`${CJS_ENTRY}:`)));
     // package.json decides what is bundled, so its edits must rebuild.
     const manifest = join(root, "package.json");
     if (existsSync(manifest)) inputs.set(manifest, await fingerprint(manifest));

@@ -45,7 +45,7 @@ export const PermissionSpec = z.strictObject({
 
 export const FunctionSpec = z
   .strictObject({
-    handler: z.string().min(1).describe("Handler source (.ts, .mts, .js, .mjs), relative to this file; it exports `handler`."),
+    handler: z.string().min(1).describe("Handler source (.ts, .mts, .cts, .js, .mjs, .cjs; ESM or CommonJS), relative to this file; it exports `handler`."),
     description: z.string().max(256).optional(),
     runtime: Runtime.default(DEFAULT_NODE_RUNTIME),
     memory: z.number().int().min(128).max(10240).default(256).describe("Memory in MB (128-10240)."),

@@ -14,7 +14,7 @@ import { RESERVED_LAMBDA_ENVIRONMENT } from "../aws/lambda-rules.js";
 import { CONNECTIONS_ENDPOINT_ENV, functionName, tableEnvName, tableName } from "./names.js";
 import { MAX_ENVIRONMENT_BYTES, checkEnvironmentSize, checkRuntime, checkTags } from "./aws-limits.js";
 
-export const HANDLER_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"] as const;
+export const HANDLER_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"] as const;
 
 /** AWS limits for the names derived from the stack name (`${stack}-${name}`). */
 export const MAX_FUNCTION_NAME = 64; // Lambda function names and IAM role names

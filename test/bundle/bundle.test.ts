@@ -83,6 +83,27 @@ describe("bundleHandler", () => {
     expect(missing.message).toMatch(/absent\.ts: error: handler file not found/);
   });
 
+  it("gives a CommonJS handler (.js, .cjs) the named handler export Lambda calls, from a zip that runs alone", async () => {
+    for (const name of ["legacy.js", "legacy.cjs"]) {
+      const file = await handlerFile(name, 'const greeting = require("node:os").EOL.length > 0 ? "hi" : "";\nexports.handler = async (event) => ({ statusCode: 200, body: greeting + " " + event.who });\n');
+      const b = await bundleHandler(file, { outDir });
+      const dir = join(work, `run-${name}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, "index.mjs"), unzipSync(b.zip)["index.mjs"] ?? new Uint8Array());
+      const mod = (await import(pathToFileURL(join(dir, "index.mjs")).href)) as { handler?: (e: unknown) => Promise<{ body: string }> };
+      expect(await mod.handler?.({ who: "ann" })).toEqual({ statusCode: 200, body: "hi ann" });
+    }
+  });
+
+  it("refuses a handler file without a handler export, naming the file", async () => {
+    const esm = await handlerFile("nohandler.mjs", "export const main = async () => 1;\n");
+    const esmErr = (await bundleHandler(esm, { outDir }).catch((e: unknown) => e)) as BundleError;
+    expect(esmErr).toBeInstanceOf(BundleError);
+    expect(esmErr.message).toMatch(/nohandler\.mjs: error: no `handler` export/);
+    const cjs = await handlerFile("nohandler.cjs", "module.exports.main = async () => 1;\n");
+    expect(((await bundleHandler(cjs, { outDir }).catch((e: unknown) => e)) as Error).message).toMatch(/nohandler\.cjs: error: no `handler` export.*exports\.handler = /);
+  });
+
   it("keeps one cache entry per entry and options, and can be cleared", async () => {
     bundleCache.clear();
     const file = await handlerFile("counted.ts", "export const handler = async () => 1;\n");

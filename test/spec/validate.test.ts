@@ -50,7 +50,7 @@ describe("handler files", () => {
     project.write("handlers/default.py", "def handler(): pass\n");
     const diag = find(problems(await project.load(VALID.replace("default.ts", "default.py"))), "not supported");
     expect(diag.summary).toBe('functions.default.handler: handler files of type ".py" are not supported');
-    expect(diag.detail).toContain(".ts, .mts, .js, .mjs");
+    expect(diag.detail).toContain(".ts, .mts, .cts, .js, .mjs, .cjs");
   });
 
   it("accepts .mjs, .js and .mts handlers", async () => {
