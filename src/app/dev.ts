@@ -1,4 +1,3 @@
-import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { UserError, describeFailure, errorMessage } from "../errors.js";
@@ -15,6 +14,7 @@ import { unavailableLocally } from "../local/runner/code.js";
 import { planStack } from "../stack/run.js";
 import { executeReported } from "./apply.js";
 import type { AppIO } from "./io.js";
+import { watchProject, type DevWatch } from "./dev-watch.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
@@ -106,26 +106,18 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
 
   await applyOnce();
 
-  const watchers: FSWatcher[] = [];
+  let watcher: DevWatch | undefined;
   if (opts.watch) {
-    let timer: NodeJS.Timeout | undefined;
-    const onChange = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
+    watcher = watchProject({
+      dirs: await watchedDirs(specFile),
+      // Written on every call that changes the local cloud: watching it re-planned on every $connect.
+      exclude: opts.persist ? [resolve(opts.persist)] : [],
+      onChange: () => {
         io.out("\nChange detected: planning again...");
         void applyOnce();
-      }, 150);
-    };
-    for (const dir of await watchedDirs(specFile)) {
-      try {
-        watchers.push(watch(dir, { recursive: true }, (_event, name) => {
-          if (name && /(^|[/\\])(node_modules|\.git|dist)([/\\]|$)/.test(String(name))) return;
-          onChange();
-        }));
-      } catch {
-        // a folder that vanished: nothing to watch there
-      }
-    }
+      },
+    });
+    await watcher.ready;
     io.out("Watching chat.yaml and the handlers for changes. Ctrl-C to stop.");
   }
 
@@ -135,7 +127,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     process.once("SIGTERM", stop);
   });
   io.out("\nStopping: closing connections (each gets its $disconnect)...");
-  for (const w of watchers) w.close();
+  await watcher?.close();
   await cloud.close();
   devConsole.close();
   await removeLocalInfo(info);

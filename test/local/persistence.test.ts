@@ -1,8 +1,10 @@
 import { DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { deterministicZip } from "../../src/bundle/index.js";
 import { runCli, startTestCloud } from "../support/cloud.js";
 
 const dir = mkdtempSync(join(tmpdir(), "chatctl-persist-"));
@@ -45,6 +47,30 @@ describe("chatctl dev --persist", () => {
       expect((out.Configuration as { State?: string }).State).toBe("Active");
     } finally {
       await second.stop();
+    }
+  });
+
+  it("keeps only a function's latest code in the journal, so saving a handler again and again does not grow it", async () => {
+    const cloud = await startTestCloud({ persistDir: dir });
+    const journal = join(dir, "control-plane.jsonl");
+    const code = (n: number) => deterministicZip([["index.mjs", Buffer.from(`export const handler = async () => ${n};\n${"// padding\n".repeat(2000)}`)]]);
+    let afterOne: number;
+    try {
+      await cloud.models.lambda.dispatch("UpdateFunctionCode", { FunctionName: "my-chat-default", ZipFile: code(1) });
+      afterOne = statSync(journal).size;
+      for (const n of [2, 3, 4, 5]) await cloud.models.lambda.dispatch("UpdateFunctionCode", { FunctionName: "my-chat-default", ZipFile: code(n) });
+      // Same size of zip each time: one code update's worth, give or take its digits.
+      expect(Math.abs(statSync(journal).size - afterOne)).toBeLessThan(200);
+    } finally {
+      await cloud.close();
+    }
+    const again = await startTestCloud({ persistDir: dir });
+    try {
+      expect(again.restored?.skipped).toBe(0);
+      const fn = await again.models.lambda.dispatch("GetFunctionConfiguration", { FunctionName: "my-chat-default" });
+      expect(fn.CodeSha256).toBe(createHash("sha256").update(code(5)).digest("base64"));
+    } finally {
+      await again.close();
     }
   });
 });
