@@ -11,7 +11,7 @@ import { hasChanges } from "../plan/planner.js";
 import { loadSpec } from "../spec/loader.js";
 import { prepareStack, runtimeProvidedNote } from "../stack/prepare.js";
 import { unavailableLocally } from "../local/runner/code.js";
-import { planStack } from "../stack/run.js";
+import { planStack, stackUrl } from "../stack/run.js";
 import { executeReported } from "./apply.js";
 import type { AppIO } from "./io.js";
 import { watchProject, type DevWatch } from "./dev-watch.js";
@@ -144,8 +144,11 @@ async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devC
       color: io.color,
       environment,
     });
-    const { plan } = await planStack(p, "apply", { deleteData: false });
-    stack = { stack: p.spec.stack, region: p.region, stages: [{ stage: p.spec.api.stage, url: `${cloud.url.replace(/^http/, "ws")}/${p.spec.api.stage}` }] };
+    const { plan, state } = await planStack(p, "apply", { deleteData: false });
+    // The stage's own URL, with its API's id: two APIs may share a stage name in one local cloud.
+    let url = stackUrl(state.outputs);
+    const withUrl = (u: string | undefined) => ({ stack: p.spec.stack, region: p.region, stages: u ? [{ stage: p.spec.api.stage, url: u }] : [] });
+    stack = withUrl(url);
     // New resources as one line each: a first start would otherwise print every default
     // of 28 resources. Changes after an edit are shown in full, as plan shows them.
     renderPlan(plan, (line) => io.out(line), { color: io.color, compactCreates: true });
@@ -157,11 +160,13 @@ async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devC
     }
     if (hasChanges(plan)) {
       const result = await executeReported(p, plan, io, {});
+      url = stackUrl(result.outputs) ?? url;
+      stack = withUrl(url);
       devConsole.applied({ ...stack, plan, result, ok: result.ok, summary: summarizeApply(result) });
     } else {
       devConsole.applied({ ...stack, plan, result: undefined, ok: true, summary: "No changes: the local cloud matches chat.yaml." });
     }
-    io.out(`\nWebSocket URL: ${cloud.url.replace(/^http/, "ws")}/${p.spec.api.stage}`);
+    if (url) io.out(`\nWebSocket URL: ${url}`);
   } catch (err) {
     // In dev a mistake in chat.yaml or a handler is reported and the server keeps running.
     const message = describeFailure(err) ?? `error: ${errorMessage(err)}`;

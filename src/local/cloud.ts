@@ -98,7 +98,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   const sts = new StsModel({ accountId: LOCAL_ACCOUNT_ID });
   const apigateway = new ApiGatewayModel({ trustPolicyOf: (arn) => iam.trustPolicyOf(arn) });
   const logs = new LogsModel({ region, accountId: LOCAL_ACCOUNT_ID });
-  const apigatewayv2 = new ApiGatewayV2Model({ region, accountId: LOCAL_ACCOUNT_ID, endpointFor: () => url().replace(/^http/, "ws") });
+  const apigatewayv2 = new ApiGatewayV2Model({ region, accountId: LOCAL_ACCOUNT_ID, endpointFor: (apiId) => `${url().replace(/^http/, "ws")}/${apiId}` });
   const lambda = new LambdaModel({
     region,
     accountId: LOCAL_ACCOUNT_ID,
@@ -117,6 +117,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     endpointUrl: url,
     region,
     trustedCertificates: certificate.ca,
+    redirectExecuteApi: true,
     logSink: (fn, lines, stream) => {
       logs.append(stream.logGroupName, stream.logStreamName, lines);
       if (opts.onFunctionLog) for (const l of lines) opts.onFunctionLog(fn, l.message);

@@ -38,7 +38,7 @@ describe.skipIf(!built)("chatctl dev --host", () => {
     try {
       // Once the URL is printed the stack is applied and Ctrl-C is handled.
       for (let i = 0; i < 600 && !/WebSocket URL: /.test(stdout) && dev.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
-      expect(stdout, stderr).toMatch(/WebSocket URL: ws:\/\/127\.0\.0\.1:\d+\/prod/);
+      expect(stdout, stderr).toMatch(/WebSocket URL: ws:\/\/127\.0\.0\.1:\d+\/[a-z0-9]+\/prod/);
       expect(stderr).toContain("warning: listening on 0.0.0.0: anyone who can reach this machine can connect, call its functions and read its tables.");
       dev.kill("SIGINT");
       expect(await exited).toBe(0);

@@ -50,7 +50,7 @@ describe.skipIf(!built)("chatctl dev", () => {
     });
     dev.stdout.on("data", (d: Buffer) => (output += d.toString()));
     dev.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const m = await waitFor(/WebSocket URL: (ws:\/\/127\.0\.0\.1:\d+\/prod)/, 0);
+    const m = await waitFor(/WebSocket URL: (ws:\/\/127\.0\.0\.1:\d+\/[a-z0-9]+\/prod)/, 0);
     url = m[1]!;
   }, 60_000);
 
@@ -76,7 +76,7 @@ describe.skipIf(!built)("chatctl dev", () => {
     process.env.CHATCTL_HOME = join(dir, "home");
     const status = await runCli(["status", "-f", join(dir, "specs/chat.yaml"), "--local"]);
     delete process.env.CHATCTL_HOME;
-    expect(status.stdout).toMatch(/WebSocket URL: ws:\/\/127\.0\.0\.1:\d+\/prod/);
+    expect(status.stdout).toMatch(/WebSocket URL: ws:\/\/127\.0\.0\.1:\d+\/[a-z0-9]+\/prod/);
     expect(status.code).toBe(0);
 
     const mark = output.length;

@@ -101,7 +101,7 @@ describe.skipIf(!built)("README walk-through: get chatctl, chatctl init, chatctl
           dev.stdout?.on("data", (d: Buffer) => (output += d.toString()));
           dev.stderr?.on("data", (d: Buffer) => (output += d.toString()));
           ran.push(line);
-          url = (await waitFor(/WebSocket URL: (ws:\/\/127\.0\.0\.1:\d+\/prod)/))[1]!;
+          url = (await waitFor(/WebSocket URL: (ws:\/\/127\.0\.0\.1:\d+\/[a-z0-9]+\/prod)/))[1]!;
           continue;
         }
         cwd = runLine(line, cwd);

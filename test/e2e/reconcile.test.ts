@@ -17,7 +17,7 @@ describe("the reconciler against the local cloud", () => {
     expect(applied.stderr).toBe("");
     expect(applied.code).toBe(0);
     expect(applied.stdout).toMatch(/Apply complete: 32 created, 0 updated, 0 replaced, 0 deleted\./);
-    expect(applied.stdout).toMatch(/WebSocket URL: ws:\/\/127\.0\.0\.1:\d+\/prod/);
+    expect(applied.stdout).toMatch(/WebSocket URL: ws:\/\/127\.0\.0\.1:\d+\/[a-z0-9]+\/prod/);
 
     const before = cloud.calls().length;
     const plan = await runCli(["plan", "-f", "specs/chat.yaml", "--endpoint-url", cloud.url, "--detailed-exitcode"]);

@@ -28,7 +28,7 @@ export interface GatewayOptions {
   readonly logger?: (line: string) => void;
   /** Told of each $connect verdict and each message (the dev console); connections themselves: the model's subscribe. */
   readonly observer?: GatewayObserver;
-  /** The region SigV4 signatures of IAM-authorized connections are scoped to. */
+  /** The region the APIs live in: SigV4 scope of IAM-authorized connections, and requestContext.domainName `{apiId}.execute-api.{region}.amazonaws.com` as on AWS. */
   readonly region?: string;
   /** The secret of an access key, for IAM authorization; undefined: unknown key (403). */
   readonly secretFor?: (accessKeyId: string) => string | undefined;
@@ -254,13 +254,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       return refuse(socket, 500, message("Internal server error"));
     }
     if (!api) {
+      log(target ? `no deployed API serves ${url.pathname} (a stage shared by two APIs needs /{apiId}/{stage}): 403` : `no API serves ${url.pathname}: 403 (WebSocket URLs are /{apiId}/{stage})`);
       if (observer) {
         const { facts, handshake } = newConnection(req, url, { apiId: target?.apiId ?? "", stage: target?.stage ?? url.pathname, routeSelectionExpression: "", routes: new Map() }, now());
         observeRefusal(facts, handshake, 403, "");
       }
       return refuse(socket, 403, message("Forbidden"));
     }
-    const fresh = newConnection(req, url, api, now());
+    const fresh = newConnection(req, url, api, now(), options.region);
     const handshake = fresh.handshake;
     let facts = fresh.facts;
     const requestId = gatewayId();

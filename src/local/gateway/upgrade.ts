@@ -55,7 +55,7 @@ function handshakeHeaders(req: IncomingMessage, sourceIp: string): Pick<Handshak
 }
 
 /** A new connection's facts (its id drawn now) and its handshake, as $connect and later events carry them. */
-export function newConnection(req: IncomingMessage, url: URL, api: ApiView, now: number): { facts: ConnectionFacts; handshake: HandshakeFacts } {
+export function newConnection(req: IncomingMessage, url: URL, api: ApiView, now: number, region?: string): { facts: ConnectionFacts; handshake: HandshakeFacts } {
   const sourceIp = sourceIpOf(req);
   const ua = req.headers["user-agent"];
   const facts: ConnectionFacts = {
@@ -63,11 +63,18 @@ export function newConnection(req: IncomingMessage, url: URL, api: ApiView, now:
     stage: api.stage,
     connectionId: gatewayId(),
     connectedAt: now,
-    domainName: req.headers.host ?? `127.0.0.1:${req.socket.localPort ?? ""}`,
+    // AWS's form, so `https://${domainName}/${stage}` is the API's own @connections endpoint
+    // (the local runner sends that host name to the local cloud).
+    domainName: region ? executeApiHost(api.apiId, region) : (req.headers.host ?? `127.0.0.1:${req.socket.localPort ?? ""}`),
     sourceIp,
     userAgent: typeof ua === "string" ? ua : undefined,
   };
   return { facts, handshake: { ...handshakeHeaders(req, sourceIp), query: url.searchParams } };
+}
+
+/** `{apiId}.execute-api.{region}.amazonaws.com`, the host API Gateway gives each API. */
+export function executeApiHost(apiId: string, region: string): string {
+  return `${apiId}.execute-api.${region}.${region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com"}`;
 }
 
 /** The status $connect's result answers the handshake with. */

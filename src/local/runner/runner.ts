@@ -37,6 +37,13 @@ export interface LambdaRunnerOptions {
   readonly tempDir?: string;
   /** A node_modules folder whose @aws-sdk is visible to functions, as Lambda's runtime provides; false for none. */
   readonly runtimeModules?: string | false;
+  /**
+   * Send the functions' TLS connections to API Gateway's execute-api host names
+   * (`{apiId}.execute-api.{region}.amazonaws.com`) here instead, as the local
+   * cloud's own: the @connections endpoint AWS's samples build reaches it unchanged.
+   * Only inside the workers; the host's own connections are left alone.
+   */
+  readonly redirectExecuteApi?: boolean;
   /** Lambda gives module loading 10 s of its own, apart from the function's timeout. */
   readonly initTimeoutMs?: number;
 }
@@ -471,6 +478,12 @@ export class LambdaRunner implements FunctionInvoker {
     }
   }
 
+  private executeApiTarget(): { host: string; port: number } | undefined {
+    if (!this.options.redirectExecuteApi) return undefined;
+    const endpoint = new URL(typeof this.options.endpointUrl === "function" ? this.options.endpointUrl() : this.options.endpointUrl);
+    return { host: endpoint.hostname, port: Number(endpoint.port || (endpoint.protocol === "https:" ? 443 : 80)) };
+  }
+
   private spawn(fn: LocalFunction, key: string, codeDir: string, env: Record<string, string>): Slot {
     const worker = new Worker(WORKER_BOOTSTRAP, {
       eval: true,
@@ -479,7 +492,7 @@ export class LambdaRunner implements FunctionInvoker {
       execArgv: [],
       stdout: true,
       stderr: true,
-      workerData: { codeDir, handler: fn.handler, ca: this.trusted },
+      workerData: { codeDir, handler: fn.handler, ca: this.trusted, executeApi: this.executeApiTarget() },
       // A small young generation keeps each warm worker near 25 MB instead of 40+:
       // measured with 1,000 clients, the dev process's peak fell from ~340 to ~285 MB.
       resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb), maxYoungGenerationSizeMb: 8 },

@@ -19,6 +19,8 @@ function json(status: number, body: unknown, errorType?: string): WireResponse {
   };
 }
 
+const EXECUTE_API_HOST = /^([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?$/i;
+
 const FORBIDDEN = (): WireResponse => json(403, { message: "Forbidden" }, "ForbiddenException");
 
 /** `[apiId/][stage/]@connections/{id}` -> the id and the endpoint's API and stage, or undefined. */
@@ -58,7 +60,9 @@ export function connectionsWire(model: ServiceModel): WireAdapter {
       if (!target || !operation) return FORBIDDEN();
       const input: OpInput = { ConnectionId: target.id };
       if (target.stage !== undefined) input.Stage = target.stage;
-      if (target.apiId !== undefined) input.ApiId = target.apiId;
+      // Through the real host name (`{apiId}.execute-api...`) the SDK names the API in the host, not the path.
+      const apiId = target.apiId ?? EXECUTE_API_HOST.exec(String(req.headers.host ?? ""))?.[1];
+      if (apiId !== undefined) input.ApiId = apiId;
       if (operation === "PostToConnection") input.Data = req.body;
       try {
         const out = await model.dispatch(operation, input);
