@@ -81,7 +81,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     io.err(`Injecting faults from ${opts.faults} (${faults.config.rules.length} rule${faults.config.rules.length === 1 ? "" : "s"}, seed ${faults.config.seed ?? 1}).`);
   }
   const info: LocalCloudInfo = { url: cloud.url, pid: process.pid, startedAt: new Date().toISOString(), specFile };
-  await writeLocalInfo(info);
+  writeLocalInfo(info);
   devConsole.listening(cloud.port, cloud.models.connections);
   io.out(`Local cloud listening on ${cloud.url} (every AWS service chatctl uses; --local finds it)`);
   io.out(`Dev console: ${cloud.url}/ (connections, messages and the stack, live; this machine only)`);
@@ -121,18 +121,38 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     io.out("Watching chat.yaml and the handlers for changes. Ctrl-C to stop.");
   }
 
-  await new Promise<void>((resolveStop) => {
-    const stop = () => resolveStop();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
-  io.out("\nStopping: closing connections (each gets its $disconnect)...");
+  await untilStopped((why) => io.out(`\n${why}`));
+  io.out("\nStopping: closing connections (each gets close code 1001 and its $disconnect)...");
   await watcher?.close();
   await cloud.close();
   devConsole.close();
-  await removeLocalInfo(info);
+  removeLocalInfo(info);
   io.out("Stopped.");
   return 0;
+}
+
+/**
+ * Resolves on SIGINT, SIGTERM or SIGHUP, or when the process that started dev goes.
+ * `npx chatctl dev` and `npm run dev` run it under `sh -c`: a SIGTERM to npm ends
+ * that shell and never reaches dev, which would keep its port; the parent id
+ * changing is how that shows.
+ */
+function untilStopped(say: (line: string) => void): Promise<void> {
+  return new Promise((resolveStop) => {
+    const parent = process.ppid;
+    const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+    const stop = () => {
+      clearInterval(orphaned);
+      for (const s of signals) process.off(s, stop);
+      resolveStop();
+    };
+    for (const s of signals) process.once(s, stop);
+    const orphaned = setInterval(() => {
+      if (process.ppid === parent) return;
+      say("The process that started chatctl dev (npx, npm run) has exited.");
+      stop();
+    }, 500);
+  });
 }
 
 async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devConsole: DevConsole, environment: string | undefined): Promise<void> {

@@ -19,7 +19,15 @@ export abstract class ChatctlCommand extends Command {
   region = Option.String("--region", { description: "AWS region (else the spec's region, AWS_REGION, AWS_DEFAULT_REGION, ap-northeast-1)" });
   profile = Option.String("--profile", { description: "AWS profile from ~/.aws/config (else AWS_PROFILE)" });
   endpointUrl = Option.String("--endpoint-url", { description: "Send every AWS call to this endpoint (any AWS-compatible service)" });
-  local = Option.Boolean("--local", false, { description: "Talk to the running `chatctl dev` local cloud" });
+  local = Option.String("--local", {
+    tolerateBoolean: true,
+    description: "Talk to the running `chatctl dev` local cloud: this spec's (or this folder's) one, or the one on --local=PORT (also CHATCTL_LOCAL=PORT)",
+  });
+
+  /** The spec this command works on, which --local uses to find its dev server. */
+  protected localSpecFile(): string | undefined {
+    return undefined;
+  }
 
   /**
    * The AWS configuration these flags describe; `specRegion` comes from chat.yaml when
@@ -27,10 +35,11 @@ export abstract class ChatctlCommand extends Command {
    */
   awsConfig(specRegion?: string, savedEndpoint?: string): AwsConfig {
     const region = this.region ?? specRegion ?? resolveRegion();
-    if (this.local && this.endpointUrl) throw new UsageError("--local and --endpoint-url name two different endpoints; give one");
-    if (this.local) {
-      const info = findLocalCloud();
-      return { region, endpoint: info.url, credentials: LOCAL_CREDENTIALS };
+    if (this.local !== undefined && this.local !== false && this.endpointUrl) throw new UsageError("--local and --endpoint-url name two different endpoints; give one");
+    if (this.local !== undefined && this.local !== false) {
+      const found = findLocalCloud({ explicit: typeof this.local === "string" ? this.local : undefined, specFile: this.localSpecFile() });
+      if (found.note) this.err(found.note);
+      return { region, endpoint: found.url, credentials: LOCAL_CREDENTIALS };
     }
     const profile = this.profile ?? process.env.AWS_PROFILE;
     const endpointUrl = this.endpointUrl ?? savedEndpoint;

@@ -2,6 +2,7 @@ import { Option } from "clipanion";
 import { createInterface } from "node:readline/promises";
 import type { AppIO } from "../app/io.js";
 import type { StackTarget } from "../app/session.js";
+import { resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { ChatctlCommand } from "./base.js";
 
@@ -29,6 +30,10 @@ export abstract class StackCommand extends ChatctlCommand {
   /** This command's terminal, as the use cases see it. */
   get io(): AppIO {
     return { out: (line) => this.out(line), err: (line) => this.err(line), color: this.color, confirm: (question) => this.confirm(question) };
+  }
+
+  protected override localSpecFile(): string | undefined {
+    return resolve(this.file);
   }
 
   /**

@@ -96,6 +96,6 @@ describe.skipIf(!built)("chatctl dev", () => {
     expect(output).toMatch(/Stopped\./);
     await new Promise((r) => setTimeout(r, 100));
     expect(closed).toBe(true);
-    expect(existsSync(join(dir, "home/local.json"))).toBe(false);
+    expect(existsSync(join(dir, `home/local/${dev.pid}.json`))).toBe(false);
   }, 60_000);
 });
