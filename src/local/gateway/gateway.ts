@@ -311,7 +311,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       const conns = [...live];
       for (const conn of conns) {
         ending(conn, 1001, "Going away");
-        conn.ws.terminate(); // no close handshake to wait for; "close", hence $disconnect, follows
+        // Clients are told why (1001 Going Away, as API Gateway sends when it drops a
+        // connection); one that does not answer the close frame is cut off after a second.
+        conn.ws.close(1001, "Going away");
+        setTimeout(() => conn.ws.terminate(), 1000).unref();
       }
       await Promise.all(conns.map((c) => c.closed));
       for (const socket of pendingSockets) socket.destroy();
