@@ -82,7 +82,8 @@ interface Bundled {
 async function bundleAll(spec: ChatSpec, dir: string): Promise<Bundled> {
   const entries = Object.entries(spec.functions);
   const results = await bundleHandlers(entries.map(([, fn]) => resolve(dir, fn.handler)));
-  const problems: string[] = [];
+  // One diagnostic line -> the functions whose build reported it: a broken module four handlers import is printed once.
+  const problems = new Map<string, string[]>();
   const code: Record<string, CodeIdentity> = {};
   const runtimeProvided: Record<string, readonly string[]> = {};
   results.forEach((r, i) => {
@@ -91,11 +92,13 @@ async function bundleAll(spec: ChatSpec, dir: string): Promise<Bundled> {
       code[name] = { sha256: r.value.sha256, zipPath: r.value.zipPath };
       if (r.value.runtimeProvided.length > 0) runtimeProvided[name] = r.value.runtimeProvided;
     }
-    else if (r.reason instanceof BundleError) problems.push(r.reason.message);
+    else if (r.reason instanceof BundleError) for (const line of r.reason.message.split("\n")) problems.set(line, [...(problems.get(line) ?? []), name]);
     else throw r.reason;
   });
-  // The messages read like a compiler's (file:line:col: error: ...): printed as they are.
-  if (problems.length > 0) throw new HandlerBuildError(problems);
+  if (problems.size > 0) {
+    // The messages read like a compiler's (file:line:col: error: ...): printed as they are.
+    throw new HandlerBuildError([...problems].map(([line, fns]) => (fns.length > 1 ? `${line} (in ${fns.length} functions: ${fns.join(", ")})` : line)));
+  }
   return { code, runtimeProvided };
 }
 

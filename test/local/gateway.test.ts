@@ -149,6 +149,8 @@ interface Cloud {
   readonly url: string; // ws://127.0.0.1:port/prod
   readonly events: Event[];
   readonly logs: Array<{ fn: string; lines: readonly LogLine[] }>;
+  /** The gateway's own log lines, as chatctl dev prints them. */
+  readonly said: string[];
   readonly api: { view: ApiView };
   readonly gateway: Gateway;
   readonly functions: Map<string, LocalFunction>;
@@ -179,6 +181,7 @@ async function startCloud(setup: {
   const cert = await localCertificate();
   const events: Event[] = [];
   const logs: Array<{ fn: string; lines: readonly LogLine[] }> = [];
+  const said: string[] = [];
   const functions = new Map<string, LocalFunction>();
   let port = 0;
   const runner = new LambdaRunner({
@@ -200,6 +203,7 @@ async function startCloud(setup: {
       return runner.invoke(fn, Buffer.from(JSON.stringify(event)));
     },
     limits: setup.limits,
+    logger: (line) => said.push(line),
   });
   const management = connectionsWire(gateway.connectionsModel);
   const dispatch = createDispatcher([management], () => management);
@@ -232,6 +236,7 @@ async function startCloud(setup: {
     url: `ws://127.0.0.1:${port}/prod`,
     events,
     logs,
+    said,
     api,
     gateway,
     functions,
@@ -310,6 +315,14 @@ describe("WebSocket gateway", () => {
     expect(await refusal(`${cloud.url}?crash=1`)).toBe(500);
     expect(await refusal(`ws://127.0.0.1:${cloud.port}/nostage`)).toBe(403);
     expect(cloud.gateway.connections()).toEqual([]);
+    // Each refusal says why in the dev log: status and function, or the path nothing serves.
+    expect(cloud.said).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\$connect refused with 401 by app; connection \S+ not opened$/),
+        expect.stringMatching(/^\$connect refused with 500 \(Internal server error\): app failed/),
+        expect.stringMatching(/^no deployed API serves \/nostage .*: 403$/),
+      ]),
+    );
   });
 
   it("accepts every connection when the API has no $connect route, at /{stage} and /{apiId}/{stage}", async () => {
@@ -350,6 +363,7 @@ describe("WebSocket gateway", () => {
     c.ws.send(JSON.stringify({ action: "nothing-here" }));
     const frame = JSON.parse(await c.next()) as Record<string, unknown>;
     expect(frame).toEqual({ message: "Forbidden", connectionId: expect.any(String), requestId: expect.any(String) });
+    expect(cloud.said).toContain(`message on ${String(frame.connectionId)}: no route matches it and the API has no $default: answered Forbidden`);
     expect(cloud.gateway.connections().map((x) => x.connectionId)).toEqual([frame.connectionId]);
     c.ws.close();
   });
@@ -360,6 +374,8 @@ describe("WebSocket gateway", () => {
     const id = await cloud.connectionIdOf("ann");
     c.ws.send(JSON.stringify({ action: "sendmessage", throw: true }));
     expect(JSON.parse(await c.next())).toEqual({ message: "Internal server error", connectionId: id, requestId: expect.any(String) });
+    // One line: route, connection, function, and the error's first line only.
+    expect(cloud.said.filter((l) => l.startsWith(`sendmessage on ${id}: app threw `))).toHaveLength(1);
     c.ws.close();
   });
 
@@ -447,6 +463,8 @@ describe("WebSocket gateway", () => {
     for (let at = 0; at < tooBig.length; at += 16 * 1024) message.ws.send(tooBig.slice(at, at + 16 * 1024), { fin: at + 16 * 1024 >= tooBig.length });
     expect((await message.closed).code).toBe(1009);
     expect(cloud.eventsOf("MESSAGE").filter((e) => (e.body?.length ?? 0) > 128 * 1024)).toEqual([]);
+    expect(cloud.said).toContain(`${frameId}: closed 1009, a frame over 32 KB (API Gateway's frame limit)`);
+    expect(cloud.said.filter((l) => l.endsWith("closed 1009, a message over 128 KB (API Gateway's message limit)"))).toHaveLength(1);
     ok.ws.close();
   });
 
@@ -468,6 +486,7 @@ describe("WebSocket gateway", () => {
     const byId = new Map(events.map((e) => [e.requestContext?.connectionId, e.requestContext]));
     expect(byId.get(closerId)).toMatchObject({ routeKey: "$disconnect", eventType: "DISCONNECT", disconnectStatusCode: 4000, disconnectReason: "bye" });
     expect(byId.get(idleId)).toMatchObject({ disconnectStatusCode: 1001, disconnectReason: "Going away" });
+    expect(cloud.said).toContain(`${idleId}: closed 1001, idle for 0 s (API Gateway's idle timeout)`);
     expect(byId.get(deletedId)).toMatchObject({ eventType: "DISCONNECT" });
     expect(cloud.gateway.connections()).toEqual([]);
   });

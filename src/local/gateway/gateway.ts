@@ -189,8 +189,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     let markClosed = (): void => undefined;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
     const conn: Connection = { facts, ws, closed, tokens: limits.messageBurst, tokensAt: at, endedBy: undefined, timers: [] };
-    const idle = setTimeout(() => end(conn, 1001, "Going away"), limits.idleTimeoutMs);
-    const lifetime = setTimeout(() => end(conn, 1001, "Going away"), limits.maxConnectionMs);
+    const idle = setTimeout(() => {
+      log(`${facts.connectionId}: closed 1001, idle for ${Math.round(limits.idleTimeoutMs / 1000)} s (API Gateway's idle timeout)`);
+      end(conn, 1001, "Going away");
+    }, limits.idleTimeoutMs);
+    const lifetime = setTimeout(() => {
+      log(`${facts.connectionId}: closed 1001, open for ${Math.round(limits.maxConnectionMs / 60_000)} min (API Gateway's connection duration limit)`);
+      end(conn, 1001, "Going away");
+    }, limits.maxConnectionMs);
     idle.unref();
     lifetime.unref();
     conn.timers.push(idle, lifetime);
@@ -211,6 +217,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     model.touch(facts.connectionId, at);
 
     guardFrames(socket, limits.maxFrameBytes, () => {
+      log(`${facts.connectionId}: closed 1009, a frame over ${Math.round(limits.maxFrameBytes / 1024)} KB (API Gateway's frame limit)`);
       ending(conn, 1009, "Message too big");
       if (ws.readyState === WebSocket.OPEN) ws.close(1009, "Message too big");
       socket.end(); // the close handshake cannot finish: we no longer read the client's frames
@@ -223,6 +230,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ws.on("error", (err: Error & { code?: string }) => {
       // ws closes the connection itself after a protocol error; remember why.
       const code = closeCodeOf(err);
+      if (code === 1009) log(`${facts.connectionId}: closed 1009, a message over ${Math.round(limits.maxMessageBytes / 1024)} KB (API Gateway's message limit)`);
       conn.endedBy ??= { code, reason: code === 1009 ? "Message too big" : err.message };
     });
     ws.once("close", (code: number, reason: Buffer) => {

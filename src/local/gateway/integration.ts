@@ -29,7 +29,7 @@ export function lambdaProxyIntegration(invoke: InvokeFunction, timeoutMs: number
       }
       const text = Buffer.from(result.payload).toString("utf8");
       if (result.functionError) {
-        log(`${what}: ${functionName} failed: ${text}`);
+        log(`${what}: ${functionName} ${failure(text)}`);
         return { ok: false, message: "Internal server error" };
       }
       try {
@@ -44,4 +44,16 @@ export function lambdaProxyIntegration(invoke: InvokeFunction, timeoutMs: number
       clearTimeout(timer);
     }
   };
+}
+
+/** "threw TypeError: x is not a function", from the error object Lambda returns; the first line of its message only. */
+function failure(payload: string): string {
+  try {
+    const e = JSON.parse(payload) as { errorType?: unknown; errorMessage?: unknown };
+    const type = typeof e.errorType === "string" ? e.errorType : "Error";
+    const message = typeof e.errorMessage === "string" ? (e.errorMessage.split("\n")[0] ?? "") : "";
+    return `threw ${type}${message ? `: ${message}` : ""}`;
+  } catch {
+    return `failed: ${payload.split("\n")[0] ?? ""}`;
+  }
 }

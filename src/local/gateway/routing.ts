@@ -89,12 +89,16 @@ export function createRoutes(directory: GatewayDirectory, integrate: Integrate, 
       routeKey: "$connect",
     });
     if (!outcome.ok) {
+      log(`$connect refused with 500 (${outcome.message}): ${fn} failed; connection ${facts.connectionId} not opened`);
       logged(500, failure(outcome.message));
       return { accept: false, status: 500, body: JSON.stringify({ message: outcome.message }) };
     }
     const status = statusCodeOf(outcome.value);
     logged(status);
-    if (status < 200 || status > 299) return { accept: false, status, body: "" };
+    if (status < 200 || status > 299) {
+      log(`$connect refused with ${status} by ${fn}; connection ${facts.connectionId} not opened`);
+      return { accept: false, status, body: "" };
+    }
     return { accept: true, protocol: headerOf(outcome.value, "sec-websocket-protocol") };
   }
 
@@ -119,6 +123,11 @@ export function createRoutes(directory: GatewayDirectory, integrate: Integrate, 
       const route = routeOf(api, body);
       const logged = (routeKey: string, status: number, extra = {}): void => access(api, facts, { requestId, eventType: "MESSAGE", routeKey, status, ...extra });
       if (!route || !api) {
+        log(
+          api
+            ? `message on ${facts.connectionId}: no route matches it and the API has no $default: answered Forbidden`
+            : `message on ${facts.connectionId}: stage ${facts.stage} of API ${facts.apiId} is not deployed or was deleted: answered Forbidden`,
+        );
         logged("-", 403, { "error.message": "Forbidden" });
         if (observer) observeMessage(facts, body, arrived, "Forbidden");
         return "Forbidden";
@@ -137,6 +146,10 @@ export function createRoutes(directory: GatewayDirectory, integrate: Integrate, 
         routeKey: route.routeKey,
       });
       logged(route.routeKey, outcome.ok ? 200 : 500, outcome.ok ? {} : failure(outcome.message));
+      if (outcome.ok) {
+        const status = statusCodeOf(outcome.value);
+        if (status >= 400) log(`${route.routeKey} on ${facts.connectionId}: ${route.functionName} returned ${status}`);
+      }
       if (observer) observeMessage(facts, body, arrived, outcome.ok ? "ok" : outcome.message, route, startedAt);
       // A Lambda-proxy route without a route response sends nothing back; only failures are reported.
       return outcome.ok ? undefined : outcome.message;
