@@ -42,7 +42,7 @@ describe("ad-hoc commands against the local cloud", () => {
   it("finds the stack's URL, lists, messages and drops a live connection, reads logs and the table", async () => {
     const url = await runCli(["ws-get-url", "my-chat", ...at]);
     expect(url.code).toBe(0);
-    expect(url.stdout.trim()).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/prod$/);
+    expect(url.stdout.trim()).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/[a-z0-9]+\/prod$/);
 
     const client = await connect(url.stdout.trim());
     const listed = await runCli(["connections-list", "my-chat", "--json", ...at]);
