@@ -7,13 +7,13 @@ export class DevCommand extends StackCommand {
   static override usage = Command.Usage({
     description: "Run the whole stack on this machine, no AWS account needed",
     details: `
-      Starts a local cloud in this process (API Gateway WebSocket stages with their @connections API, Lambda, DynamoDB, IAM, CloudWatch Logs, STS, all speaking AWS's own protocols on one port), applies chat.yaml to it with the same planner and executor as \`chatctl apply\`, prints the plan and the ws:// URL, and keeps running. Editing chat.yaml or a handler re-plans and re-applies; open connections stay open when the API itself did not change.
+      Starts a local cloud in this process (API Gateway WebSocket stages with their @connections API, Lambda, DynamoDB, IAM, CloudWatch Logs, STS, all speaking AWS's own protocols on one port), applies chat.yaml to it with the same planner and executor as \`chatctl apply\`, prints the plan and the API's ws:// URL (\`ws://127.0.0.1:PORT/<api-id>/<stage>\`), and keeps running. Editing chat.yaml or a handler re-plans and re-applies; open connections stay open when the API itself did not change.
 
       The dev console, at the root of the port (\`http://127.0.0.1:4510/\`, printed at start), shows the open connections, a live timeline of connects, refusals, messages, @connections calls and log lines, and the stack; from it you can open a client, send frames, post to or disconnect any connection. It answers only on this machine.
 
-      Other commands reach it with \`--local\`: \`chatctl connections-list my-chat --local\`, \`chatctl lambda-logs my-chat-sendmessage --local --follow\`. Handlers may build their management client from the event (\`https://\${domainName}/\${stage}\`, as AWS's samples do): that works too, over TLS on the same port, with a certificate the functions trust.
+      Other commands reach it with \`--local\` (this spec's dev server, or \`--local=PORT\`): \`chatctl connections-list my-chat --local\`, \`chatctl lambda-logs my-chat-sendmessage --local --follow\`. Handlers may build their management client as AWS's samples do (\`https://\${domainName}/\${stage}\` or \`https://\${apiId}.execute-api.\${AWS_REGION}.amazonaws.com/\${stage}\`): inside the local runner those reach the local cloud, over TLS the functions trust.
 
-      It listens on 127.0.0.1 unless \`--host\` says otherwise. \`--persist DIR\` keeps the local cloud across restarts: tables with their items, and the APIs (same ids), functions, roles and log groups; the first apply after a restart then has nothing to do. Ctrl-C stops it cleanly (every connection gets its $disconnect).
+      It listens on 127.0.0.1 unless \`--host\` says otherwise. \`--persist DIR\` keeps the local cloud across restarts: tables with their items, and the APIs (same ids), functions, roles and log groups; the first apply after a restart then has nothing to do. Ctrl-C, SIGTERM or SIGHUP (also through npx and npm run) stop it cleanly: every connection gets close code 1001 and its $disconnect.
     `,
     examples: [
       ["Run the example stack", "chatctl dev -f specs/chat.yaml"],
