@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cloud.js";
+import { waitForOutput } from "../support/output.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const built = existsSync(join(root, "dist/cli/main.js"));
@@ -14,22 +15,7 @@ let dev: ChildProcessWithoutNullStreams;
 let output = "";
 
 function waitFor(pattern: RegExp, from: number, timeoutMs = 30_000): Promise<RegExpExecArray> {
-  return new Promise((resolvePromise, reject) => {
-    const check = () => {
-      const m = pattern.exec(output.slice(from));
-      if (m) {
-        clearInterval(timer);
-        clearTimeout(deadline);
-        resolvePromise(m);
-      }
-    };
-    const timer = setInterval(check, 50);
-    const deadline = setTimeout(() => {
-      clearInterval(timer);
-      reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`));
-    }, timeoutMs);
-    check();
-  });
+  return waitForOutput(() => output, pattern, from, timeoutMs);
 }
 
 function nextMessage(ws: WebSocket): Promise<Record<string, unknown>> {
