@@ -62,9 +62,9 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
         devConsole.functionLog(fn, message);
         if (!opts.quiet) io.err(`[${fn}] ${message.replace(/\n$/, "")}`);
       },
-      logger: (line) => {
+      logger: (line, source) => {
         devConsole.error(line);
-        io.err(`[gateway] ${line}`);
+        io.err(`[${source ?? "gateway"}] ${line}`);
       },
     });
   } catch (err) {

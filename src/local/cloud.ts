@@ -40,7 +40,8 @@ export interface LocalCloudOptions {
   readonly callDelayMs?: number;
   /** Lambda's state transitions (Pending -> Active), in ms; 0 by default. */
   readonly stateTransitionMs?: number;
-  readonly logger?: (line: string) => void;
+  /** The local cloud's own remarks (the gateway's unless `source` says otherwise), for the dev log. */
+  readonly logger?: (line: string, source?: "gateway" | "dynamodb") => void;
   /** Every line a function logs, as it is logged (for `chatctl dev`'s terminal). */
   readonly onFunctionLog?: (functionName: string, message: string) => void;
   /** Told of each $connect verdict, message and @connections call (the dev console). */
@@ -107,7 +108,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   });
   const dynamodb = await startDynamo({
     ...(opts.persistDir ? { persistDir: join(opts.persistDir, "dynamodb") } : {}),
-    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.logger ? { logger: (line: string) => opts.logger?.(line, "dynamodb") } : {}),
     accountId: LOCAL_ACCOUNT_ID,
     region,
   });

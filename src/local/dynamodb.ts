@@ -126,7 +126,7 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
     if (!reported.has(operation)) {
       reported.add(operation);
       const what = /Statement|ExecuteTransaction/.test(operation) ? " (PartiQL)" : operation.startsWith("DynamoDBStreams.") ? " (streams)" : "";
-      opts.logger?.(`dynamodb: ${operation}${what} is not implemented by the local cloud; it answered UnknownOperationException`);
+      opts.logger?.(`${operation}${what} is not implemented by the local cloud; it answered UnknownOperationException`);
     }
     return reply(400, { __type: "com.amazon.coral.service#UnknownOperationException", message: `${operation} is not implemented by the chatctl local cloud` });
   }

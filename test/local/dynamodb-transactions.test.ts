@@ -159,6 +159,6 @@ describe("DynamoDB transactions, TTL and unimplemented operations over the local
     const err = await errorOf(ddb.send(new ExecuteStatementCommand({ Statement: "SELECT * FROM members" })));
     expect(err).toMatchObject({ name: "UnknownOperationException" });
     await errorOf(ddb.send(new ExecuteStatementCommand({ Statement: "SELECT * FROM members" })));
-    expect(logged.filter((l) => l.includes("ExecuteStatement"))).toEqual(["dynamodb: ExecuteStatement (PartiQL) is not implemented by the local cloud; it answered UnknownOperationException"]);
+    expect(logged.filter((l) => l.includes("ExecuteStatement"))).toEqual(["ExecuteStatement (PartiQL) is not implemented by the local cloud; it answered UnknownOperationException"]);
   });
 });
