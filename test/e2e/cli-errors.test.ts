@@ -102,6 +102,20 @@ describe("a spec with a mistake is refused before any AWS call", () => {
     expect(run.code).toBe(2); // nothing of it exists yet
   });
 
+  it("a broken module four handlers import is printed once, naming the functions; a handler without a handler export is named by path", async () => {
+    writeFileSync(join(project.dir, "handlers", "shared-broken.ts"), "export const greet = (: string) => 1;\n");
+    for (const n of ["a", "b", "c", "d"]) writeFileSync(join(project.dir, "handlers", `uses-${n}.ts`), 'import { greet } from "./shared-broken.js";\nexport const handler = async () => greet();\n');
+    const fns = ["a", "b", "c", "d"].map((n) => `  f${n}:\n    handler: ../handlers/uses-${n}.ts\n`).join("");
+    const file = specFile("shared-broken.yaml", `stack: my-chat\nroutes:\n  $default: fa\nfunctions:\n${fns}`);
+    const run = await refusedOffline(["plan", "-f", file]);
+    const lines = run.stderr.split("\n").filter((l) => l.includes("shared-broken.ts:1:"));
+    expect(lines).toEqual([expect.stringMatching(/\(in 4 functions: fa, fb, fc, fd\)$/)]);
+
+    writeFileSync(join(project.dir, "handlers", "no-export.cjs"), "module.exports.main = async () => 1;\n");
+    const noExport = await refusedOffline(["plan", "-f", specFile("no-export.yaml", VALID.replace("../handlers/default.ts", "../handlers/no-export.cjs"))]);
+    expect(noExport.stderr).toMatch(/handlers\/no-export\.cjs: error: no `handler` export/);
+  });
+
   it("a spec file that is not there", async () => {
     const run = await refusedOffline(["plan", "-f", join(project.dir, "specs", "absent.yaml")]);
     expect(run.stderr).toMatch(/absent\.yaml/);
