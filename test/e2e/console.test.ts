@@ -64,7 +64,7 @@ describe.skipIf(!built || !browserTestsEnabled("the dev console's browser tests"
     const [launched, console] = await Promise.all([launchChromium(), waitForOutput(/Dev console: (http:\/\/127\.0\.0\.1:\d+)\//)]);
     browser = launched;
     base = console[1]!;
-    wsUrl = (await waitForOutput(/WebSocket URL: (ws:\/\/127\.0\.0\.1:\d+\/prod)/))[1]!;
+    wsUrl = (await waitForOutput(/WebSocket URL: (ws:\/\/127\.0\.0\.1:\d+\/[a-z0-9]+\/prod)/))[1]!;
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(15_000); // a step that never comes fails with its locator named, inside the test's own timeout
     await page.goto(`${base}/`);
