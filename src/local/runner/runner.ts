@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import type { EventLoopUtilization } from "node:perf_hooks";
 import { SESSION_TOKEN_PREFIX } from "../gateway/observer.js";
 import type { FunctionInvoker, InvokeResult, LocalFunction } from "../service.js";
 import { WORKER_BOOTSTRAP } from "./bootstrap.js";
@@ -77,6 +78,8 @@ class Slot {
   dead = false;
   usedOnce = false;
   initMs = 0;
+  /** The worker's event-loop utilization when the current invocation began. */
+  private eluAtStart: EventLoopUtilization | undefined;
   current: Invocation | undefined;
   /** Lines written while no invocation runs (module init, late stdout), flushed with the next one. */
   pending: LogLine[] = [];
@@ -88,13 +91,21 @@ class Slot {
     readonly key: string,
     worker: Worker,
     now: Date,
+    /** Lambda gives module loading this long, apart from the function's timeout. */
+    initTimeoutMs: number,
     /** Output that arrives between invocations, once the first has run (e.g. raw stdout behind the result). */
     private readonly deliverLate: (lines: LogLine[], streamName: string) => void,
   ) {
     this.worker = worker;
     const date = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, "0")}/${String(now.getUTCDate()).padStart(2, "0")}`;
     this.streamName = `${date}/[$LATEST]${randomBytes(16).toString("hex")}`;
-    this.ready = new Promise((resolve) => {
+    let initTimer: NodeJS.Timeout | undefined;
+    this.ready = new Promise<LambdaErrorBody | undefined>((resolve) => {
+      initTimer = setTimeout(
+        () => resolve({ errorType: "Runtime.InitError", errorMessage: `INIT timed out after ${(initTimeoutMs / 1000).toFixed(2)} seconds` }),
+        initTimeoutMs,
+      );
+      initTimer.unref();
       const onMessage = (msg: unknown): void => {
         if (!isRecord(msg)) return;
         if (msg.type === "ready") {
@@ -109,7 +120,7 @@ class Slot {
       worker.on("message", onMessage);
       worker.once("error", (err) => resolve(errorFromCrash(err)));
       worker.once("exit", (code) => resolve({ errorType: "Runtime.ExitError", errorMessage: `Runtime exited with error: exit status ${code}` }));
-    });
+    }).finally(() => clearTimeout(initTimer));
     worker.on("message", (msg: unknown) => {
       if (!isRecord(msg)) return;
       if (msg.type === "log" && typeof msg.message === "string") {
@@ -179,6 +190,19 @@ class Slot {
     this.dead = true;
     void this.worker.terminate();
   }
+
+  /** Now busy with an invocation. */
+  begin(): void {
+    this.busy = true;
+    this.busySince = Date.now();
+    this.eluAtStart = this.worker.performance.eventLoopUtilization();
+  }
+
+  /** How long the worker's event loop was running (not waiting on I/O) since its invocation began, and out of how long (ms). */
+  activity(): { active: number; total: number } {
+    const elu = this.worker.performance.eventLoopUtilization(this.eluAtStart);
+    return { active: elu.active, total: elu.active + elu.idle };
+  }
 }
 
 /** Handed a slot (a worker now busy for it), or undefined: look again (new code, a worker gone, closing). */
@@ -237,6 +261,18 @@ function generationKey(fn: LocalFunction, env: Record<string, string>): string {
 const TAIL_BYTES = 4096;
 /** A function gets another worker once every busy one has been on its invocation this long. */
 const SCALE_OUT_AFTER_MS = 200;
+/**
+ * Past one busy worker per core, another is added only while the busy ones
+ * spend less than this share of their time running (the rest waiting on I/O):
+ * workers that compute gain nothing from a new one but a share of the same
+ * cores. Measured on 2 cores with 8 broadcasts in flight: sendmessage grew to
+ * 8 workers, and each new one's first invocation took 4-7 s against 0.8 s for
+ * the warm ones (cold code, and its 64+ new connections, which the local
+ * cloud's busy event loop accepts one per iteration: libuv >= 1.45,
+ * https://github.com/libuv/libuv/pull/3696). Busy warm workers measured 0.6-0.98.
+ */
+const WAITING_UTILIZATION = 0.5;
+const CORES = Math.max(1, availableParallelism());
 
 /**
  * Runs functions' zips in worker threads, warm between invocations, at most
@@ -373,7 +409,9 @@ export class LambdaRunner implements FunctionInvoker {
    * A worker for one invocation. Invocations of a function are served in arrival
    * order: an arrival queues behind earlier waiters instead of taking a worker
    * that was just released to them (under load, that barging left some
-   * invocations waiting for seconds while later ones ran).
+   * invocations waiting for seconds while later ones ran), and a new worker goes
+   * to the first waiter once it is ready, not to the invocation that caused it,
+   * which a released worker could otherwise overtake while the new one loads.
    */
   private async acquire(fn: LocalFunction, key: string, codeDir: string, env: Record<string, string>): Promise<Slot> {
     const pool = this.poolOf(fn.functionName);
@@ -394,22 +432,33 @@ export class LambdaRunner implements FunctionInvoker {
     for (;;) {
       if (this.closed) throw new Error("the Lambda runner is closed");
       if (pool.waiters.length === 0 || woken) {
-        const slot = this.idleOrNew(pool, key);
-        if (slot) return slot;
+        const slot = this.census(pool, key).idle;
+        if (slot) {
+          slot.begin();
+          return slot;
+        }
       }
       const handed = await new Promise<Slot | undefined>((resolve) => {
         pool.waiters.push(resolve);
-        this.scheduleScaleOut(pool);
+        this.grow(pool);
       });
       if (handed) return handed;
       woken = true;
     }
   }
 
-  /** Busy workers of the current code, and how long the most recent of them has been at its invocation. */
-  private census(pool: Pool, key: string): { idle: Slot | undefined; live: number; youngestBusyMs: number } {
+  /**
+   * Workers of the current code: an idle one, how many are busy or starting,
+   * how many are starting, how long the most recent has been at its invocation
+   * (0 while one starts: not yet telling) and the busy ones' share of time running.
+   */
+  private census(pool: Pool, key: string): { idle: Slot | undefined; live: number; starting: number; youngestBusyMs: number; utilization: number } {
     let live = 0;
+    let starting = 0;
     let youngestBusyMs = Number.POSITIVE_INFINITY;
+    let active = 0;
+    let total = 0;
+    let idle: Slot | undefined;
     const now = Date.now();
     for (const slot of pool.slots) {
       if (slot.dead && !slot.busy) {
@@ -417,47 +466,71 @@ export class LambdaRunner implements FunctionInvoker {
         continue;
       }
       if (slot.retired || slot.dead || slot.key !== key) continue;
-      if (!slot.busy) return { idle: slot, live, youngestBusyMs };
+      if (!slot.initialized && !slot.busy) {
+        live++;
+        starting++;
+        youngestBusyMs = 0;
+        continue;
+      }
+      if (!slot.busy) {
+        idle ??= slot;
+        continue;
+      }
       live++;
       youngestBusyMs = Math.min(youngestBusyMs, slot.initialized ? now - Math.max(slot.busySince, slot.readyAt) : 0);
+      const a = slot.activity();
+      active += a.active;
+      total += a.total;
     }
-    return { idle: undefined, live, youngestBusyMs };
+    return { idle, live, starting, youngestBusyMs, utilization: total > 0 ? active / total : 0 };
   }
 
-  private idleOrNew(pool: Pool, key: string): Slot | undefined {
-    const { idle, live, youngestBusyMs } = this.census(pool, key);
-    const now = Date.now();
-    if (idle) {
-      idle.busy = true;
-      idle.busySince = now;
-      return idle;
+  /**
+   * While invocations wait: starts another worker when that can help (see
+   * WAITING_UTILIZATION; every worker also costs ~30 MB), else checks again once
+   * the busy ones have been at it long enough to tell.
+   */
+  private grow(pool: Pool): void {
+    if (pool.scaleOut !== undefined || this.closed || pool.key === undefined || !pool.spawner || pool.waiters.length === 0) return;
+    const { live, starting, youngestBusyMs, utilization } = this.census(pool, pool.key);
+    if (pool.waiters.length <= starting || live >= this.maxWorkers) return; // a worker on its way or a release serves the next
+    const slow = youngestBusyMs >= SCALE_OUT_AFTER_MS;
+    if (live === 0 || (slow && (live < CORES || utilization < WAITING_UTILIZATION))) {
+      this.startWorker(pool, pool.spawner);
+      if (pool.waiters.length <= starting + 1) return;
     }
-    // Every worker costs ~30 MB: add one only when the busy ones are stuck in slow
-    // invocations (waiting on I/O), not when quick ones merely queue for a moment.
-    if (pool.spawner && (live === 0 || (live < this.maxWorkers && youngestBusyMs >= SCALE_OUT_AFTER_MS))) {
-      const { fn, codeDir, env } = pool.spawner;
-      const slot = this.spawn(fn, key, codeDir, env);
-      slot.busy = true;
-      slot.busySince = now;
-      pool.slots.add(slot);
-      return slot;
-    }
-    return undefined;
-  }
-
-  /** While invocations wait and workers may be added, checks again once the busy ones have been slow long enough. */
-  private scheduleScaleOut(pool: Pool): void {
-    if (pool.scaleOut !== undefined || pool.waiters.length === 0 || pool.key === undefined || this.closed) return;
-    const { live, youngestBusyMs } = this.census(pool, pool.key);
-    if (live >= this.maxWorkers) return; // a release hands its worker on
-    pool.scaleOut = setTimeout(() => {
-      pool.scaleOut = undefined;
-      if (this.closed || pool.key === undefined || pool.waiters.length === 0) return;
-      const slot = this.idleOrNew(pool, pool.key);
-      if (slot) pool.waiters.shift()?.(slot);
-      this.scheduleScaleOut(pool);
-    }, Math.max(1, SCALE_OUT_AFTER_MS - youngestBusyMs));
+    pool.scaleOut = setTimeout(
+      () => {
+        pool.scaleOut = undefined;
+        this.grow(pool);
+      },
+      Math.max(1, SCALE_OUT_AFTER_MS - (slow ? 0 : youngestBusyMs)),
+    );
     pool.scaleOut.unref();
+  }
+
+  /** A new worker, handed to the first waiter when its module has loaded (or failed to: that waiter reports the error). */
+  private startWorker(pool: Pool, spawner: Spawner): void {
+    const { fn, key, codeDir, env } = spawner;
+    const slot = this.spawn(fn, key, codeDir, env);
+    pool.slots.add(slot);
+    void slot.ready.then((initError) => {
+      if (slot.busy) return;
+      if (this.closed || slot.dead || slot.retired || slot.key !== pool.key) {
+        if (!slot.dead) slot.terminate();
+        pool.slots.delete(slot);
+        if (!this.closed) this.grow(pool);
+        return;
+      }
+      const next = pool.waiters.shift();
+      if (next) {
+        slot.begin();
+        next(slot);
+      } else if (initError) {
+        slot.terminate(); // nobody to report it to; the next invocation loads afresh
+        pool.slots.delete(slot);
+      }
+    });
   }
 
   private release(functionName: string, slot: Slot): void {
@@ -472,8 +545,7 @@ export class LambdaRunner implements FunctionInvoker {
     }
     const next = pool.waiters.shift();
     if (next) {
-      slot.busy = true;
-      slot.busySince = Date.now();
+      slot.begin();
       next(slot);
     }
   }
@@ -498,23 +570,12 @@ export class LambdaRunner implements FunctionInvoker {
       resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb), maxYoungGenerationSizeMb: 8 },
     });
     worker.unref();
-    return new Slot(key, worker, new Date(), (lines, stream) => this.deliver(fn.functionName, lines, stream));
+    return new Slot(key, worker, new Date(), this.options.initTimeoutMs ?? 10_000, (lines, stream) => this.deliver(fn.functionName, lines, stream));
   }
 
   private async run(fn: LocalFunction, slot: Slot, event: string): Promise<InvokeResult> {
     const requestId = randomUUID();
-    const initTimeoutMs = this.options.initTimeoutMs ?? 10_000;
-    let initTimer: NodeJS.Timeout | undefined;
-    const initError = await Promise.race([
-      slot.ready,
-      new Promise<LambdaErrorBody>((resolve) => {
-        initTimer = setTimeout(
-          () => resolve({ errorType: "Runtime.InitError", errorMessage: `INIT timed out after ${(initTimeoutMs / 1000).toFixed(2)} seconds` }),
-          initTimeoutMs,
-        );
-      }),
-    ]);
-    clearTimeout(initTimer);
+    const initError = await slot.ready;
 
     const lines: LogLine[] = slot.pending.splice(0);
     const start = Date.now();
