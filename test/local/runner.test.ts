@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { strToU8, zipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
 import { LambdaRunner, type LogLine, type LogStreamRef } from "../../src/local/runner/runner.js";
@@ -127,6 +128,44 @@ describe("LambdaRunner", () => {
     // No invocation started before one that arrived earlier.
     const overtaken = startedAt.map((at, i) => startedAt.slice(0, i).filter((earlier) => earlier > at).length).reduce((a, b) => a + b, 0);
     expect(overtaken).toBe(0);
+  });
+
+  it("starts invocations in arrival order while a new worker loads its module", async () => {
+    // A worker released while a new one still loads must not start a later arrival before the one waiting longest.
+    const startedAt: number[] = [];
+    runner = new LambdaRunner({
+      endpointUrl: "http://127.0.0.1:4566",
+      maxWorkersPerFunction: 3,
+      logSink: (_fn, lines) => {
+        const begin = lines.find((l) => l.message.startsWith("START "));
+        const arrival = lines.map((l) => /arrival=(\d+)/.exec(l.message)?.[1]).find((a) => a !== undefined);
+        if (begin && arrival !== undefined) startedAt[Number(arrival)] = begin.timestamp;
+      },
+    });
+    const r = runner;
+    const fn = fnOf("slow-init", {
+      "index.mjs": `await new Promise((r) => setTimeout(r, 300));
+        export const handler = async (event) => { console.log("arrival=" + event.arrival); await new Promise((r) => setTimeout(r, 250)); return "ok"; };`,
+    });
+    const all: Promise<InvokeResult>[] = [];
+    for (let arrival = 0; arrival < 10; arrival++) {
+      all.push(r.invoke(fn, input({ arrival })));
+      await new Promise((res) => setTimeout(res, 40));
+    }
+    const results = await Promise.all(all);
+    expect(results.map((x) => x.functionError)).toEqual(Array(10).fill(undefined));
+    expect(startedAt.filter((t) => t !== undefined)).toHaveLength(10);
+    const overtaken = startedAt.map((at, i) => startedAt.slice(0, i).filter((earlier) => earlier > at).length).reduce((x, y) => x + y, 0);
+    expect(overtaken).toBe(0);
+  });
+
+  it("adds no worker past one per core while the busy ones compute", async () => {
+    const streams = new Set<string>();
+    runner = new LambdaRunner({ endpointUrl: "http://127.0.0.1:4566", maxWorkersPerFunction: 6, logSink: (_fn, _lines, stream) => void streams.add(stream.logStreamName) });
+    const fn = fnOf("cpu", { "index.mjs": `export const handler = async () => { const end = Date.now() + 250; while (Date.now() < end); return "ok"; };` });
+    const results = await Promise.all(Array.from({ length: 6 }, () => runner!.invoke(fn, input({}))));
+    expect(results.map(json)).toEqual(Array(6).fill("ok"));
+    expect(streams.size).toBeLessThanOrEqual(availableParallelism());
   });
 
   it("reports a thrown error as Unhandled with errorType, errorMessage and trace", async () => {
