@@ -130,6 +130,11 @@ const ERROR_BY_STATUS: Readonly<Record<number, string>> = {
 };
 
 // What the SDK's standard retry strategy retries: throttling, transient 5xx, broken connections.
+// Not our own request timeout: PostToConnection is not idempotent, and a request
+// that timed out may still be read and delivered by a server slow to accept or
+// answer (a late server handles a request whose client already gave up), so a
+// re-send would deliver it twice. A timed-out post is reported failed instead.
+const REQUEST_TIMEOUT = "RequestTimeout";
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN"]);
 
@@ -243,7 +248,7 @@ export class ConnectionPoster {
           res.on("error", reject);
         },
       );
-      req.on("timeout", () => req.destroy(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" })));
+      req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: REQUEST_TIMEOUT })));
       req.on("error", reject);
       req.end(body);
     });
