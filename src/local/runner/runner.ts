@@ -30,7 +30,7 @@ export interface LambdaRunnerOptions {
   /** PEM certificates the functions trust besides the public roots (the local cloud's own). */
   readonly trustedCertificates?: string | readonly string[];
   readonly logSink?: LogSink;
-  /** Concurrent invocations of one function; more wait for a free worker. Default 8, reached only while invocations are slow. */
+  /** Concurrent invocations of one function; more wait for a free worker, in arrival order. Default 8, reached only while invocations wait on I/O. */
   readonly maxWorkersPerFunction?: number;
   /** Added to every function's environment after its own (e.g. AWS_ENDPOINT_URL_DYNAMODB). */
   readonly environment?: Readonly<Record<string, string>>;
