@@ -103,8 +103,12 @@ describe("LambdaRunner", () => {
     expect(results.map(json)).toEqual(Array(6).fill("ok"));
   });
 
-  it("serves invocations of one function in arrival order while workers are busy and more are being added", async () => {
-    // When the runner started each invocation (its START line, stamped on the runner's thread), by arrival.
+  /**
+   * Invokes `fn` `count` times, one arrival every `gapMs`, with at most 3 workers; how many
+   * times an invocation started (its START line, stamped on the runner's thread) before one
+   * that arrived earlier.
+   */
+  async function overtakings(fn: LocalFunction, count: number, gapMs: number): Promise<number> {
     const startedAt: number[] = [];
     runner = new LambdaRunner({
       endpointUrl: "http://127.0.0.1:4566",
@@ -115,48 +119,30 @@ describe("LambdaRunner", () => {
         if (begin && arrival !== undefined) startedAt[Number(arrival)] = begin.timestamp;
       },
     });
-    const r = runner;
+    const all: Promise<InvokeResult>[] = [];
+    for (let arrival = 0; arrival < count; arrival++) {
+      all.push(runner.invoke(fn, input({ arrival })));
+      await new Promise((res) => setTimeout(res, gapMs));
+    }
+    const results = await Promise.all(all);
+    expect(results.map((x) => x.functionError)).toEqual(Array(count).fill(undefined));
+    expect(startedAt.filter((t) => t !== undefined)).toHaveLength(count);
+    return startedAt.map((at, i) => startedAt.slice(0, i).filter((earlier) => earlier > at).length).reduce((x, y) => x + y, 0);
+  }
+
+  it("serves invocations of one function in arrival order while workers are busy and more are being added", async () => {
     // Slow (waiting on I/O) invocations: the runner adds workers, and those that wait meanwhile keep their turn.
     const fn = fnOf("fifo", { "index.mjs": `export const handler = async (event) => { console.log("arrival=" + event.arrival); await new Promise((r) => setTimeout(r, 120)); return "ok"; };` });
-    const all: Promise<InvokeResult>[] = [];
-    for (let arrival = 0; arrival < 24; arrival++) {
-      all.push(r.invoke(fn, input({ arrival })));
-      await new Promise((res) => setTimeout(res, 15));
-    }
-    await Promise.all(all);
-    expect(startedAt.filter((t) => t !== undefined)).toHaveLength(24);
-    // No invocation started before one that arrived earlier.
-    const overtaken = startedAt.map((at, i) => startedAt.slice(0, i).filter((earlier) => earlier > at).length).reduce((a, b) => a + b, 0);
-    expect(overtaken).toBe(0);
+    expect(await overtakings(fn, 24, 15)).toBe(0);
   });
 
   it("starts invocations in arrival order while a new worker loads its module", async () => {
     // A worker released while a new one still loads must not start a later arrival before the one waiting longest.
-    const startedAt: number[] = [];
-    runner = new LambdaRunner({
-      endpointUrl: "http://127.0.0.1:4566",
-      maxWorkersPerFunction: 3,
-      logSink: (_fn, lines) => {
-        const begin = lines.find((l) => l.message.startsWith("START "));
-        const arrival = lines.map((l) => /arrival=(\d+)/.exec(l.message)?.[1]).find((a) => a !== undefined);
-        if (begin && arrival !== undefined) startedAt[Number(arrival)] = begin.timestamp;
-      },
-    });
-    const r = runner;
     const fn = fnOf("slow-init", {
       "index.mjs": `await new Promise((r) => setTimeout(r, 300));
         export const handler = async (event) => { console.log("arrival=" + event.arrival); await new Promise((r) => setTimeout(r, 250)); return "ok"; };`,
     });
-    const all: Promise<InvokeResult>[] = [];
-    for (let arrival = 0; arrival < 10; arrival++) {
-      all.push(r.invoke(fn, input({ arrival })));
-      await new Promise((res) => setTimeout(res, 40));
-    }
-    const results = await Promise.all(all);
-    expect(results.map((x) => x.functionError)).toEqual(Array(10).fill(undefined));
-    expect(startedAt.filter((t) => t !== undefined)).toHaveLength(10);
-    const overtaken = startedAt.map((at, i) => startedAt.slice(0, i).filter((earlier) => earlier > at).length).reduce((x, y) => x + y, 0);
-    expect(overtaken).toBe(0);
+    expect(await overtakings(fn, 10, 40)).toBe(0);
   });
 
   it("adds no worker past one per core while the busy ones compute", async () => {
