@@ -119,6 +119,8 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     region,
     trustedCertificates: certificate.ca,
     redirectExecuteApi: true,
+    // Bound below, once the server exists; no worker starts before it listens.
+    acceptInProcess: (socket) => server.http.emit("connection", socket),
     logSink: (fn, lines, stream) => {
       logs.append(stream.logGroupName, stream.logStreamName, lines);
       if (opts.onFunctionLog) for (const l of lines) opts.onFunctionLog(fn, l.message);

@@ -17,6 +17,8 @@
  * agent included) adds the CA for this function's code only, with the public
  * roots kept.
  */
+import { IN_PROCESS_WORKER_SOURCE } from "./in-process.js";
+
 export const WORKER_BOOTSTRAP = String.raw`
 "use strict";
 const { parentPort, workerData } = require("node:worker_threads");
@@ -54,6 +56,7 @@ if (workerData.executeApi) {
   };
 }
 
+${IN_PROCESS_WORKER_SOURCE}
 let currentRequestId;
 const LEVELS = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
 // Lines of an invocation travel with its result (one message instead of one per line:

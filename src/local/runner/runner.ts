@@ -2,11 +2,13 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
 import type { EventLoopUtilization } from "node:perf_hooks";
+import type { Duplex } from "node:stream";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { SESSION_TOKEN_PREFIX } from "../gateway/observer.js";
 import type { FunctionInvoker, InvokeResult, LocalFunction } from "../service.js";
 import { WORKER_BOOTSTRAP } from "./bootstrap.js";
+import { InProcessLink } from "./in-process.js";
 import { codeDirName, exposeRuntimeModules, findRuntimeModules, unzipInto } from "./code.js";
 
 export interface LogLine {
@@ -45,6 +47,11 @@ export interface LambdaRunnerOptions {
    * Only inside the workers; the host's own connections are left alone.
    */
   readonly redirectExecuteApi?: boolean;
+  /**
+   * Serve the functions' connections to the local cloud's own host:port in process
+   * (see in-process.ts): each is handed here as a Duplex, for the cloud's http.Server.
+   */
+  readonly acceptInProcess?: (socket: Duplex) => void;
   /** Lambda gives module loading 10 s of its own, apart from the function's timeout. */
   readonly initTimeoutMs?: number;
 }
@@ -556,7 +563,21 @@ export class LambdaRunner implements FunctionInvoker {
     return { host: endpoint.hostname, port: Number(endpoint.port || (endpoint.protocol === "https:" ? 443 : 80)) };
   }
 
+  /** A worker's MessagePort for in-process connections, when the cloud serves them. */
+  private inProcessLink(): { link: InProcessLink; workerData: { link: MessagePort; host: string; port: number } } | undefined {
+    const accept = this.options.acceptInProcess;
+    if (!accept) return undefined;
+    const endpoint = new URL(typeof this.options.endpointUrl === "function" ? this.options.endpointUrl() : this.options.endpointUrl);
+    if (endpoint.protocol !== "http:") return undefined;
+    const port = Number(endpoint.port || 80);
+    const channel = new MessageChannel();
+    const link = new InProcessLink(channel.port1, accept, port);
+    channel.port1.unref();
+    return { link, workerData: { link: channel.port2, host: endpoint.hostname, port } };
+  }
+
   private spawn(fn: LocalFunction, key: string, codeDir: string, env: Record<string, string>): Slot {
+    const inProcess = this.inProcessLink();
     const worker = new Worker(WORKER_BOOTSTRAP, {
       eval: true,
       env,
@@ -564,12 +585,14 @@ export class LambdaRunner implements FunctionInvoker {
       execArgv: [],
       stdout: true,
       stderr: true,
-      workerData: { codeDir, handler: fn.handler, ca: this.trusted, executeApi: this.executeApiTarget() },
+      workerData: { codeDir, handler: fn.handler, ca: this.trusted, executeApi: this.executeApiTarget(), inProcess: inProcess?.workerData },
+      transferList: inProcess ? [inProcess.workerData.link] : [],
       // A small young generation keeps each warm worker near 25 MB instead of 40+:
       // measured with 1,000 clients, the dev process's peak fell from ~340 to ~285 MB.
       resourceLimits: { maxOldGenerationSizeMb: Math.max(64, fn.memoryMb), maxYoungGenerationSizeMb: 8 },
     });
     worker.unref();
+    if (inProcess) worker.once("exit", () => inProcess.link.closeAll());
     return new Slot(key, worker, new Date(), this.options.initTimeoutMs ?? 10_000, (lines, stream) => this.deliver(fn.functionName, lines, stream));
   }
 
