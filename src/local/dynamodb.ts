@@ -88,6 +88,11 @@ const IMPLEMENTED = new Set([
   "PutItem", "Query", "Scan", "TagResource", "UntagResource", "ListTagsOfResource", "UpdateItem", "UpdateTable", "UpdateTimeToLive",
   "TransactWriteItems", "TransactGetItems",
 ]);
+/** The operations handleOperation adds to or rewrites; every other one is dynalite's alone. */
+const TABLE_LEVEL = new Set([
+  "CreateTable", "DescribeTable", "UpdateTable", "DeleteTable", "DescribeTimeToLive", "UpdateTimeToLive", "TransactWriteItems", "TransactGetItems",
+  "TagResource", "UntagResource", "ListTagsOfResource",
+]);
 const MAX_CALL_RECORDS = 100_000;
 const CONTENT_TYPE = "application/x-amz-json-1.0";
 // dynalite checks that a request looks signed, not the signature.
@@ -145,6 +150,12 @@ export async function startDynamo(opts: DynamoOptions = {}): Promise<DynamoBacke
   }
 
   async function handleOperation(operation: string, headers: Record<string, string>, raw: string): Promise<Forwarded> {
+    // Item operations (every $connect's PutItem, every $disconnect's DeleteItem) go to dynalite
+    // as they came: only the table-level operations below read the request here.
+    if (!TABLE_LEVEL.has(operation)) {
+      await rebuilding;
+      return forward(headers, raw);
+    }
     const input = parseObject(raw);
     if (input === undefined) return forward(headers, raw); // dynalite answers SerializationException as AWS does
     const tableName = typeof input.TableName === "string" ? input.TableName : undefined;
@@ -490,7 +501,9 @@ function ttlRefusal(ttl: TableExtras["ttl"], enable: boolean, attributeName: str
 }
 
 function reply(status: number, body: unknown, base: Record<string, string> = {}): Forwarded {
-  return { status, headers: base, body: JSON.stringify(body) };
+  // A new body: dynalite's checksum of its own answer does not describe it.
+  const { "x-amz-crc32": _checksum, ...headers } = base;
+  return { status, headers, body: JSON.stringify(body) };
 }
 
 function clientError(type: string, message: string): Forwarded {
@@ -499,11 +512,14 @@ function clientError(type: string, message: string): Forwarded {
 
 /** dynalite's answer as this backend's region and account would give it. */
 function toWire(res: Forwarded, region: string, accountId: string): WireResponse {
-  const body = res.body.replace(/arn:aws:dynamodb:[^:"]*:[^:"]*:table\//g, `arn:${partitionOf(region)}:dynamodb:${region}:${accountId}:table/`);
+  // Item answers ({} for a PutItem, an item for a GetItem) rarely hold a table ARN: no rewrite, and dynalite's checksum holds.
+  const rewrite = res.body.includes("arn:aws:dynamodb:");
+  const body = rewrite ? res.body.replace(/arn:aws:dynamodb:[^:"]*:[^:"]*:table\//g, `arn:${partitionOf(region)}:dynamodb:${region}:${accountId}:table/`) : res.body;
   const headers: Record<string, string> = { "content-type": res.headers["content-type"] ?? CONTENT_TYPE };
   headers["x-amzn-requestid"] = res.headers["x-amzn-requestid"] ?? randomUUID();
   // The SDK checks the body against this checksum; it must describe the body as rewritten.
-  headers["x-amz-crc32"] = String(crc32(body) >>> 0);
+  const given = res.headers["x-amz-crc32"];
+  headers["x-amz-crc32"] = !rewrite && given !== undefined && body === res.body ? given : String(crc32(body) >>> 0);
   return { status: res.status, headers, body };
 }
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import {
   CreateTableCommand,
   DeleteTableCommand,
@@ -17,7 +18,7 @@ import {
   waitUntilTableExists,
   type CreateTableCommandInput,
 } from "@aws-sdk/client-dynamodb";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { startDynamo, type DynamoBackend } from "../../src/local/dynamodb.js";
 import { startFrontDoor, type FrontDoor } from "../../src/local/front-door.js";
 import { AwsError } from "../../src/local/service.js";
@@ -125,6 +126,39 @@ describe("DynamoDB backend (real DynamoDBClient -> front door -> dynalite)", () 
 });
 
 describe("DynamoDB backend faults", () => {
+  it("answers item operations and table operations on the wire with the checksum of the body it sends", async () => {
+    const backend = await startDynamo({ accountId });
+    onTestFinished(() => backend.close());
+    const call = async (operation: string, body: string) => {
+      const out = await backend.wire.handle({
+        method: "POST",
+        path: "/",
+        rawPath: "/",
+        query: new URLSearchParams(),
+        headers: {
+          "content-type": "application/x-amz-json-1.0",
+          "x-amz-target": `DynamoDB_20120810.${operation}`,
+          authorization: `AWS4-HMAC-SHA256 Credential=x/20260101/${region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+          "x-amz-date": "20260101T000000Z",
+        },
+        body: Buffer.from(body, "utf8"),
+      });
+      const text = out.body.toString();
+      expect(out.headers["x-amz-crc32"]).toBe(String(crc32(text) >>> 0));
+      return { status: out.status, json: JSON.parse(text) as { Table?: { TableStatus?: string } } & Record<string, unknown> };
+    };
+    expect((await call("CreateTable", JSON.stringify(table("wired")))).status).toBe(200);
+    // dynalite makes a table ACTIVE on a timer, even at 0 ms.
+    while ((await call("DescribeTable", JSON.stringify({ TableName: "wired" }))).json.Table?.TableStatus !== "ACTIVE") await new Promise((r) => setTimeout(r, 1));
+    const item = { connectionId: { S: "c1" }, connectedAt: { N: "1" } };
+    expect(await call("PutItem", JSON.stringify({ TableName: "wired", Item: item }))).toEqual({ status: 200, json: {} });
+    expect(await call("GetItem", JSON.stringify({ TableName: "wired", Key: { connectionId: { S: "c1" } } }))).toEqual({ status: 200, json: { Item: item } });
+    expect(await call("DeleteItem", JSON.stringify({ TableName: "wired", Key: { connectionId: { S: "c1" } }, ReturnValues: "ALL_OLD" }))).toEqual({ status: 200, json: { Attributes: item } });
+    expect((await call("DescribeTable", JSON.stringify({ TableName: "wired" }))).json).toMatchObject({ Table: { TableArn: `arn:aws:dynamodb:${region}:${accountId}:table/wired` } });
+    expect(await call("PutItem", "{not json")).toEqual({ status: 400, json: { __type: "com.amazon.coral.service#SerializationException" } });
+    expect(await call("PutItem", JSON.stringify({ TableName: "missing", Item: item }))).toMatchObject({ status: 400, json: { __type: "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" } });
+  });
+
   it("records calls and answers an injected error as DynamoDB would", async () => {
     const backend = await startDynamo({});
     const door = await startFrontDoor([backend.wire]);

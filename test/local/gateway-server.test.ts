@@ -6,7 +6,7 @@ import { strToU8, zipSync } from "fflate";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { directoryFromModels, invokeThroughLambdaModel } from "../../src/local/gateway/directory.js";
-import { selectRouteKey } from "../../src/local/gateway/events.js";
+import { gatewayId, selectRouteKey } from "../../src/local/gateway/events.js";
 import { createGateway } from "../../src/local/gateway/gateway.js";
 import { createSniffingServer, type SniffingServer } from "../../src/local/gateway/server.js";
 import { ApiGatewayV2Model } from "../../src/local/models/apigatewayv2.js";
@@ -78,6 +78,18 @@ describe("sniffing server", () => {
       });
     expect(await first(`ws://127.0.0.1:${port}/x`)).toBe("hello over ws");
     expect(await first(`wss://127.0.0.1:${port}/x`, cert.ca)).toBe("hello over wss");
+  });
+});
+
+describe("connection and request ids", () => {
+  it("are shaped like API Gateway's (base64 of 11 bytes, no + or /) and never repeat", () => {
+    // More than one draw of random bytes, so ids from different draws are compared too.
+    const ids = Array.from({ length: 1000 }, () => gatewayId());
+    for (const id of ids) {
+      expect(id).toMatch(/^[A-Za-z0-9]{15}=$/);
+      expect(Buffer.from(id, "base64")).toHaveLength(11);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 

@@ -6,11 +6,22 @@ import { randomBytes } from "node:crypto";
  * (/@connections/{id}) and handlers rarely encode it.
  */
 export function gatewayId(): string {
-  return randomBytes(11)
-    .toString("base64")
-    .replace(/\+/g, "P")
-    .replace(/\//g, "S");
+  if (poolAt + ID_BYTES > pool.length) {
+    pool = randomBytes(ID_BYTES * IDS_PER_DRAW);
+    poolAt = 0;
+  }
+  const id = pool.toString("base64", poolAt, poolAt + ID_BYTES);
+  poolAt += ID_BYTES;
+  return id.replace(SWAPPED, (c) => (c === "+" ? "P" : "S"));
 }
+
+// Every handshake draws two ids (the connection's and its $connect's request id): one
+// draw from the CSPRNG per 64 ids instead of one per id. Each id still uses its own bytes.
+const ID_BYTES = 11;
+const IDS_PER_DRAW = 64;
+const SWAPPED = /[+/]/g;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 

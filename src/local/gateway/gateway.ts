@@ -281,7 +281,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     pendingSockets.add(socket);
     try {
-      const admission = await authorize(api, facts, handshake, signedRequestOf(req, url), requestId);
+      const admission = await authorize(api, facts, handshake, () => signedRequestOf(req, url), requestId);
       if (!admission.admit) {
         access(api, facts, { requestId, eventType: "CONNECT", routeKey: "$connect", status: admission.status, "error.message": admission.message, ...admission.log });
         if (observer) observeRefusal(facts, handshake, admission.status, facts.connectionId);
