@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createDispatcher } from "./front-door.js";
+import { createWireDispatch, dispatcherOf } from "./front-door.js";
+import { serveInProcess } from "./in-process-http.js";
 import { ApiGatewayModel } from "./models/apigateway.js";
 import { ApiGatewayV2Model } from "./models/apigatewayv2.js";
 import { IamModel } from "./models/iam.js";
@@ -120,7 +121,8 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     trustedCertificates: certificate.ca,
     redirectExecuteApi: true,
     // Bound below, once the server exists; no worker starts before it listens.
-    acceptInProcess: (socket) => server.http.emit("connection", socket),
+    // Signed AWS calls are parsed in process; anything else goes to the http.Server below.
+    acceptInProcess: (socket) => serveInProcess(socket, wireDispatch, (plain) => server.http.emit("connection", plain)),
     logSink: (fn, lines, stream) => {
       logs.append(stream.logGroupName, stream.logStreamName, lines);
       if (opts.onFunctionLog) for (const l of lines) opts.onFunctionLog(fn, l.message);
@@ -148,10 +150,11 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
   const models: ServiceModel[] = [apigateway, apigatewayv2, lambda, iam, logs, sts];
   const management = opts.observer ? observedConnectionsWire(connectionsWire(connections), opts.observer) : connectionsWire(connections);
   // Unsigned @connections calls (curl, tests) are served too; every other call is routed by its SigV4 scope.
-  const dispatch = createDispatcher(
+  const wireDispatch = createWireDispatch(
     [apigatewayByPath(apigatewayWire(apigateway), apigatewayv2Wire(apigatewayv2)), lambdaWire(lambda), iamWire(iam), stsWire(sts), logsWire(logs), dynamodb.wire, management],
-    (req) => (isConnectionsUrl(req.url) ? management : undefined),
+    (url) => (isConnectionsUrl(url) ? management : undefined),
   );
+  const dispatch = dispatcherOf(wireDispatch);
 
   let userHook: BeforeCall | undefined;
   const delay = opts.callDelayMs ?? 0;

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { WireAdapter, WireRequest, WireResponse } from "./service.js";
 
@@ -47,20 +47,16 @@ export function readBody(req: IncomingMessage, limit = MAX_REQUEST_BYTES): Promi
 const PLAIN_PATH = /^\/[A-Za-z0-9\-_~!$&'()*+,;=:@%/.]*$/;
 
 export function toWireRequest(req: IncomingMessage, body: Buffer): WireRequest {
-  const raw = req.url ?? "/";
+  return wireRequestOf(req.method ?? "GET", req.url ?? "/", req.headers, body);
+}
+
+function wireRequestOf(method: string, raw: string, headers: IncomingHttpHeaders, body: Buffer): WireRequest {
   // Most calls (every PostToConnection) have such a path: skip the URL parser for them.
   if (PLAIN_PATH.test(raw) && !raw.includes("/.") && !raw.startsWith("//")) {
-    return { method: req.method ?? "GET", path: raw, rawPath: raw, query: new URLSearchParams(), headers: req.headers, body };
+    return { method, path: raw, rawPath: raw, query: new URLSearchParams(), headers, body };
   }
   const url = new URL(raw, "http://local");
-  return {
-    method: req.method ?? "GET",
-    path: url.pathname,
-    rawPath: raw.split("?")[0] ?? "/",
-    query: url.searchParams,
-    headers: req.headers,
-    body,
-  };
+  return { method, path: url.pathname, rawPath: raw.split("?")[0] ?? "/", query: url.searchParams, headers, body };
 }
 
 export function sendWire(res: ServerResponse, out: WireResponse): void {
@@ -76,41 +72,77 @@ function jsonError(status: number, type: string, message: string): WireResponse 
   };
 }
 
+/** How one request is answered, whatever read it: an http.Server or the in-process connections. */
+export interface WireDispatch {
+  /** The adapter the request goes to (by its SigV4 scope), and the largest body it takes. */
+  route(headers: IncomingHttpHeaders, url: string): Route;
+  /** The answer; undefined means: cut the connection (an injected network failure). */
+  answer(route: Route, method: string, url: string, headers: IncomingHttpHeaders, body: Buffer): Promise<WireResponse | undefined>;
+  /** The answer to a body over `route.maxBodyBytes`. */
+  tooLarge(route: Route): WireResponse;
+}
+
+export interface Route {
+  readonly service: string | undefined;
+  readonly adapter: WireAdapter | undefined;
+  readonly maxBodyBytes: number;
+}
+
 /**
- * Dispatches a request to the adapter its SigV4 scope names. `unsigned` may name
+ * Routes a request to the adapter its SigV4 scope names. `unsigned` may name
  * one for a request without a signature (an @connections call from curl).
  */
-export function createDispatcher(adapters: readonly WireAdapter[], unsigned?: (req: IncomingMessage) => WireAdapter | undefined) {
+export function createWireDispatch(adapters: readonly WireAdapter[], unsigned?: (url: string) => WireAdapter | undefined): WireDispatch {
   const bySigningName = new Map(adapters.map((a) => [a.signingName, a]));
-  return async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const service = signingNameOf(req.headers.authorization);
-    const adapter = service ? bySigningName.get(service) : req.headers.authorization ? undefined : unsigned?.(req);
-    try {
-      const body = await readBody(req, adapter?.maxRequestBytes);
+  return {
+    route(headers, url) {
+      const service = signingNameOf(headers.authorization);
+      const adapter = service ? bySigningName.get(service) : headers.authorization ? undefined : unsigned?.(url);
+      return { service, adapter, maxBodyBytes: adapter?.maxRequestBytes ?? MAX_REQUEST_BYTES };
+    },
+    async answer(route, method, url, headers, body) {
+      const { adapter, service } = route;
       if (!adapter) {
-        sendWire(
-          res,
-          jsonError(
-            400,
-            "UnknownOperationException",
-            service ? `the chatctl local cloud does not serve ${service}` : "request is not SigV4-signed; cannot tell which service it is for",
-          ),
+        return jsonError(
+          400,
+          "UnknownOperationException",
+          service ? `the chatctl local cloud does not serve ${service}` : "request is not SigV4-signed; cannot tell which service it is for",
         );
-        return;
       }
-      sendWire(res, await adapter.handle(toWireRequest(req, body)));
+      try {
+        return await adapter.handle(wireRequestOf(method, url, headers, body));
+      } catch (err) {
+        // An injected fault: cut the connection the way a network failure would.
+        if (err instanceof Error && err.name === "DroppedConnection") return undefined;
+        return jsonError(500, "InternalFailure", err instanceof Error ? err.message : String(err));
+      }
+    },
+    tooLarge(route) {
+      return route.adapter?.maxRequestBytes !== undefined
+        ? jsonError(413, "PayloadTooLargeException", "Request too large")
+        : jsonError(500, "InternalFailure", new RequestTooLarge().message);
+    },
+  };
+}
+
+/** The http.Server side of a WireDispatch. */
+export function createDispatcher(adapters: readonly WireAdapter[], unsigned?: (url: string) => WireAdapter | undefined) {
+  return dispatcherOf(createWireDispatch(adapters, unsigned));
+}
+
+export function dispatcherOf(wire: WireDispatch) {
+  return async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = wire.route(req.headers, req.url ?? "/");
+    let body: Buffer;
+    try {
+      body = await readBody(req, route.maxBodyBytes);
     } catch (err) {
-      // An injected fault: cut the connection the way a network failure would.
-      if (err instanceof Error && err.name === "DroppedConnection") {
-        req.socket.destroy();
-        return;
-      }
-      if (err instanceof RequestTooLarge && adapter?.maxRequestBytes !== undefined) {
-        sendWire(res, jsonError(413, "PayloadTooLargeException", "Request too large"));
-        return;
-      }
-      sendWire(res, jsonError(500, "InternalFailure", err instanceof Error ? err.message : String(err)));
+      sendWire(res, err instanceof RequestTooLarge ? wire.tooLarge(route) : jsonError(500, "InternalFailure", err instanceof Error ? err.message : String(err)));
+      return;
     }
+    const out = await wire.answer(route, req.method ?? "GET", req.url ?? "/", req.headers, body);
+    if (out) sendWire(res, out);
+    else req.socket.destroy();
   };
 }
 

@@ -211,7 +211,7 @@ export class InProcessLink {
 
   constructor(
     private readonly port: MessagePort,
-    private readonly accept: (socket: Duplex) => void,
+    private readonly accept: (socket: InProcessSocket) => void,
     private readonly localPort: number,
   ) {
     this.outbox = new Outbox(port);

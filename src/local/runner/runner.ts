@@ -3,12 +3,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EventLoopUtilization } from "node:perf_hooks";
-import type { Duplex } from "node:stream";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { SESSION_TOKEN_PREFIX } from "../gateway/observer.js";
 import type { FunctionInvoker, InvokeResult, LocalFunction } from "../service.js";
 import { WORKER_BOOTSTRAP } from "./bootstrap.js";
-import { InProcessLink } from "./in-process.js";
+import { InProcessLink, type InProcessSocket } from "./in-process.js";
 import { codeDirName, exposeRuntimeModules, findRuntimeModules, unzipInto } from "./code.js";
 
 export interface LogLine {
@@ -51,7 +50,7 @@ export interface LambdaRunnerOptions {
    * Serve the functions' connections to the local cloud's own host:port in process
    * (see in-process.ts): each is handed here as a Duplex, for the cloud's http.Server.
    */
-  readonly acceptInProcess?: (socket: Duplex) => void;
+  readonly acceptInProcess?: (socket: InProcessSocket) => void;
   /** Lambda gives module loading 10 s of its own, apart from the function's timeout. */
   readonly initTimeoutMs?: number;
 }
