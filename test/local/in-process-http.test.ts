@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createWireDispatch, dispatcherOf } from "../../src/local/front-door.js";
 import { serveInProcess } from "../../src/local/in-process-http.js";
 import { LambdaRunner } from "../../src/local/runner/runner.js";
-import type { InvokeResult, LocalFunction, WireAdapter } from "../../src/local/service.js";
+import type { InvokeResult, LocalFunction, WireAdapter, WireResponse } from "../../src/local/service.js";
 
 // The in-process HTTP path (src/local/in-process-http.ts) must answer every
 // request exactly as the http.Server path does: the same function makes the same
@@ -17,7 +17,7 @@ const SIGNED = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/execute-api/
 const echo: WireAdapter = {
   signingName: "execute-api",
   maxRequestBytes: 1000,
-  async handle(req) {
+  async handle(req): Promise<WireResponse> {
     if (req.path === "/drop") throw Object.assign(new Error("dropped"), { name: "DroppedConnection" });
     if (req.path === "/gone") return { status: 410, headers: { "content-type": "application/json", "x-amzn-errortype": "GoneException" }, body: "{}" };
     if (req.path === "/deleted") return { status: 204, headers: {}, body: "" };
