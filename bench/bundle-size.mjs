@@ -4,12 +4,13 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { unzipSync } from "fflate";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const cache = join(root, "node_modules", ".cache", "chatctl-bench");
+// Worktrees share one node_modules: a folder per checkout keeps their bundles apart.
+const cache = join(root, "node_modules", ".cache", "chatctl-bench", basename(root));
 const runs = Number(process.argv[2] ?? 9);
 
 // The bundler itself is TypeScript; compile it on the fly rather than depend on dist/.

@@ -10,11 +10,12 @@ import { createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import { createRequire } from "node:module";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const cache = join(root, "node_modules", ".cache", "chatctl-bench");
+// Worktrees share one node_modules: a folder per checkout keeps their bundles apart.
+const cache = join(root, "node_modules", ".cache", "chatctl-bench", basename(root));
 
 if (process.argv[2] === "--serve") {
   // Child: the stand-ins the handler talks to.

@@ -1,21 +1,23 @@
-import http from "node:http";
-import https from "node:https";
-import { SignatureV4 } from "@smithy/signature-v4";
-import type { AwsCredentialIdentity, HttpRequest } from "@smithy/types";
-import { NodeSha256, sha256Hex } from "./sha256.js";
+import type { AwsCredentialIdentity } from "@smithy/types";
+import { Http1Pool, type PoolOptions } from "./http1.js";
+import { sha256Hex } from "./sha256.js";
+import { postSigner, type PostSigner } from "./sigv4.js";
 
 /**
  * PostToConnection without the SDK client: the same request the SDK's
- * ApiGatewayManagementApiClient sends (path, headers, SigV4 signature through the
- * SDK's own signer, session token included) and the same error semantics (410 is
- * GoneException, throttling and 5xx are retried), but posted over a bounded
- * keep-alive agent with far less work per message. A broadcast is billed CPU.
+ * ApiGatewayManagementApiClient sends (path, headers, a SigV4 signature equal to
+ * the SDK signer's, session token included) and the same error semantics (410 is
+ * GoneException, throttling and 5xx are retried), but signed by a signer for this
+ * one request shape (sigv4.ts) and posted over a small bounded keep-alive HTTP/1.1
+ * pool (http1.ts) with far less work per message. A broadcast is billed CPU.
  */
 
 /** API Gateway's limit on one WebSocket message (and on PostToConnection's Data). */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
 
 export const SIGNING_SERVICE = "execute-api";
+
+const CONTENT_TYPE = "application/octet-stream";
 
 export interface Payload {
   readonly body: Uint8Array;
@@ -68,15 +70,15 @@ export function regionFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return region;
 }
 
-const signers = new Map<string, SignatureV4>();
+const signers = new Map<string, PostSigner>();
 
-function signerFor(region: string, credentials: AwsCredentialIdentity): SignatureV4 {
-  const key = `${region}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}\n${credentials.sessionToken ?? ""}`;
+function signerFor(region: string, credentials: AwsCredentialIdentity, host: string): PostSigner {
+  const key = `${region}\n${host}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}\n${credentials.sessionToken ?? ""}`;
   let signer = signers.get(key);
   if (!signer) {
     // Credentials rotate rarely (a new sandbox); a few stale signers cost nothing.
     if (signers.size > 8) signers.clear();
-    signer = new SignatureV4({ credentials, region, service: SIGNING_SERVICE, sha256: NodeSha256, uriEscapePath: true });
+    signer = postSigner({ credentials, region, service: SIGNING_SERVICE, host, contentType: CONTENT_TYPE });
     signers.set(key, signer);
   }
   return signer;
@@ -91,26 +93,32 @@ export interface SignArgs {
   readonly signingDate?: Date;
 }
 
+export interface SignedPost {
+  readonly method: "POST";
+  readonly path: string;
+  /** Lower-case names, as sent. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /** The signed PostToConnection request, header for header what the SDK signs (minus its telemetry headers). */
-export function signPostToConnection(args: SignArgs): Promise<HttpRequest> {
-  const { endpoint } = args;
-  const request: HttpRequest = {
+export function signPostToConnection(args: SignArgs): SignedPost {
+  const { endpoint, credentials } = args;
+  const path = connectionPath(endpoint, args.connectionId);
+  const length = args.payload.body.byteLength;
+  const signed = signerFor(args.region, credentials, endpoint.host).sign(path, length, args.payload.sha256Hex, (args.signingDate ?? new Date()).getTime());
+  return {
     method: "POST",
-    protocol: endpoint.protocol,
-    hostname: endpoint.hostname,
-    ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
-    path: connectionPath(endpoint, args.connectionId),
-    query: {},
+    path,
     headers: {
-      "content-type": "application/octet-stream",
-      "content-length": String(args.payload.body.byteLength),
+      "content-type": CONTENT_TYPE,
+      "content-length": String(length),
       host: endpoint.host,
       "x-amz-content-sha256": args.payload.sha256Hex,
+      "x-amz-date": signed.date,
+      ...(credentials.sessionToken ? { "x-amz-security-token": credentials.sessionToken } : {}),
+      authorization: signed.authorization,
     },
-    body: args.payload.body,
   };
-  const signer = signerFor(args.region, args.credentials);
-  return args.signingDate ? signer.sign(request, { signingDate: args.signingDate }) : signer.sign(request);
 }
 
 export type PostResult =
@@ -130,74 +138,80 @@ const ERROR_BY_STATUS: Readonly<Record<number, string>> = {
 };
 
 // What the SDK's standard retry strategy retries: throttling, transient 5xx, broken connections.
-// Not our own request timeout: PostToConnection is not idempotent, and a request
-// that timed out may still be read and delivered by a server slow to accept or
-// answer (a late server handles a request whose client already gave up), so a
-// re-send would deliver it twice. A timed-out post is reported failed instead.
-const REQUEST_TIMEOUT = "RequestTimeout";
+// Not our own request timeout (http1.ts names it RequestTimeout): PostToConnection is
+// not idempotent, and a request that timed out may still be read and delivered by a
+// server slow to accept or answer, so a re-send would deliver it twice. A timed-out
+// post is reported failed instead.
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN"]);
 
-const agents = new Map<string, http.Agent>();
+const pools = new Map<string, Http1Pool>();
 
-// One agent per warm sandbox: the next invocation reuses its open sockets.
-function agentFor(protocol: string, maxSockets: number): http.Agent {
-  const key = `${protocol}${maxSockets}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
-    agent = protocol === "https:" ? new https.Agent(options) : new http.Agent(options);
-    agents.set(key, agent);
+// One pool per warm sandbox: the next invocation reuses its open sockets.
+function poolFor(options: PoolOptions): Http1Pool {
+  const key = `${options.protocol}//${options.host}:${options.port}/${options.maxSockets}/${options.requestTimeoutMs}/${options.idleTimeoutMs}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = new Http1Pool(options);
+    pools.set(key, pool);
   }
-  return agent;
-}
-
-interface RawResponse {
-  readonly statusCode: number;
-  readonly errorType: string | undefined;
-  readonly body: string;
+  return pool;
 }
 
 export interface PosterOptions {
   readonly endpoint: URL;
   readonly region: string;
   readonly credentials: AwsCredentialIdentity;
-  /** Upper bound of requests in flight (sockets of the keep-alive agent). */
+  /** Upper bound of requests in flight (sockets of the keep-alive pool). */
   readonly maxSockets: number;
   readonly maxAttempts?: number;
   readonly requestTimeoutMs?: number;
+  /** Unused sockets are closed after this long (API Gateway and node servers close idle ones too). */
+  readonly idleTimeoutMs?: number;
 }
 
-export class ConnectionPoster {
-  private readonly agent: http.Agent;
-  private readonly send: typeof http.request;
-  private readonly maxAttempts: number;
-  private readonly timeoutMs: number;
+// What node's http client refuses in a header value (ERR_INVALID_CHAR), and anything outside latin1.
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
-  constructor(private readonly options: PosterOptions) {
-    if (options.endpoint.protocol !== "https:" && options.endpoint.protocol !== "http:") {
-      throw new Error(`unsupported endpoint ${options.endpoint.href}: expected http(s)`);
+export class ConnectionPoster {
+  private readonly pool: Http1Pool;
+  private readonly signer: PostSigner;
+  private readonly maxAttempts: number;
+  private readonly prefix: string;
+  private readonly fixedHead: string;
+  private readonly invalid: string | undefined;
+
+  constructor(options: PosterOptions) {
+    const { endpoint, credentials } = options;
+    if (endpoint.protocol !== "https:" && endpoint.protocol !== "http:") {
+      throw new Error(`unsupported endpoint ${endpoint.href}: expected http(s)`);
     }
-    this.agent = agentFor(options.endpoint.protocol, options.maxSockets);
-    this.send = options.endpoint.protocol === "https:" ? https.request : http.request;
+    this.pool = poolFor({
+      protocol: endpoint.protocol,
+      // URL keeps IPv6 literals bracketed; sockets want the bare address.
+      host: endpoint.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: endpoint.port ? Number(endpoint.port) : endpoint.protocol === "https:" ? 443 : 80,
+      maxSockets: options.maxSockets,
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 4_000,
+    });
+    this.signer = signerFor(options.region, credentials, endpoint.host);
     this.maxAttempts = options.maxAttempts ?? 3;
-    this.timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.prefix = `${endpoint.pathname.replace(/\/+$/, "")}/@connections/`;
+    const token = credentials.sessionToken;
+    this.invalid = token !== undefined && INVALID_HEADER_VALUE.test(token) ? "AWS_SESSION_TOKEN holds characters not allowed in an HTTP header" : undefined;
+    this.fixedHead = `host: ${endpoint.host}\r\ncontent-type: ${CONTENT_TYPE}\r\n${token ? `x-amz-security-token: ${token}\r\n` : ""}user-agent: chatctl-handlers\r\nconnection: keep-alive\r\n`;
   }
 
   /** Never rejects: a broadcast counts outcomes, one bad connection must not stop it. */
   async post(connectionId: string, data: Payload): Promise<PostResult> {
+    if (this.invalid) return { outcome: "failed", errorName: "ERR_INVALID_CHAR", message: this.invalid };
+    const path = this.prefix + encodeLabel(connectionId);
     for (let attempt = 1; ; attempt++) {
       let retryable: boolean;
       let failure: PostResult;
       try {
-        const signed = await signPostToConnection({
-          endpoint: this.options.endpoint,
-          connectionId,
-          payload: data,
-          region: this.options.region,
-          credentials: this.options.credentials,
-        });
-        const res = await this.exchange(signed, data.body);
+        const res = await this.pool.request(this.request(path, data));
         if (res.statusCode >= 200 && res.statusCode < 300) return DELIVERED;
         if (res.statusCode === 410) return GONE;
         retryable = RETRYABLE_STATUS.has(res.statusCode);
@@ -217,41 +231,17 @@ export class ConnectionPoster {
     }
   }
 
-  private exchange(signed: HttpRequest, body: Uint8Array): Promise<RawResponse> {
-    return new Promise<RawResponse>((resolve, reject) => {
-      const req = this.send(
-        {
-          agent: this.agent,
-          method: signed.method,
-          hostname: signed.hostname,
-          port: signed.port,
-          path: signed.path,
-          headers: { ...signed.headers, "user-agent": "chatctl-handlers" },
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          const statusCode = res.statusCode ?? 0;
-          if (statusCode >= 200 && statusCode < 300) {
-            // Drain so the socket goes back to the pool.
-            res.resume();
-            res.on("end", () => resolve({ statusCode, errorType: undefined, body: "" }));
-            res.on("error", reject);
-            return;
-          }
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const header = res.headers["x-amzn-errortype"];
-            const errorType = (Array.isArray(header) ? header[0] : header)?.split(":")[0];
-            resolve({ statusCode, errorType: errorType || undefined, body: Buffer.concat(chunks).toString("utf8") });
-          });
-          res.on("error", reject);
-        },
-      );
-      req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: REQUEST_TIMEOUT })));
-      req.on("error", reject);
-      req.end(body);
-    });
+  /** The whole request in one buffer, signed now (each attempt is signed afresh, as the SDK does). */
+  private request(path: string, data: Payload): Buffer {
+    const length = data.body.byteLength;
+    const signed = this.signer.sign(path, length, data.sha256Hex, Date.now());
+    const head =
+      `POST ${path} HTTP/1.1\r\n${this.fixedHead}content-length: ${length}\r\nx-amz-content-sha256: ${data.sha256Hex}\r\n` +
+      `x-amz-date: ${signed.date}\r\nauthorization: ${signed.authorization}\r\n\r\n`;
+    const buf = Buffer.allocUnsafe(head.length + length);
+    buf.write(head, 0, "latin1");
+    buf.set(data.body, head.length);
+    return buf;
   }
 }
 
