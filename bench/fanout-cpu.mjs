@@ -104,7 +104,7 @@ if (process.argv[2] === "--serve") {
   quietLog("| path | delivered | CPU ms / delivery (user+sys) | user ms / delivery | deliveries / s (wall) |");
   quietLog("|---|---:|---:|---:|---:|");
   console.log = () => undefined;
-  await measure("handlers/sendmessage.ts (bundled): SigV4 signer + keep-alive agent", async () => {
+  await measure("handlers/sendmessage.ts (bundled): direct SigV4 + HTTP/1.1 keep-alive pool", async () => {
     const res = await handler(event);
     return JSON.parse(res.body).delivered;
   });

@@ -278,10 +278,12 @@ class Connection {
     this.exchange = undefined;
     this.uses++;
     const body = this.kept && this.kept.length > 0 ? Buffer.concat(this.kept).toString("utf8") : "";
+    // Read before releasing: a waiting request may take this socket (and reset its state) at once.
+    const res: Http1Response = { statusCode: this.statusCode, errorType: this.errorType, body };
     this.kept = undefined;
     if (this.keepAlive) this.pool.release(this);
     else this.pool.remove(this);
-    exchange.resolve({ statusCode: this.statusCode, errorType: this.errorType, body });
+    exchange.resolve(res);
   }
 
   private onEnd(): void {
