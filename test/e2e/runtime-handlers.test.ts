@@ -209,7 +209,8 @@ describe.skipIf(!built)("handlers written for the Lambda runtime, under npx chat
       await new Promise((r) => devB.child.once("exit", r));
     }
     expect(devB.output).toMatch(/Stopped\./);
-  });
+    // A second dev server bundles and applies its own project: 10-16 s alone, near 30 s on a loaded machine.
+  }, 90_000);
 
   it("stops on a SIGTERM sent to npx: clients get 1001, $disconnect runs for each, the port is freed", async () => {
     const clients = [new Client(urlA), new Client(urlA)];
