@@ -114,6 +114,7 @@ describe("in-process connections from function workers", () => {
       const fn = fnOf(
         "clients",
         `import net from "node:net";
+         import { connect as namedConnect } from "node:net";
          const raw = (port) => new Promise((resolve, reject) => {
            const s = net.connect(port, "127.0.0.1", () => s.end("GET /raw HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"));
            let text = ""; s.setEncoding("utf8"); s.on("data", (d) => (text += d)); s.on("end", () => resolve(text.split("\\r\\n\\r\\n")[1])); s.on("error", reject);
@@ -121,13 +122,17 @@ describe("in-process connections from function workers", () => {
          export const handler = async (event) => ({
            fetched: await (await fetch(process.env.AWS_ENDPOINT_URL + "/f")).text(),
            raw: await raw(Number(new URL(process.env.AWS_ENDPOINT_URL).port)),
+           named: await new Promise((resolve, reject) => {
+             const s = namedConnect(Number(new URL(process.env.AWS_ENDPOINT_URL).port), "127.0.0.1", () => s.end("GET /named HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"));
+             let text = ""; s.setEncoding("utf8"); s.on("data", (d) => (text += d)); s.on("end", () => resolve(text.split("\\r\\n\\r\\n")[1])); s.on("error", reject);
+           }),
            other: await (await fetch("http://127.0.0.1:" + event.otherPort + "/o")).text(),
          });`,
       );
       const out = json(await startRunner(cloud).invoke(fn, Buffer.from(JSON.stringify({ otherPort: other.port }))));
-      expect(out).toEqual({ fetched: "cloud /f", raw: "cloud /raw", other: "other /o" });
+      expect(out).toEqual({ fetched: "cloud /f", raw: "cloud /raw", named: "cloud /named", other: "other /o" });
       expect(cloud.counts.tcp).toBe(0);
-      expect(cloud.counts.inProcess).toBe(2);
+      expect(cloud.counts.inProcess).toBe(3);
       expect(other.counts).toEqual({ tcp: 1, inProcess: 0 });
     } finally {
       await other.close();

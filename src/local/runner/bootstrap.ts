@@ -57,6 +57,9 @@ if (workerData.executeApi) {
 }
 
 ${IN_PROCESS_WORKER_SOURCE}
+// ESM named imports of builtins (import { connect } from "node:net") are a copy taken at load;
+// this brings them in line with the replacements above, before any handler module loads.
+require("node:module").syncBuiltinESMExports();
 let currentRequestId;
 const LEVELS = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
 // Lines of an invocation travel with its result (one message instead of one per line:
