@@ -57,8 +57,9 @@ if (workerData.executeApi) {
 }
 
 ${IN_PROCESS_WORKER_SOURCE}
-// ESM named imports of builtins (import { connect } from "node:net") are a copy taken at load;
-// this brings them in line with the replacements above, before any handler module loads.
+// ESM named imports of builtins (import { connect } from "node:net") copy the exports when
+// node:net is first imported as ESM; that happens after this point today, and this keeps it so
+// should anything import it earlier.
 require("node:module").syncBuiltinESMExports();
 let currentRequestId;
 const LEVELS = { log: "INFO", info: "INFO", warn: "WARN", error: "ERROR", debug: "DEBUG", trace: "TRACE" };
