@@ -15,6 +15,7 @@ import { planStack, stackUrl } from "../stack/run.js";
 import { executeReported } from "./apply.js";
 import type { AppIO } from "./io.js";
 import { watchProject, type DevWatch } from "./dev-watch.js";
+import { releaseApplyGarbage } from "./dev-heap.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
@@ -102,6 +103,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     } finally {
       running = false;
     }
+    releaseApplyGarbage();
   };
 
   await applyOnce();
