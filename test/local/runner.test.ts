@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { strToU8, zipSync } from "fflate";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { LambdaRunner, type LogLine, type LogStreamRef } from "../../src/local/runner/runner.js";
 import type { InvokeResult, LocalFunction } from "../../src/local/service.js";
 
@@ -152,6 +152,25 @@ describe("LambdaRunner", () => {
     const results = await Promise.all(Array.from({ length: 6 }, () => runner!.invoke(fn, input({}))));
     expect(results.map(json)).toEqual(Array(6).fill("ok"));
     expect(streams.size).toBeLessThanOrEqual(availableParallelism());
+  });
+
+  it("stops workers left idle after a burst but one, which keeps its state and serves the next invocation", async () => {
+    runner = new LambdaRunner({ endpointUrl: "http://127.0.0.1:4566", maxWorkersPerFunction: 3, idleWorkerMs: 50 });
+    const r = runner;
+    // Slow invocations in parallel make the runner add workers; each names itself and counts its invocations.
+    const fn = fnOf("burst", {
+      "index.mjs": `const id = Math.random(); let n = 0; export const handler = async (e) => { n++; if (e.slow) await new Promise((r) => setTimeout(r, 1000)); return { id, n }; };`,
+    });
+    type Seen = { id: number; n: number };
+    const burst = (await Promise.all(Array.from({ length: 4 }, () => r.invoke(fn, input({ slow: true }))))).map((x) => json(x) as Seen);
+    const ids = new Set(burst.map((b) => b.id));
+    expect(ids.size).toBeGreaterThan(1);
+    await vi.waitFor(() => expect(r.warmWorkers("burst")).toBe(1), { timeout: 5000, interval: 20 });
+    // The one kept is warm: one of the burst's workers, its module state carried on.
+    const next = json(await r.invoke(fn, input({}))) as Seen;
+    expect(ids.has(next.id)).toBe(true);
+    expect(next.n).toBe(Math.max(...burst.filter((b) => b.id === next.id).map((b) => b.n)) + 1);
+    expect(r.warmWorkers("burst")).toBe(1);
   });
 
   it("reports a thrown error as Unhandled with errorType, errorMessage and trace", async () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { EventLoopUtilization } from "node:perf_hooks";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { SESSION_TOKEN_PREFIX } from "../gateway/observer.js";
+import { restoreHeapFlags } from "../heap-flags.js";
 import type { FunctionInvoker, InvokeResult, LocalFunction } from "../service.js";
 import { WORKER_BOOTSTRAP } from "./bootstrap.js";
 import { InProcessLink, type InProcessSocket } from "./in-process.js";
@@ -53,6 +54,11 @@ export interface LambdaRunnerOptions {
   readonly acceptInProcess?: (socket: InProcessSocket) => void;
   /** Lambda gives module loading 10 s of its own, apart from the function's timeout. */
   readonly initTimeoutMs?: number;
+  /**
+   * A function's workers beyond one that have served nothing for this long are
+   * stopped (default 60 s): each holds an isolate of ~20 MB. One stays warm.
+   */
+  readonly idleWorkerMs?: number;
 }
 
 interface LambdaErrorBody {
@@ -83,6 +89,8 @@ class Slot {
   retired = false;
   dead = false;
   usedOnce = false;
+  /** When it last finished an invocation (ms), while idle: the retirement sweep reads it. */
+  idleSince = 0;
   initMs = 0;
   /** The worker's event-loop utilization when the current invocation began. */
   private eluAtStart: EventLoopUtilization | undefined;
@@ -229,6 +237,8 @@ interface Pool {
   /** How to start a worker for the current code, for the scale-out timer. */
   spawner: Spawner | undefined;
   scaleOut: NodeJS.Timeout | undefined;
+  /** Stops idle workers beyond the one kept warm; armed while there are any. */
+  sweep: NodeJS.Timeout | undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -322,6 +332,7 @@ export class LambdaRunner implements FunctionInvoker {
       for (const slot of pool.slots) exits.push(slot.worker.terminate());
       pool.slots.clear();
       clearTimeout(pool.scaleOut);
+      clearTimeout(pool.sweep);
       for (const wake of pool.waiters.splice(0)) wake(undefined);
     }
     await Promise.allSettled(exits);
@@ -405,7 +416,7 @@ export class LambdaRunner implements FunctionInvoker {
   private poolOf(name: string): Pool {
     let pool = this.pools.get(name);
     if (!pool) {
-      pool = { key: undefined, slots: new Set(), waiters: [], spawner: undefined, scaleOut: undefined };
+      pool = { key: undefined, slots: new Set(), waiters: [], spawner: undefined, scaleOut: undefined, sweep: undefined };
       this.pools.set(name, pool);
     }
     return pool;
@@ -553,7 +564,49 @@ export class LambdaRunner implements FunctionInvoker {
     if (next) {
       slot.begin();
       next(slot);
+      return;
     }
+    slot.idleSince = Date.now();
+    this.scheduleSweep(pool);
+  }
+
+  /** How many workers a function has (busy or idle), for the console and tests. */
+  warmWorkers(functionName: string): number {
+    let n = 0;
+    for (const slot of this.pools.get(functionName)?.slots ?? []) if (!slot.dead) n++;
+    return n;
+  }
+
+  /**
+   * Lambda reclaims execution environments that sit idle; here each idle worker is an
+   * isolate of ~20 MB, and a burst (32 handshakes in flight, a slow broadcast) leaves up
+   * to maxWorkersPerFunction of them. Workers idle for idleWorkerMs go, but one per
+   * function stays warm so the next invocation does not pay a cold start.
+   */
+  private scheduleSweep(pool: Pool): void {
+    if (pool.sweep !== undefined || this.closed) return;
+    const idleMs = Math.max(1, this.options.idleWorkerMs ?? 60_000);
+    pool.sweep = setTimeout(() => {
+      pool.sweep = undefined;
+      if (this.closed) return;
+      const now = Date.now();
+      const idle = [...pool.slots].filter((s) => !s.busy && !s.dead);
+      if (idle.length === 0) return;
+      // Keep the most recently used one warm when no busy worker of the current code stays.
+      const keepWarm = [...pool.slots].some((s) => s.busy && !s.dead && !s.retired && s.key === pool.key)
+        ? undefined
+        : idle.reduce((a, b) => (b.idleSince > a.idleSince ? b : a));
+      let waiting = false;
+      for (const slot of idle) {
+        if (slot === keepWarm) continue;
+        if (now - slot.idleSince >= idleMs) {
+          slot.terminate();
+          pool.slots.delete(slot);
+        } else waiting = true;
+      }
+      if (waiting) this.scheduleSweep(pool);
+    }, idleMs);
+    pool.sweep.unref();
   }
 
   private executeApiTarget(): { host: string; port: number } | undefined {
@@ -592,6 +645,7 @@ export class LambdaRunner implements FunctionInvoker {
     });
     worker.unref();
     if (inProcess) worker.once("exit", () => inProcess.link.closeAll());
+    worker.once("online", restoreHeapFlags);
     return new Slot(key, worker, new Date(), this.options.initTimeoutMs ?? 10_000, (lines, stream) => this.deliver(fn.functionName, lines, stream));
   }
 
