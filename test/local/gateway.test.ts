@@ -325,6 +325,23 @@ describe("WebSocket gateway", () => {
     );
   });
 
+  it("answers a client that offers permessage-deflate without any extension, as API Gateway does", async () => {
+    // API Gateway's WebSocket APIs do not negotiate compression: a browser's offer is
+    // left unanswered and every frame goes uncompressed (and no zlib context is kept per connection).
+    const cloud = await startCloud({ routes: { $default: "app" } });
+    const ws = new WebSocket(cloud.url, { perMessageDeflate: { clientNoContextTakeover: false } });
+    const upgraded = new Promise<IncomingMessage>((resolve, reject) => {
+      ws.once("upgrade", resolve);
+      ws.once("error", reject);
+    });
+    const opened = new Promise((resolve) => ws.once("open", resolve));
+    const response = await upgraded;
+    expect(response.headers["sec-websocket-extensions"]).toBeUndefined();
+    await opened;
+    expect(ws.extensions).toBe("");
+    ws.close();
+  });
+
   it("accepts every connection when the API has no $connect route, at /{stage} and /{apiId}/{stage}", async () => {
     const cloud = await startCloud({ routes: { $default: "app" } });
     const a = await client(cloud.url);
