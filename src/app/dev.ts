@@ -103,7 +103,9 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     } finally {
       running = false;
     }
-    releaseApplyGarbage();
+    // On a timer: the collection takes tens of ms, and the URL just printed tells the
+    // user (and scripts) that Ctrl-C is handled, which it is only once untilStopped runs.
+    setTimeout(releaseApplyGarbage, 0).unref();
   };
 
   await applyOnce();
