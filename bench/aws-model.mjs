@@ -1,6 +1,6 @@
 // A model of a broadcast's wall time on AWS for the default handlers, from the
 // measured CPU cost of one post (bench/fanout-cpu.mjs) and AWS's documented limits.
-//   node bench/aws-model.mjs [CPU ms per post=0.133] [RTT ms=10] [memory MB=256]
+//   node bench/aws-model.mjs [CPU ms per post=0.086] [RTT ms=10] [memory MB=256]
 //
 // One invocation posts at r = min(vCPU / CPU per post, posts in flight / RTT), where
 // a function has memory / 1,769 vCPU ("At 1,769 MB, a function has the equivalent of
@@ -15,7 +15,7 @@
 //   - the parallel path: above 10,000 connections, segments of ~10,000, at most 100.
 // The CPU figure is measured on this machine's cores (HTTPS, 64 in flight); Lambda's
 // cores differ, so read the result as an order of magnitude with its binding limit.
-const cpuMsPerPost = Number(process.argv[2] ?? 0.133);
+const cpuMsPerPost = Number(process.argv[2] ?? 0.086);
 const rttMs = Number(process.argv[3] ?? 10);
 const memoryMb = Number(process.argv[4] ?? 256);
 const IN_FLIGHT = 64;
