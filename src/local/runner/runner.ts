@@ -375,7 +375,7 @@ export class LambdaRunner implements FunctionInvoker {
    * visible part of each $connect's cost.
    */
   private generationOf(fn: LocalFunction, codeDir: string): { env: Record<string, string>; key: string } {
-    const endpoint = typeof this.options.endpointUrl === "function" ? this.options.endpointUrl() : this.options.endpointUrl;
+    const endpoint = this.endpointUrl();
     const fingerprint = JSON.stringify([fn.functionName, fn.functionArn, fn.codeSha256, fn.handler, fn.runtime, fn.memoryMb, codeDir, endpoint, fn.environment]);
     let known = this.generations.get(fingerprint);
     if (!known) {
@@ -388,7 +388,7 @@ export class LambdaRunner implements FunctionInvoker {
   }
 
   private environmentFor(fn: LocalFunction, codeDir: string): Record<string, string> {
-    const endpoint = typeof this.options.endpointUrl === "function" ? this.options.endpointUrl() : this.options.endpointUrl;
+    const endpoint = this.endpointUrl();
     const region = regionOf(fn.functionArn) ?? this.options.region ?? "ap-northeast-1";
     return {
       ...fn.environment,
@@ -609,9 +609,14 @@ export class LambdaRunner implements FunctionInvoker {
     pool.sweep.unref();
   }
 
+  /** The local cloud's URL now (given as a function when the port was not known at construction). */
+  private endpointUrl(): string {
+    return typeof this.options.endpointUrl === "function" ? this.options.endpointUrl() : this.options.endpointUrl;
+  }
+
   private executeApiTarget(): { host: string; port: number } | undefined {
     if (!this.options.redirectExecuteApi) return undefined;
-    const endpoint = new URL(typeof this.options.endpointUrl === "function" ? this.options.endpointUrl() : this.options.endpointUrl);
+    const endpoint = new URL(this.endpointUrl());
     return { host: endpoint.hostname, port: Number(endpoint.port || (endpoint.protocol === "https:" ? 443 : 80)) };
   }
 
@@ -619,7 +624,7 @@ export class LambdaRunner implements FunctionInvoker {
   private inProcessLink(): { link: InProcessLink; workerData: { link: MessagePort; host: string; port: number } } | undefined {
     const accept = this.options.acceptInProcess;
     if (!accept) return undefined;
-    const endpoint = new URL(typeof this.options.endpointUrl === "function" ? this.options.endpointUrl() : this.options.endpointUrl);
+    const endpoint = new URL(this.endpointUrl());
     if (endpoint.protocol !== "http:") return undefined;
     const port = Number(endpoint.port || 80);
     const channel = new MessageChannel();
