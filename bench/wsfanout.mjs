@@ -72,7 +72,7 @@ function textOf(data) {
  * measured broadcasts and after the handshakes; its values are handed back as
  * they are (the caller reads the emulator's CPU and memory there).
  */
-export async function runFanout({ url, n, broadcasts, window = 1, inFlight = 32, warmup = 3, timeoutMs = 60_000, probe = () => undefined }) {
+export async function runFanout({ url, n, broadcasts, window = 1, inFlight = 32, warmup = 3, timeoutMs = 60_000, probe = () => undefined, settle, reopen = false }) {
   const records = new Map(); // text -> { count, lastAt }
   let wake;
   const onFrame = (data, at) => {
@@ -163,6 +163,17 @@ export async function runFanout({ url, n, broadcasts, window = 1, inFlight = 32,
     if (rec.count >= expected) latencies.push(rec.lastAt - rec.sentAt);
   }
   for (const ws of opened.clients) ws.terminate();
+  // A load test's second run against the same server: once the first N's
+  // $disconnects are done (`settle`), N handshakes again, timed the same way.
+  let again;
+  if (reopen) {
+    await settle?.();
+    const beforeReopen = probe("before-reopen");
+    const second = await openClients(url, n, inFlight, () => undefined);
+    const afterReopen = probe("after-reopen");
+    for (const ws of second.clients) ws.terminate();
+    again = { connected: second.clients.length, connectFailed: second.failed, connPerS: second.clients.length / (second.ms / 1000), probes: { beforeReopen, afterReopen } };
+  }
   const sorted = latencies.sort((a, b) => a - b);
   const q = (p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]);
   return {
@@ -178,6 +189,7 @@ export async function runFanout({ url, n, broadcasts, window = 1, inFlight = 32,
     p99: q(0.99),
     max: sorted[sorted.length - 1] ?? NaN,
     probes: { ...result.probes, before, after },
+    again,
   };
 }
 
