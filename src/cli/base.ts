@@ -21,7 +21,7 @@ export abstract class ChatctlCommand extends Command {
   endpointUrl = Option.String("--endpoint-url", { description: "Send every AWS call to this endpoint (any AWS-compatible service)" });
   local = Option.String("--local", {
     tolerateBoolean: true,
-    description: "Talk to the running `chatctl dev` local cloud: this spec's (or this folder's) one, or the one on --local=PORT (also CHATCTL_LOCAL=PORT)",
+    description: "Talk to the running `chatctl dev` local cloud: this spec's (or this folder's) one, or the one on --local PORT (or a URL; also CHATCTL_LOCAL=PORT)",
   });
 
   /** The spec this command works on, which --local uses to find its dev server. */

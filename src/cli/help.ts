@@ -1,4 +1,5 @@
 import { Cli, type BaseContext, type Command, type CommandClass } from "clipanion";
+import { joinOptionValues } from "./argv.js";
 
 // clipanion writes `--region #0` where a value goes and answers a typo with all 25
 // usages; this gives value names, a listing by task with the grouped names beside the
@@ -203,9 +204,10 @@ export class ChatctlCli extends Cli {
     return `error: unknown command "${first}"${near.length > 0 ? `; did you mean ${near.join(" or ")}?` : ""} (chatctl --help lists them)`;
   }
 
-  override async run(input: string[] | Command, context?: Partial<BaseContext> | void): Promise<number> {
+  override async run(given: string[] | Command, context?: Partial<BaseContext> | void): Promise<number> {
     const ctx = { ...Cli.defaultContext, ...(context ?? {}) };
-    if (!Array.isArray(input)) return super.run(input, ctx);
+    if (!Array.isArray(given)) return super.run(given, ctx);
+    const input = joinOptionValues(given);
     if (input.length === 0) {
       ctx.stdout.write(this.overview());
       return 0;

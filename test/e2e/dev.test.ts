@@ -61,9 +61,13 @@ describe.skipIf(!built)("chatctl dev", () => {
     // Another command finds the running dev server with --local.
     process.env.CHATCTL_HOME = join(dir, "home");
     const status = await runCli(["status", "-f", join(dir, "specs/chat.yaml"), "--local"]);
+    // ... or the one on a port given as the next word (not taken for the [stack] positional).
+    const byPort = await runCli(["status", "--local", new URL(url).port, "-f", join(dir, "specs/chat.yaml")]);
     delete process.env.CHATCTL_HOME;
     expect(status.stdout).toMatch(/WebSocket URL: ws:\/\/127\.0\.0\.1:\d+\/[a-z0-9]+\/prod/);
     expect(status.code).toBe(0);
+    expect(byPort.stdout).toContain(`WebSocket URL: ${url}`);
+    expect(byPort.code).toBe(0);
 
     const mark = output.length;
     const file = join(dir, "handlers/default.ts");
