@@ -9,8 +9,9 @@ import type { Duplex } from "node:stream";
 /**
  * A small HTTP/1.1 keep-alive client for one origin: at most `maxSockets` sockets,
  * one request in flight on each, every request handed over as one buffer. It
- * replaces http.request + Agent for PostToConnection, where node's ClientRequest,
- * IncomingMessage and their streams were half the CPU of a broadcast. It reads what
+ * replaces http.request + Agent for PostToConnection and DynamoDB's item calls, where
+ * node's ClientRequest, IncomingMessage and their streams were half the CPU of a
+ * broadcast (and the SDK's stack most of a $connect's). It reads what
  * a server may answer to a POST: Content-Length or chunked bodies, bodies ended by
  * the close, `Connection: close`, HTTP/1.0, 1xx interim answers.
  */
@@ -19,7 +20,7 @@ export interface Http1Response {
   readonly statusCode: number;
   /** x-amzn-errortype, the AWS error name of a failed call. */
   readonly errorType: string | undefined;
-  /** Kept only for answers outside 2xx (their error message); empty otherwise. */
+  /** Kept for answers outside 2xx (their error message, at most 64 KB) and for 2xx answers of requests that asked (`keepBody`); empty otherwise. */
   readonly body: string;
 }
 
@@ -36,6 +37,8 @@ export interface PoolOptions {
 
 interface Exchange {
   readonly data: Uint8Array;
+  /** The caller reads a 2xx answer's body too (a JSON protocol's output). */
+  readonly keepBody: boolean;
   readonly resolve: (res: Http1Response) => void;
   readonly reject: (err: Error) => void;
   /** Re-sent once already after a reused socket turned out closed. */
@@ -61,7 +64,12 @@ const enum Chunk {
 export const REQUEST_TIMEOUT = "RequestTimeout";
 
 const MAX_HEAD_BYTES = 64 * 1024;
+// An error body is read for its message: the first 64 KB of it will do.
 const MAX_KEPT_BODY = 64 * 1024;
+// A 2xx body asked for is the call's output and must be whole. The largest the handlers
+// read is DynamoDB's DeleteItem ALL_OLD: one item, at most 400 KB as DynamoDB counts it,
+// which JSON may spell several times longer (base64 binaries, escaped control characters).
+export const MAX_OUTPUT_BODY = 16 * 1024 * 1024;
 const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1");
 const CRLF = Buffer.from("\r\n", "latin1");
 
@@ -95,6 +103,8 @@ class Connection {
   private keepAlive = true;
   private kept: Buffer[] | undefined;
   private keptBytes = 0;
+  /** The kept body is the call's output: more than MAX_OUTPUT_BODY fails the request rather than cut it. */
+  private keepWhole = false;
 
   constructor(
     private readonly pool: Http1Pool,
@@ -222,7 +232,10 @@ class Connection {
   }
 
   private keep(buf: Buffer, off: number, n: number): void {
-    if (!this.kept || n === 0 || this.keptBytes >= MAX_KEPT_BODY) return;
+    if (!this.kept || n === 0) return;
+    if (this.keepWhole) {
+      if (this.keptBytes + n > MAX_OUTPUT_BODY) throw codedError(`answer body larger than ${MAX_OUTPUT_BODY} bytes`, "ERR_BODY_TOO_LARGE");
+    } else if (this.keptBytes >= MAX_KEPT_BODY) return;
     this.kept.push(Buffer.from(buf.subarray(off, off + n)));
     this.keptBytes += n;
   }
@@ -258,7 +271,8 @@ class Connection {
     this.statusCode = status;
     this.errorType = errorType;
     this.keepAlive = http11 ? !/(?:^|,)\s*close\s*(?:,|$)/.test(connection) : /(?:^|,)\s*keep-alive\s*(?:,|$)/.test(connection);
-    if (status < 200 || status >= 300) this.kept = [];
+    this.keepWhole = status < 300 && this.exchange?.keepBody === true;
+    if (status >= 300 || this.keepWhole) this.kept = [];
     if (status === 204 || status === 304) this.phase = Phase.Done;
     else if (chunked) {
       this.phase = Phase.Chunked;
@@ -334,10 +348,13 @@ export class Http1Pool {
     return this.all.size;
   }
 
-  /** Sends `data` (a whole request) and resolves with the answer; rejects on socket errors. */
-  request(data: Uint8Array): Promise<Http1Response> {
+  /**
+   * Sends `data` (a whole request) and resolves with the answer; rejects on socket errors.
+   * `keepBody`: a 2xx answer's body is read too (otherwise only error bodies are).
+   */
+  request(data: Uint8Array, keepBody = false): Promise<Http1Response> {
     return new Promise<Http1Response>((resolve, reject) => {
-      this.queue.push({ data, resolve, reject, retried: false });
+      this.queue.push({ data, keepBody, resolve, reject, retried: false });
       this.dispatch();
     });
   }
@@ -421,4 +438,31 @@ export class Http1Pool {
   close(): void {
     for (const conn of [...this.all]) conn.fail(codedError("pool closed", "ECONNABORTED"));
   }
+}
+
+const pools = new Map<string, Http1Pool>();
+
+/** The pool for these options, one per warm sandbox: the next invocation reuses its open sockets. */
+export function poolFor(options: PoolOptions): Http1Pool {
+  const key = `${options.protocol}//${options.host}:${options.port}/${options.maxSockets}/${options.requestTimeoutMs}/${options.idleTimeoutMs}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = new Http1Pool(options);
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+/** The pool for an http(s) endpoint's origin. */
+export function poolForEndpoint(endpoint: URL, options: Pick<PoolOptions, "maxSockets" | "requestTimeoutMs" | "idleTimeoutMs">): Http1Pool {
+  if (endpoint.protocol !== "https:" && endpoint.protocol !== "http:") {
+    throw new Error(`unsupported endpoint ${endpoint.href}: expected http(s)`);
+  }
+  return poolFor({
+    protocol: endpoint.protocol,
+    // URL keeps IPv6 literals bracketed; sockets want the bare address.
+    host: endpoint.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: endpoint.port ? Number(endpoint.port) : endpoint.protocol === "https:" ? 443 : 80,
+    ...options,
+  });
 }

@@ -1,7 +1,8 @@
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { Http1Pool, type PoolOptions } from "./http1.js";
+import { errorMessage, INVALID_HEADER_VALUE, RETRYABLE_CODES, sleep } from "./aws-common.js";
+import { poolForEndpoint, type Http1Pool } from "./http1.js";
 import { sha256Hex } from "./sha256.js";
-import { postSigner, type PostSigner } from "./sigv4.js";
+import { cachedSigner, type PostSigner } from "./sigv4.js";
 
 /**
  * PostToConnection without the SDK client: the same request the SDK's
@@ -54,34 +55,8 @@ export function connectionPath(endpoint: URL, connectionId: string): string {
   return `${endpoint.pathname.replace(/\/+$/, "")}/@connections/${encodeLabel(connectionId)}`;
 }
 
-export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsCredentialIdentity {
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) {
-    throw new Error("no credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (Lambda sets them)");
-  }
-  const sessionToken = env.AWS_SESSION_TOKEN;
-  return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
-}
-
-export function regionFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (!region) throw new Error("no region: AWS_REGION is not set (Lambda sets it)");
-  return region;
-}
-
-const signers = new Map<string, PostSigner>();
-
 function signerFor(region: string, credentials: AwsCredentialIdentity, host: string): PostSigner {
-  const key = `${region}\n${host}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}\n${credentials.sessionToken ?? ""}`;
-  let signer = signers.get(key);
-  if (!signer) {
-    // Credentials rotate rarely (a new sandbox); a few stale signers cost nothing.
-    if (signers.size > 8) signers.clear();
-    signer = postSigner({ credentials, region, service: SIGNING_SERVICE, host, contentType: CONTENT_TYPE });
-    signers.set(key, signer);
-  }
-  return signer;
+  return cachedSigner({ credentials, region, service: SIGNING_SERVICE, host, contentType: CONTENT_TYPE });
 }
 
 export interface SignArgs {
@@ -143,20 +118,6 @@ const ERROR_BY_STATUS: Readonly<Record<number, string>> = {
 // server slow to accept or answer, so a re-send would deliver it twice. A timed-out
 // post is reported failed instead.
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN"]);
-
-const pools = new Map<string, Http1Pool>();
-
-// One pool per warm sandbox: the next invocation reuses its open sockets.
-function poolFor(options: PoolOptions): Http1Pool {
-  const key = `${options.protocol}//${options.host}:${options.port}/${options.maxSockets}/${options.requestTimeoutMs}/${options.idleTimeoutMs}`;
-  let pool = pools.get(key);
-  if (!pool) {
-    pool = new Http1Pool(options);
-    pools.set(key, pool);
-  }
-  return pool;
-}
 
 export interface PosterOptions {
   readonly endpoint: URL;
@@ -170,9 +131,6 @@ export interface PosterOptions {
   readonly idleTimeoutMs?: number;
 }
 
-// What node's http client refuses in a header value (ERR_INVALID_CHAR), and anything outside latin1.
-const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-
 export class ConnectionPoster {
   private readonly pool: Http1Pool;
   private readonly signer: PostSigner;
@@ -183,14 +141,7 @@ export class ConnectionPoster {
 
   constructor(options: PosterOptions) {
     const { endpoint, credentials } = options;
-    if (endpoint.protocol !== "https:" && endpoint.protocol !== "http:") {
-      throw new Error(`unsupported endpoint ${endpoint.href}: expected http(s)`);
-    }
-    this.pool = poolFor({
-      protocol: endpoint.protocol,
-      // URL keeps IPv6 literals bracketed; sockets want the bare address.
-      host: endpoint.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: endpoint.port ? Number(endpoint.port) : endpoint.protocol === "https:" ? 443 : 80,
+    this.pool = poolForEndpoint(endpoint, {
       maxSockets: options.maxSockets,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 4_000,
@@ -243,22 +194,4 @@ export class ConnectionPoster {
     buf.set(data.body, head.length);
     return buf;
   }
-}
-
-function errorMessage(body: string): string | undefined {
-  if (!body) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (typeof parsed === "object" && parsed !== null) {
-      const m = (parsed as { message?: unknown; Message?: unknown }).message ?? (parsed as { Message?: unknown }).Message;
-      if (typeof m === "string") return m;
-    }
-  } catch {
-    // not JSON: use the text itself
-  }
-  return body.slice(0, 200);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,6 +1,7 @@
 import { positiveIntEnv } from "./env.js";
 import type { WebSocketEvent } from "./event.js";
-import { ConnectionPoster, credentialsFromEnv, managementEndpoint, payload, regionFromEnv, type EndpointSource, type PostResult } from "./poster.js";
+import { credentialsFromEnv, regionFromEnv } from "./aws-common.js";
+import { ConnectionPoster, managementEndpoint, payload, type EndpointSource, type PostResult } from "./poster.js";
 
 export const DEFAULT_CONCURRENCY = 64;
 

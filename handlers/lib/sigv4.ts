@@ -3,7 +3,8 @@ import type { AwsCredentialIdentity } from "@smithy/types";
 
 /**
  * SigV4 for the one request shape the handlers sign (a POST with no query whose
- * payload hash travels as x-amz-content-sha256), straight on node:crypto. The
+ * payload hash travels as x-amz-content-sha256, and for JSON-protocol services such
+ * as DynamoDB an x-amz-target naming the operation), straight on node:crypto. The
  * general signer (@smithy/signature-v4) builds header maps, sorts, walks
  * middleware-shaped objects and derives through promises for every request; here
  * the canonical request is one template string and the day's signing key is
@@ -47,9 +48,10 @@ export interface PostSigner {
   /**
    * The x-amz-date and Authorization of a POST to `path` with these header values
    * (the signed set is fixed: content-length, content-type, host, x-amz-content-sha256,
-   * x-amz-date, x-amz-security-token when there is a session token).
+   * x-amz-date, x-amz-security-token when there is a session token, x-amz-target when
+   * `target` is given; sent, each header carries the value signed here).
    */
-  sign(path: string, contentLength: number, payloadSha256Hex: string, now: number): { readonly date: string; readonly authorization: string };
+  sign(path: string, contentLength: number, payloadSha256Hex: string, now: number, target?: string): { readonly date: string; readonly authorization: string };
 }
 
 export interface SignerConfig {
@@ -63,7 +65,9 @@ export interface SignerConfig {
 export function postSigner(config: SignerConfig): PostSigner {
   const { credentials, region, service } = config;
   const token = credentials.sessionToken;
+  // Canonical headers go in name order; x-amz-target sorts last of them all.
   const signedHeaders = `content-length;content-type;host;x-amz-content-sha256;x-amz-date${token ? ";x-amz-security-token" : ""}`;
+  const signedWithTarget = `${signedHeaders};x-amz-target`;
   const contentTypeLine = `content-type:${canonicalValue(config.contentType)}\nhost:${canonicalValue(config.host)}\nx-amz-content-sha256:`;
   const tokenLine = token ? `\nx-amz-security-token:${canonicalValue(token)}` : "";
   const credentialPrefix = `${ALGORITHM} Credential=${credentials.accessKeyId}/`;
@@ -74,7 +78,7 @@ export function postSigner(config: SignerConfig): PostSigner {
   let scope = "";
   let key: Buffer | undefined;
   return {
-    sign(path, contentLength, payloadSha256Hex, now) {
+    sign(path, contentLength, payloadSha256Hex, now, target) {
       const s = Math.floor(now / 1000);
       if (s !== second) {
         second = s;
@@ -89,14 +93,35 @@ export function postSigner(config: SignerConfig): PostSigner {
           key = createHmac("sha256", kService).update("aws4_request").digest();
         }
       }
+      const signed = target === undefined ? signedHeaders : signedWithTarget;
+      const targetLine = target === undefined ? "" : `\nx-amz-target:${canonicalValue(target)}`;
       const canonicalRequest =
-        `POST\n${canonicalPath(path)}\n\ncontent-length:${contentLength}\n${contentTypeLine}${payloadSha256Hex}\nx-amz-date:${date}${tokenLine}\n\n` +
-        `${signedHeaders}\n${payloadSha256Hex}`;
+        `POST\n${canonicalPath(path)}\n\ncontent-length:${contentLength}\n${contentTypeLine}${payloadSha256Hex}\nx-amz-date:${date}${tokenLine}${targetLine}\n\n` +
+        `${signed}\n${payloadSha256Hex}`;
       const stringToSign = `${ALGORITHM}\n${date}\n${scope}\n${createHash("sha256").update(canonicalRequest).digest("hex")}`;
       const signature = createHmac("sha256", key as Buffer)
         .update(stringToSign)
         .digest("hex");
-      return { date, authorization: `${credentialPrefix}${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}` };
+      return { date, authorization: `${credentialPrefix}${scope}, SignedHeaders=${signed}, Signature=${signature}` };
     },
   };
+}
+
+const signers = new Map<string, PostSigner>();
+
+/**
+ * The signer for this configuration, kept for the sandbox's life: its day key is
+ * derived once, not per invocation. Credentials rotate rarely (a new sandbox), so a
+ * few stale signers cost nothing.
+ */
+export function cachedSigner(config: SignerConfig): PostSigner {
+  const { credentials } = config;
+  const key = `${config.service}\n${config.region}\n${config.host}\n${config.contentType}\n${credentials.accessKeyId}\n${credentials.secretAccessKey}\n${credentials.sessionToken ?? ""}`;
+  let signer = signers.get(key);
+  if (!signer) {
+    if (signers.size > 8) signers.clear();
+    signer = postSigner(config);
+    signers.set(key, signer);
+  }
+  return signer;
 }
