@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { dynamo } from "./lib/dynamo.js";
+import { itemClient } from "./lib/dynamodb-items.js";
 import { tableName } from "./lib/env.js";
 import { jsonResult, type ProxyResult, type WebSocketEvent } from "./lib/event.js";
 import { errorFields, logEvent, since } from "./lib/log.js";
@@ -32,18 +31,16 @@ export async function handler(event: WebSocketEvent): Promise<ProxyResult> {
     const now = Date.now();
     const sourceIp = ctx.identity?.sourceIp;
     const userAgent = ctx.identity?.userAgent;
-    await dynamo().send(
-      new PutItemCommand({
-        TableName: tableName("connections"),
-        Item: {
-          connectionId: { S: ctx.connectionId },
-          connectedAt: { N: String(now) },
-          expiresAt: { N: String(Math.floor(now / 1000) + CONNECTION_TTL_SECONDS) },
-          ...(sourceIp ? { sourceIp: { S: sourceIp } } : {}),
-          ...(userAgent ? { userAgent: { S: userAgent } } : {}),
-        },
-      }),
-    );
+    await itemClient().putItem({
+      TableName: tableName("connections"),
+      Item: {
+        connectionId: { S: ctx.connectionId },
+        connectedAt: { N: String(now) },
+        expiresAt: { N: String(Math.floor(now / 1000) + CONNECTION_TTL_SECONDS) },
+        ...(sourceIp ? { sourceIp: { S: sourceIp } } : {}),
+        ...(userAgent ? { userAgent: { S: userAgent } } : {}),
+      },
+    });
     logEvent({ level: "info", ...base, stored: 1, durationMs: since(started) });
     return jsonResult(200, { message: "Connected" });
   } catch (err) {

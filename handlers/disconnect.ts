@@ -1,5 +1,4 @@
-import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
-import { dynamo } from "./lib/dynamo.js";
+import { itemClient } from "./lib/dynamodb-items.js";
 import { tableName } from "./lib/env.js";
 import { jsonResult, type ProxyResult, type WebSocketEvent } from "./lib/event.js";
 import { errorFields, logEvent, since } from "./lib/log.js";
@@ -11,9 +10,7 @@ export async function handler(event: WebSocketEvent): Promise<ProxyResult> {
   try {
     // Deleting an absent item succeeds in DynamoDB: a connection a broadcast already
     // removed as gone disconnects quietly.
-    const out = await dynamo().send(
-      new DeleteItemCommand({ TableName: tableName("connections"), Key: { connectionId: { S: ctx.connectionId } }, ReturnValues: "ALL_OLD" }),
-    );
+    const out = await itemClient().deleteItem({ TableName: tableName("connections"), Key: { connectionId: { S: ctx.connectionId } }, ReturnValues: "ALL_OLD" });
     logEvent({ level: "info", ...base, deleted: out.Attributes ? 1 : 0, durationMs: since(started) });
     return jsonResult(200, { message: "Disconnected" });
   } catch (err) {

@@ -28,19 +28,35 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set(["ECONNRESET", "ECON
 /** What node's http client refuses in a header value (ERR_INVALID_CHAR), and anything outside latin1. */
 export const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
-/** The `message` (or `Message`) of an AWS JSON error body; the text itself when it is not JSON. */
-export function errorMessage(body: string): string | undefined {
-  if (!body) return undefined;
+export interface ErrorDetails {
+  /** The AWS error name the body gives (`__type` or `code`), without its namespace ("com.amazonaws.dynamodb.v20120810#"). */
+  readonly type: string | undefined;
+  /** Its `message` (or `Message`); else the body's first 200 characters. */
+  readonly message: string | undefined;
+}
+
+/** An AWS error name as the SDK reads it from a header or body: no ":"-suffix, no "#"-namespace. */
+export function errorName(raw: string): string | undefined {
+  const name = raw.split(":")[0] ?? "";
+  return name.slice(name.lastIndexOf("#") + 1).trim() || undefined;
+}
+
+export function errorDetails(body: string): ErrorDetails {
+  if (!body) return { type: undefined, message: undefined };
   try {
     const parsed: unknown = JSON.parse(body);
     if (typeof parsed === "object" && parsed !== null) {
-      const m = (parsed as { message?: unknown; Message?: unknown }).message ?? (parsed as { Message?: unknown }).Message;
-      if (typeof m === "string") return m;
+      const fields = parsed as { __type?: unknown; code?: unknown; Code?: unknown; message?: unknown; Message?: unknown };
+      const type = fields.__type ?? fields.code ?? fields.Code;
+      const message = fields.message ?? fields.Message;
+      if (typeof type === "string" || typeof message === "string") {
+        return { type: typeof type === "string" ? errorName(type) : undefined, message: typeof message === "string" ? message : body.slice(0, 200) };
+      }
     }
   } catch {
     // not JSON: use the text itself
   }
-  return body.slice(0, 200);
+  return { type: undefined, message: body.slice(0, 200) };
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { errorMessage, INVALID_HEADER_VALUE, RETRYABLE_CODES, sleep } from "./aws-common.js";
+import { errorDetails, INVALID_HEADER_VALUE, RETRYABLE_CODES, sleep } from "./aws-common.js";
 import { poolForEndpoint, type Http1Pool } from "./http1.js";
 import { sha256Hex } from "./sha256.js";
 import { cachedSigner, type PostSigner } from "./sigv4.js";
@@ -170,7 +170,7 @@ export class ConnectionPoster {
           outcome: "failed",
           errorName: res.errorType ?? ERROR_BY_STATUS[res.statusCode] ?? (res.statusCode >= 500 ? "InternalServerError" : "UnknownError"),
           statusCode: res.statusCode,
-          message: errorMessage(res.body) ?? `HTTP ${res.statusCode}`,
+          message: errorDetails(res.body).message ?? `HTTP ${res.statusCode}`,
         };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
