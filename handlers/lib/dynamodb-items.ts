@@ -123,9 +123,15 @@ interface WireValue {
   readonly L?: unknown;
 }
 
+// Plain Uint8Arrays, as the SDK gives binaries back.
+function bytes(base64: unknown): Uint8Array {
+  const buf = Buffer.from(String(base64), "base64");
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 function fromWire(value: WireValue): AttributeValue {
-  if (typeof value.B === "string") return { B: Buffer.from(value.B, "base64") };
-  if (Array.isArray(value.BS)) return { BS: value.BS.map((b) => Buffer.from(String(b), "base64")) };
+  if (value.B !== undefined) return { B: bytes(value.B) };
+  if (Array.isArray(value.BS)) return { BS: value.BS.map(bytes) };
   if (typeof value.M === "object" && value.M !== null) return { M: itemFromWire(value.M) };
   if (Array.isArray(value.L)) return { L: value.L.map((v) => fromWire(v as WireValue)) };
   return value as AttributeValue;
