@@ -4,6 +4,7 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import tls from "node:tls";
 import { generate } from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
+import { Http1Pool, MAX_OUTPUT_BODY } from "../../handlers/lib/http1.js";
 import { ConnectionPoster, payload, type PosterOptions } from "../../handlers/lib/poster.js";
 import { CREDENTIALS, REGION } from "./support.js";
 
@@ -253,5 +254,45 @@ describe("PostToConnection's HTTP/1.1 client", () => {
       }
       expect(asked).toEqual(["localhost"]);
     });
+  });
+});
+
+describe("the pool's answer bodies", () => {
+  const request = Buffer.from("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n", "latin1");
+
+  it("keeps a 2xx body whole when asked (beyond an error body's 64 KB), chunked or not, and drops it otherwise", async () => {
+    const big = "x".repeat(600 * 1024);
+    const server = await httpServer((_req, res, n) => {
+      if (n % 2 === 1) res.writeHead(200, { "content-length": Buffer.byteLength(big) }).end(big);
+      else {
+        res.writeHead(200);
+        res.write(big.slice(0, 1000));
+        res.end(big.slice(1000));
+      }
+    });
+    const pool = new Http1Pool({ protocol: "http:", host: "127.0.0.1", port: Number(server.endpoint.port), maxSockets: 1, requestTimeoutMs: 5000, idleTimeoutMs: 5000 });
+    try {
+      expect((await pool.request(request, true)).body).toBe(big);
+      expect((await pool.request(request, true)).body).toBe(big);
+      expect((await pool.request(request)).body).toBe("");
+      expect(server.sockets).toBe(1);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it("fails a kept 2xx body larger than its cap instead of cutting it", async () => {
+    const server = await httpServer((_req, res) => {
+      res.writeHead(200);
+      const chunk = Buffer.alloc(1024 * 1024, 120);
+      for (let i = 0; i <= MAX_OUTPUT_BODY / chunk.length; i++) res.write(chunk);
+      res.end();
+    });
+    const pool = new Http1Pool({ protocol: "http:", host: "127.0.0.1", port: Number(server.endpoint.port), maxSockets: 1, requestTimeoutMs: 5000, idleTimeoutMs: 5000 });
+    try {
+      await expect(pool.request(request, true)).rejects.toMatchObject({ code: "ERR_BODY_TOO_LARGE" });
+    } finally {
+      pool.close();
+    }
   });
 });
