@@ -3,7 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { strToU8, zipSync } from "fflate";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { bundleHandler } from "../../src/bundle/index.js";
 import { LambdaRunner } from "../../src/local/runner/runner.js";
 import type { InvokeResult, LocalFunction } from "../../src/local/service.js";
 
@@ -137,6 +141,35 @@ describe("in-process connections from function workers", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("the bundled $connect and $disconnect reach DynamoDB in process over their own HTTP/1.1 client", async () => {
+    const calls: Array<{ target: string | undefined; body: string }> = [];
+    cloud = await startCloud((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const target = req.headers["x-amz-target"] as string | undefined;
+        calls.push({ target, body: Buffer.concat(chunks).toString("utf8") });
+        res.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+        res.end(target?.endsWith(".DeleteItem") ? JSON.stringify({ Attributes: { connectionId: { S: "c1" } } }) : "{}");
+      });
+    });
+    const work = await mkdtemp(join(tmpdir(), "chatctl-inproc-"));
+    try {
+      const r = startRunner(cloud);
+      const event = (routeKey: string) => Buffer.from(JSON.stringify({ requestContext: { connectionId: "c1", routeKey, domainName: "x.example", stage: "prod" } }));
+      for (const [name, routeKey] of [["connect", "$connect"], ["disconnect", "$disconnect"]] as const) {
+        const b = await bundleHandler(resolve(import.meta.dirname, `../../handlers/${name}.ts`), { outDir: work, cache: false });
+        const fn = { ...fnOf(name, ""), environment: { TABLE_CONNECTIONS: "conns" }, zip: b.zip, codeSha256: createHash("sha256").update(b.zip).digest("base64") };
+        expect(json(await r.invoke(fn, event(routeKey)))).toMatchObject({ statusCode: 200 });
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    expect(calls.map((c) => c.target)).toEqual(["DynamoDB_20120810.PutItem", "DynamoDB_20120810.DeleteItem"]);
+    expect(JSON.parse(calls[0]?.body ?? "{}")).toMatchObject({ TableName: "conns", Item: { connectionId: { S: "c1" } } });
+    expect(cloud.counts).toEqual({ tcp: 0, inProcess: 2 });
   });
 
   it("a connection the cloud drops mid-request fails the request as a reset socket does, and the next request gets a new one", async () => {
