@@ -1,6 +1,6 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { credentialsFromEnv, errorDetails, INVALID_HEADER_VALUE, regionFromEnv, RETRYABLE_CODES, sleep } from "./aws-common.js";
+import { credentialsFromEnv, errorDetails, errorName, INVALID_HEADER_VALUE, regionFromEnv, RETRYABLE_CODES, sleep } from "./aws-common.js";
 import { poolForEndpoint, REQUEST_TIMEOUT, type Http1Pool, type Http1Response } from "./http1.js";
 import { sha256Hex } from "./sha256.js";
 import { cachedSigner, type PostSigner } from "./sigv4.js";
@@ -226,7 +226,8 @@ export class ItemClient {
 
 function refusal(res: Http1Response, attempts: number): DynamoDBError {
   const details = errorDetails(res.body);
-  const name = res.errorType ?? details.type ?? (res.statusCode >= 500 ? "InternalServerError" : "UnknownError");
+  // The header leads, as in the SDK's JSON-protocol error parser; either may carry a namespace.
+  const name = (res.errorType !== undefined ? errorName(res.errorType) : undefined) ?? details.type ?? (res.statusCode >= 500 ? "InternalServerError" : "UnknownError");
   return new DynamoDBError(name, details.message ?? `HTTP ${res.statusCode}`, res.statusCode, attempts);
 }
 

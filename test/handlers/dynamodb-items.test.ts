@@ -9,11 +9,11 @@ import {
   type ServiceOutputTypes,
 } from "@aws-sdk/client-dynamodb";
 import type { FinalizeRequestMiddleware, HttpRequest as SmithyHttpRequest } from "@smithy/types";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { handler as connect } from "../../handlers/connect.js";
 import { handler as disconnect } from "../../handlers/disconnect.js";
 import { dynamodbEndpoint, ItemClient, type DeleteItemInput, type PutItemInput } from "../../handlers/lib/dynamodb-items.js";
-import { CREDENTIALS, REGION, startDynalite, wsEvent, type Dynamo } from "./support.js";
+import { captureLogLines, CREDENTIALS, REGION, suiteDynalite, wsEvent } from "./support.js";
 
 // The $connect/$disconnect DynamoDB client against dynalite (the project's DynamoDB)
 // and against a scripted server for the answers dynalite never gives (5xx, throttling).
@@ -182,39 +182,26 @@ describe("the direct DynamoDB item client", () => {
 });
 
 describe("$connect and $disconnect on the direct client", () => {
-  let dynamo: Dynamo;
-  let logs: string[];
+  const db = suiteDynalite();
+  let logLines: () => Array<Record<string, unknown>>;
   let tableCount = 0;
   let table: string;
 
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-  });
-  afterAll(async () => {
-    await dynamo.close();
-  });
   beforeEach(async () => {
     table = `items-${++tableCount}`;
-    await dynamo.createConnectionsTable(table);
-    logs = [];
-    const keep = (...args: unknown[]): void => void logs.push(args.map(String).join(" "));
-    vi.spyOn(console, "log").mockImplementation(keep);
-    vi.spyOn(console, "error").mockImplementation(keep);
+    await db.current.createConnectionsTable(table);
+    logLines = captureLogLines();
     vi.stubEnv("AWS_REGION", REGION);
     vi.stubEnv("AWS_ACCESS_KEY_ID", CREDENTIALS.accessKeyId);
     vi.stubEnv("AWS_SECRET_ACCESS_KEY", CREDENTIALS.secretAccessKey);
     vi.stubEnv("AWS_SESSION_TOKEN", CREDENTIALS.sessionToken);
-    vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", dynamo.endpoint);
+    vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", db.current.endpoint);
     vi.stubEnv("TABLE_CONNECTIONS", table);
   });
 
-  function logLines(): Array<Record<string, unknown>> {
-    return logs.map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
-
   it("throws a missing table's ResourceNotFoundException as the SDK did, and logs its name and message", async () => {
     vi.stubEnv("TABLE_CONNECTIONS", "no-such-table");
-    const sdkError = await dynamo.client.send(new PutItemCommand({ TableName: "no-such-table", Item: { connectionId: { S: "x" } } })).then(
+    const sdkError = await db.current.client.send(new PutItemCommand({ TableName: "no-such-table", Item: { connectionId: { S: "x" } } })).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
@@ -237,7 +224,7 @@ describe("$connect and $disconnect on the direct client", () => {
       ["$connect", 1],
       ["$disconnect", 1],
     ]);
-    expect(await dynamo.connectionIds(table)).toEqual([]);
+    expect(await db.current.connectionIds(table)).toEqual([]);
   });
 
   it("round-trips every attribute type through DynamoDB as the SDK reads them", async () => {
@@ -250,9 +237,9 @@ describe("$connect and $disconnect on the direct client", () => {
       bs: { BS: [new Uint8Array([1]), new Uint8Array([2, 3])] },
       m: { M: { inner: { B: new Uint8Array([9]) }, l: { L: [{ S: "x" }, { BOOL: true }, { NULL: true }] } } },
     };
-    const c = client(dynamo.endpoint);
+    const c = client(db.current.endpoint);
     await c.putItem({ TableName: table, Item: item });
-    const stored = (await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { connectionId: { S: "typed" } } }))).Item;
+    const stored = (await db.current.client.send(new GetItemCommand({ TableName: table, Key: { connectionId: { S: "typed" } } }))).Item;
     expect(stored).toEqual(item);
     const old = await c.deleteItem({ TableName: table, Key: { connectionId: { S: "typed" } }, ReturnValues: "ALL_OLD" });
     expect(old.Attributes).toEqual(stored);
@@ -261,13 +248,13 @@ describe("$connect and $disconnect on the direct client", () => {
 
   it("reaches DynamoDB through AWS_ENDPOINT_URL when no AWS_ENDPOINT_URL_DYNAMODB is set, and prefers the latter", async () => {
     vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", "");
-    vi.stubEnv("AWS_ENDPOINT_URL", dynamo.endpoint);
+    vi.stubEnv("AWS_ENDPOINT_URL", db.current.endpoint);
     expect((await connect(wsEvent("$connect", "via-general"))).statusCode).toBe(200);
     // Nothing listens on port 1: reaching it would fail the call.
     vi.stubEnv("AWS_ENDPOINT_URL", "http://127.0.0.1:1");
-    vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", dynamo.endpoint);
+    vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", db.current.endpoint);
     expect((await connect(wsEvent("$connect", "via-specific"))).statusCode).toBe(200);
-    expect(await dynamo.connectionIds(table)).toEqual(["via-general", "via-specific"]);
+    expect(await db.current.connectionIds(table)).toEqual(["via-general", "via-specific"]);
   });
 
   it("stores the connection after a 500 the first time, sending the same signed call again", async () => {

@@ -5,6 +5,7 @@ import { CreateTableCommand, DynamoDBClient, ScanCommand, BatchWriteItemCommand,
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import type { AwsCredentialIdentity } from "@smithy/types";
+import { afterAll, beforeAll, vi } from "vitest";
 import type { WebSocketEvent } from "../../handlers/lib/event.js";
 import { sendWire, toWireRequest } from "../../src/local/front-door.js";
 import { ConnectionsModel } from "../../src/local/models/connections.js";
@@ -81,6 +82,32 @@ export async function startDynalite(): Promise<Dynamo> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** dynalite for the enclosing suite: started before its first test, closed after its last. */
+export function suiteDynalite(): { readonly current: Dynamo } {
+  let dynamo: Dynamo | undefined;
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+  });
+  return {
+    get current(): Dynamo {
+      if (!dynamo) throw new Error("dynalite is not running (used outside a test?)");
+      return dynamo;
+    },
+  };
+}
+
+/** The handlers' log lines from now on (console.log and console.error, which they write JSON to), parsed. */
+export function captureLogLines(): () => Array<Record<string, unknown>> {
+  const lines: string[] = [];
+  const keep = (...args: unknown[]): void => void lines.push(args.map(String).join(" "));
+  vi.spyOn(console, "log").mockImplementation(keep);
+  vi.spyOn(console, "error").mockImplementation(keep);
+  return () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 export interface ReceivedPost {
