@@ -17,7 +17,7 @@
 //   peak RSS            the sum over the tree of each process's VmHWM, read before it stops
 import { loadavg } from "node:os";
 import { startChatctl, startPeer, peerDir } from "./emulators.mjs";
-import { fmt, machine, requireDist, treeCpuSeconds, treeMemory } from "./lib.mjs";
+import { fmt, machine, requireDist, treeCpuSeconds, treeMemory, waitForIdleCpu } from "./lib.mjs";
 import { runFanout } from "./wsfanout.mjs";
 
 requireDist();
@@ -38,16 +38,17 @@ const emulators = [
   ["peer", () => startPeer(dir)],
 ].filter(([key]) => !only || only === key);
 
-/** Waits until the tree uses under 5% of a core for half a second ($disconnects done), 30 s at most. */
+/** Waits until the tree uses under 5% of a core for half a second ($disconnects done), 30 s at most; false if it never did. */
 async function quiet(pids) {
   const until = Date.now() + 30_000;
   let last = treeCpuSeconds(pids);
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 500));
     const now = treeCpuSeconds(pids);
-    if (now - last < 0.025) return;
+    if (now - last < 0.025) return true;
     last = now;
   }
+  return false;
 }
 
 async function measure(start, n, window) {
@@ -57,6 +58,7 @@ async function measure(start, n, window) {
     const idle = treeMemory(emu.pids());
     let cpuOpen0 = 0;
     let cpuOpen = 0;
+    let quietBeforeReopen = true;
     let cpuReopen0 = 0;
     let cpuReopen = 0;
     let cpu0 = 0;
@@ -78,7 +80,9 @@ async function measure(start, n, window) {
       },
       // Only the largest row runs a second wave of handshakes (the connections/s target's row).
       reopen: window === 1 && n === sizes[sizes.length - 1],
-      settle: () => quiet(emu.pids()),
+      settle: async () => {
+        quietBeforeReopen = await quiet(emu.pids());
+      },
     });
     const peak = treeMemory(emu.pids());
     if (r.error) throw new Error(`${emu.name}, N=${n}: ${r.error}\n${emu.tail()}`);
@@ -87,7 +91,7 @@ async function measure(start, n, window) {
       emulator: emu.name,
       cpuPerDeliveryMs: (cpu * 1000) / r.deliveries,
       cpuPerConnectionMs: (cpuOpen * 1000) / r.connected,
-      ...(r.again ? { connPerSAgain: r.again.connPerS, cpuPerConnectionAgainMs: (cpuReopen * 1000) / r.again.connected, reopenFailed: r.again.connectFailed } : {}),
+      ...(r.again ? { connPerSAgain: r.again.connPerS, cpuPerConnectionAgainMs: (cpuReopen * 1000) / r.again.connected, reopenFailed: r.again.connectFailed, quietBeforeReopen } : {}),
       idleMb: idle.rssMb,
       idleProcesses: idle.processes,
       peakMb: peak.peakMb,
@@ -104,17 +108,18 @@ const rows = [];
 const plan = [...sizes.map((n) => [n, 1]), [sizes[0], 8]];
 for (const [n, window] of plan) {
   for (const [key, start] of emulators) {
+    const idle = await waitForIdleCpu();
     const load = loadavg()[0];
     const r = await measure(start, n, window);
-    rows.push({ key, ...r, load });
+    rows.push({ key, ...r, load, idle });
   }
 }
 
-console.log("\n| emulator | N | window | deliveries/s | p50 ms | p99 ms | max ms | CPU ms / delivery | connections/s | CPU ms / connection | idle RSS MB (processes) | peak RSS MB (processes) | lost | refused handshakes | load (1 min) |");
-console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("\n| emulator | N | window | deliveries/s | p50 ms | p99 ms | max ms | CPU ms / delivery | connections/s | CPU ms / connection | idle RSS MB (processes) | peak RSS MB (processes) | lost | refused handshakes | load (1 min) | CPU idle before |");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows) {
   console.log(
-    `| ${r.emulator} | ${fmt(r.n)} | ${r.window} | ${fmt(r.perS)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.max, 1)} | ${fmt(r.cpuPerDeliveryMs, 3)} | ${fmt(r.connPerS)}${r.connPerSAgain !== undefined ? ` (next N: ${fmt(r.connPerSAgain)})` : ""} | ${fmt(r.cpuPerConnectionMs, 2)}${r.cpuPerConnectionAgainMs !== undefined ? ` (${fmt(r.cpuPerConnectionAgainMs, 2)})` : ""} | ${fmt(r.idleMb)} (${r.idleProcesses}) | ${fmt(r.peakMb)} (${r.processes}) | ${r.lost}${r.duplicates ? ` (+${r.duplicates} twice)` : ""} | ${r.connectFailed}${r.reopenFailed ? ` (+${r.reopenFailed})` : ""} | ${r.load.toFixed(2)} |`,
+    `| ${r.emulator} | ${fmt(r.n)} | ${r.window} | ${fmt(r.perS)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.max, 1)} | ${fmt(r.cpuPerDeliveryMs, 3)} | ${fmt(r.connPerS)}${r.connPerSAgain !== undefined ? ` (next N: ${fmt(r.connPerSAgain)}${r.quietBeforeReopen ? "" : ", its tree still busy after 30 s"})` : ""} | ${fmt(r.cpuPerConnectionMs, 2)}${r.cpuPerConnectionAgainMs !== undefined ? ` (${fmt(r.cpuPerConnectionAgainMs, 2)})` : ""} | ${fmt(r.idleMb)} (${r.idleProcesses}) | ${fmt(r.peakMb)} (${r.processes}) | ${r.lost}${r.duplicates ? ` (+${r.duplicates} twice)` : ""} | ${r.connectFailed}${r.reopenFailed ? ` (+${r.reopenFailed})` : ""} | ${r.load.toFixed(2)} | ${Math.round(r.idle * 100)}% |`,
   );
 }
 

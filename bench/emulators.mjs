@@ -7,12 +7,12 @@
 // first time; its serverless.yml and handler.js are written there from this file
 // every run: they are ours, the same protocol as specs/chat.yaml's handlers.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { cliBin, root } from "./lib.mjs";
+import { cliBin, root, treePids } from "./lib.mjs";
 
 // This process's own DynamoDB client (the peer's table) need not warn about Node 20 on every run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -52,6 +52,16 @@ async function waitForPort(port, limitMs = 30_000) {
   }
 }
 
+/** A process's start time (field 22 of /proc/PID/stat), undefined once it is gone. */
+function startTimeOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Spawns a process and resolves once its output matches `ready` (a RegExp); rejects if it exits or stays silent. */
 function startProcess(command, args, { cwd, env, ready, limitMs = 90_000 }) {
   const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: false });
@@ -79,11 +89,28 @@ function startProcess(command, args, { cwd, env, ready, limitMs = 90_000 }) {
     started,
     tail: () => out.slice(-3000),
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
+      // The whole tree: a child left running (the peer's per-function processes, dynalite)
+      // would keep burning CPU into the next row's measurement.
+      // Each with its start time, so a pid reused by another process after ours ended is left alone.
+      const tree = (child.pid === undefined ? [] : treePids(child.pid).filter((pid) => pid !== child.pid)).map((pid) => [pid, startTimeOf(pid)]);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      const alive = ([pid, start]) => start !== undefined && startTimeOf(pid) === start;
+      const until = Date.now() + 10_000;
+      for (let left = tree.filter(alive); left.length > 0; left = left.filter(alive)) {
+        for (const [pid] of left) {
+          try {
+            process.kill(pid, Date.now() > until ? "SIGKILL" : "SIGTERM");
+          } catch {
+            // ended in between
+          }
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
     },
   };
 }

@@ -123,3 +123,27 @@ export function treeMemory(rootPids) {
   }
   return { rssMb, peakMb, processes };
 }
+
+/** The machine's busy and total CPU time so far (the `cpu` line of /proc/stat, in ticks). */
+function machineTicks() {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+/**
+ * Waits (at most `limitMs`) until the machine's CPUs were at least 85% idle over
+ * one second, so a row does not start while the last one's processes still wind
+ * down; returns that last second's idle share.
+ */
+export async function waitForIdleCpu(limitMs = 60_000) {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    const a = machineTicks();
+    await new Promise((r) => setTimeout(r, 1000));
+    const b = machineTicks();
+    const idle = b.total > a.total ? 1 - (b.busy - a.busy) / (b.total - a.total) : 1;
+    if (idle >= 0.85 || Date.now() > until) return idle;
+  }
+}

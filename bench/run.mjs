@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark in sequence, each bounded in count and time,
 // loopback only. Build first: npx tsc -p tsconfig.json
 //   node bench/run.mjs            all of them (about 20 minutes on 2 cores: compare and broadcast are most of it)
-//   node bench/run.mjs fanout     only the named ones (cli-start, apply, fanout, bundle-size, fanout-cpu, compare, broadcast, console)
+//   node bench/run.mjs fanout     only the named ones (cli-start, apply, fanout, bundle-size, fanout-cpu, compare, connections, broadcast, console)
 // `compare` runs chatctl dev and serverless-offline side by side (bench/compare.mjs);
 // the peer is installed on first use into CHATCTL_PEER_DIR (or --peer-dir DIR).
 import { spawn } from "node:child_process";
@@ -18,6 +18,7 @@ const benches = [
   ["fanout-cpu", ["fanout-cpu.mjs", "2000", "5", "64"], 120_000],
   ["fanout", ["fanout.mjs", "10,100,500,1000", "200", "default,sdk"], 480_000],
   ["compare", ["compare.mjs", ...peerArgs()], 900_000],
+  ["connections", ["connections.mjs", "1000", "4"], 300_000],
   ["broadcast", ["broadcast.mjs", "10000", "3"], 600_000],
   ["console", ["console.mjs", "1000", "5", "2000"], 180_000],
 ];

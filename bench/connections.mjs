@@ -1,0 +1,63 @@
+// Connections/s of chatctl dev wave after wave: the first N handshakes on a fresh
+// server pay for V8 compiling the path (TurboFan on its helper threads, the rest
+// run unoptimized), the later ones show what a long load test gets. Between waves
+// every client closes and the tree goes quiet ($disconnect done).
+//   node bench/connections.mjs [N=1000] [waves=4] [handshakes in flight=32]
+// Per wave: connections/s (N / first handshake to N-th open), CPU ms per
+// connection of the whole dev tree and of its main thread (the gateway, the
+// local cloud, dynalite), and the same for the wave's closes.
+import { readFileSync, readdirSync } from "node:fs";
+import { startChatctl } from "./emulators.mjs";
+import { fmt, machine, requireDist, treeCpuSeconds } from "./lib.mjs";
+import { openClients } from "./wsfanout.mjs";
+
+requireDist();
+const [n = 1000, waves = 4, inFlight = 32] = process.argv.slice(2).map(Number);
+
+/** utime + stime of one thread, in seconds (/proc/PID/task/TID/stat fields 14-15). */
+function threadCpuSeconds(pid, tid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+async function quiet(pids) {
+  const until = Date.now() + 30_000;
+  let last = treeCpuSeconds(pids);
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = treeCpuSeconds(pids);
+    if (now - last < 0.025) return;
+    last = now;
+  }
+}
+
+const emu = await startChatctl();
+const pid = emu.pids()[0];
+const sample = () => ({ tree: treeCpuSeconds(emu.pids()), main: threadCpuSeconds(pid, pid), threads: readdirSync(`/proc/${pid}/task`).length });
+const perConn = (a, b, key) => fmt(((b[key] - a[key]) * 1000) / n, 2);
+console.log(`# connections: ${machine()}; N=${n}, ${inFlight} handshakes in flight, chatctl dev (bench/wsfanout.mjs client)`);
+console.log("\n| wave | connections/s | CPU ms / connection (tree) | of which main thread | CPU ms / close (tree) | of which main thread | refused | threads |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
+try {
+  // The same 32 untimed warm-up handshakes as bench/compare.mjs.
+  const warm = await openClients(emu.url, inFlight, inFlight, () => undefined);
+  for (const ws of warm.clients) ws.close();
+  await quiet(emu.pids());
+  for (let wave = 1; wave <= waves; wave++) {
+    const before = sample();
+    const opened = await openClients(emu.url, n, inFlight, () => undefined);
+    const open = sample();
+    for (const ws of opened.clients) ws.close();
+    await quiet(emu.pids());
+    const closed = sample();
+    const rate = opened.clients.length / (opened.ms / 1000);
+    console.log(`| ${wave} | ${fmt(rate)} | ${perConn(before, open, "tree")} | ${perConn(before, open, "main")} | ${perConn(open, closed, "tree")} | ${perConn(open, closed, "main")} | ${opened.failed} | ${open.threads} |`);
+  }
+} finally {
+  await emu.stop();
+}
