@@ -17,7 +17,7 @@
 //   peak RSS            the sum over the tree of each process's VmHWM, read before it stops
 import { loadavg } from "node:os";
 import { startChatctl, startPeer, peerDir } from "./emulators.mjs";
-import { fmt, machine, requireDist, treeCpuSeconds, treeMemory, waitForIdleCpu } from "./lib.mjs";
+import { fmt, machine, requireDist, treeCpuSeconds, treeMemory, waitForIdleCpu, waitForQuietTree } from "./lib.mjs";
 import { runFanout } from "./wsfanout.mjs";
 
 requireDist();
@@ -38,18 +38,6 @@ const emulators = [
   ["peer", () => startPeer(dir)],
 ].filter(([key]) => !only || only === key);
 
-/** Waits until the tree uses under 5% of a core for half a second ($disconnects done), 30 s at most; false if it never did. */
-async function quiet(pids) {
-  const until = Date.now() + 30_000;
-  let last = treeCpuSeconds(pids);
-  while (Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = treeCpuSeconds(pids);
-    if (now - last < 0.025) return true;
-    last = now;
-  }
-  return false;
-}
 
 async function measure(start, n, window) {
   const emu = await start();
@@ -81,7 +69,7 @@ async function measure(start, n, window) {
       // Only the largest row runs a second wave of handshakes (the connections/s target's row).
       reopen: window === 1 && n === sizes[sizes.length - 1],
       settle: async () => {
-        quietBeforeReopen = await quiet(emu.pids());
+        quietBeforeReopen = await waitForQuietTree(emu.pids());
       },
     });
     const peak = treeMemory(emu.pids());

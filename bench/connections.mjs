@@ -8,7 +8,7 @@
 // local cloud, dynalite), and the same for the wave's closes.
 import { readFileSync, readdirSync } from "node:fs";
 import { startChatctl } from "./emulators.mjs";
-import { fmt, machine, requireDist, treeCpuSeconds } from "./lib.mjs";
+import { fmt, machine, requireDist, treeCpuSeconds, waitForQuietTree } from "./lib.mjs";
 import { openClients } from "./wsfanout.mjs";
 
 requireDist();
@@ -25,16 +25,6 @@ function threadCpuSeconds(pid, tid) {
   }
 }
 
-async function quiet(pids) {
-  const until = Date.now() + 30_000;
-  let last = treeCpuSeconds(pids);
-  while (Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = treeCpuSeconds(pids);
-    if (now - last < 0.025) return;
-    last = now;
-  }
-}
 
 const emu = await startChatctl();
 const pid = emu.pids()[0];
@@ -47,13 +37,13 @@ try {
   // The same 32 untimed warm-up handshakes as bench/compare.mjs.
   const warm = await openClients(emu.url, inFlight, inFlight, () => undefined);
   for (const ws of warm.clients) ws.close();
-  await quiet(emu.pids());
+  await waitForQuietTree(emu.pids());
   for (let wave = 1; wave <= waves; wave++) {
     const before = sample();
     const opened = await openClients(emu.url, n, inFlight, () => undefined);
     const open = sample();
     for (const ws of opened.clients) ws.close();
-    await quiet(emu.pids());
+    await waitForQuietTree(emu.pids());
     const closed = sample();
     const rate = opened.clients.length / (opened.ms / 1000);
     console.log(`| ${wave} | ${fmt(rate)} | ${perConn(before, open, "tree")} | ${perConn(before, open, "main")} | ${perConn(open, closed, "tree")} | ${perConn(open, closed, "main")} | ${opened.failed} | ${open.threads} |`);

@@ -147,3 +147,19 @@ export async function waitForIdleCpu(limitMs = 60_000) {
     if (idle >= 0.85 || Date.now() > until) return idle;
   }
 }
+
+/**
+ * Waits until a process tree uses under 5% of a core for half a second (its
+ * $disconnects done, say), at most `limitMs`; false if it never went quiet.
+ */
+export async function waitForQuietTree(pids, limitMs = 30_000) {
+  const until = Date.now() + limitMs;
+  let last = treeCpuSeconds(pids);
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = treeCpuSeconds(pids);
+    if (now - last < 0.025) return true;
+    last = now;
+  }
+  return false;
+}
