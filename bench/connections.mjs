@@ -2,17 +2,25 @@
 // server pay for V8 compiling the path (TurboFan on its helper threads, the rest
 // run unoptimized), the later ones show what a long load test gets. Between waves
 // every client closes and the tree goes quiet ($disconnect done).
-//   node bench/connections.mjs [N=1000] [waves=4] [handshakes in flight=32]
+//   node bench/connections.mjs [N=1000] [waves=4] [handshakes in flight=32] [--spec chat.yaml]
+// (specs/chat.yaml by default: the default handlers; --spec measures another project's, e.g. one
+// written by `chatctl init`, whose handlers use the AWS SDK's DocumentClient)
 // Per wave: connections/s (N / first handshake to N-th open), CPU ms per
 // connection of the whole dev tree and of its main thread (the gateway, the
 // local cloud, dynalite), and the same for the wave's closes.
 import { readFileSync, readdirSync } from "node:fs";
+import { resolve } from "node:path";
 import { startChatctl } from "./emulators.mjs";
 import { fmt, machine, requireDist, treeCpuSeconds, waitForQuietTree } from "./lib.mjs";
 import { openClients } from "./wsfanout.mjs";
 
 requireDist();
-const [n = 1000, waves = 4, inFlight = 32] = process.argv.slice(2).map(Number);
+const specAt = process.argv.indexOf("--spec");
+const spec = specAt >= 0 ? process.argv[specAt + 1] : undefined;
+const [n = 1000, waves = 4, inFlight = 32] = process.argv
+  .slice(2)
+  .filter((_, i, all) => all[i] !== "--spec" && all[i - 1] !== "--spec")
+  .map(Number);
 
 /** utime + stime of one thread, in seconds (/proc/PID/task/TID/stat fields 14-15). */
 function threadCpuSeconds(pid, tid) {
@@ -26,11 +34,11 @@ function threadCpuSeconds(pid, tid) {
 }
 
 
-const emu = await startChatctl();
+const emu = await startChatctl(spec ? { spec: resolve(spec) } : {});
 const pid = emu.pids()[0];
 const sample = () => ({ tree: treeCpuSeconds(emu.pids()), main: threadCpuSeconds(pid, pid), threads: readdirSync(`/proc/${pid}/task`).length });
 const perConn = (a, b, key) => fmt(((b[key] - a[key]) * 1000) / n, 2);
-console.log(`# connections: ${machine()}; N=${n}, ${inFlight} handshakes in flight, chatctl dev (bench/wsfanout.mjs client)`);
+console.log(`# connections: ${machine()}; N=${n}, ${inFlight} handshakes in flight, chatctl dev on ${spec ?? "specs/chat.yaml"} (bench/wsfanout.mjs client)`);
 console.log("\n| wave | connections/s | CPU ms / connection (tree) | of which main thread | CPU ms / close (tree) | of which main thread | refused | threads |");
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
 try {
