@@ -1,5 +1,6 @@
 import { allItems, type ApiGatewayV2Model } from "../models/apigatewayv2.js";
 import { AwsError, type InvokeResult, type ServiceModel } from "../service.js";
+import { jsonPayload } from "../models/lambda.js";
 import { apiGatewayPermissionCheck, type InvokeSource } from "./permission.js";
 import type { AuthorizerView } from "./authorizer.js";
 
@@ -207,7 +208,7 @@ export function invokeThroughLambdaModel(lambda: ServiceModel, options: LambdaIn
     const out = await lambda.dispatch("Invoke", {
       FunctionName: functionName,
       InvocationType: "RequestResponse",
-      Payload: Buffer.from(JSON.stringify(event), "utf8"),
+      Payload: jsonPayload(event),
     });
     const fe = out.FunctionError;
     return {

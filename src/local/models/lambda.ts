@@ -147,6 +147,17 @@ function stringMap(v: unknown, what: string): Record<string, string> {
   return out;
 }
 
+// Payloads serialized here by JSON.stringify (the gateway's events): Invoke need not parse
+// them again to know they are JSON; on every $connect that parse was the model's largest cost.
+const SERIALIZED_JSON = new WeakSet<Uint8Array>();
+
+/** A value as an Invoke payload, known to be JSON without parsing it back. */
+export function jsonPayload(value: unknown): Uint8Array {
+  const payload = Buffer.from(JSON.stringify(value) ?? "null", "utf8");
+  SERIALIZED_JSON.add(payload);
+  return payload;
+}
+
 function bytes(v: unknown): Uint8Array | undefined {
   if (v === undefined || v === null) return undefined;
   if (v instanceof Uint8Array) return v;
@@ -479,9 +490,9 @@ export class LambdaModel extends ServiceModel {
         413,
       );
     }
-    if (payload.byteLength > 0) {
+    if (payload.byteLength > 0 && !SERIALIZED_JSON.has(payload)) {
       try {
-        JSON.parse(new TextDecoder().decode(payload));
+        JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8"));
       } catch (err) {
         throw new AwsError("InvalidRequestContentException", `Could not parse request body into json: ${errorMessage(err)}`);
       }
