@@ -1,5 +1,6 @@
 import { Cli, type BaseContext, type Command, type CommandClass } from "clipanion";
 import { joinOptionValues } from "./argv.js";
+import { runningLocalClouds } from "../local/endpoint.js";
 
 // clipanion writes `--region #0` where a value goes and answers a typo with all 25
 // usages; this gives value names, a listing by task with the grouped names beside the
@@ -207,7 +208,7 @@ export class ChatctlCli extends Cli {
   override async run(given: string[] | Command, context?: Partial<BaseContext> | void): Promise<number> {
     const ctx = { ...Cli.defaultContext, ...(context ?? {}) };
     if (!Array.isArray(given)) return super.run(given, ctx);
-    const input = joinOptionValues(given);
+    const input = joinOptionValues(given, isDevServerPort);
     if (input.length === 0) {
       ctx.stdout.write(this.overview());
       return 0;
@@ -232,4 +233,15 @@ export class ChatctlCli extends Cli {
     }
     return super.run(command, ctx);
   }
+}
+
+/** Whether a running `chatctl dev` (by its record under ~/.chatctl/local) serves this port. */
+function isDevServerPort(port: number): boolean {
+  return runningLocalClouds().some((cloud) => {
+    try {
+      return Number(new URL(cloud.url).port) === port;
+    } catch {
+      return false;
+    }
+  });
 }
