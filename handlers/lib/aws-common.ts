@@ -22,11 +22,30 @@ export function regionFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return region;
 }
 
-/** Socket errors the SDK's standard retry strategy retries: the connection broke, the request may be sent again. */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN"]);
+/**
+ * encodeURIComponent plus RFC 3986's reserved !'()*: what the SDK does to a path label
+ * (extendedEncodeURIComponent: connection ids end in "=") and what its signer does to
+ * the canonical URI (@smithy/core's escapeUri); the two are the same function.
+ */
+export function escapeUri(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The headers every request of the handlers' direct clients carries, as HTTP/1.1 lines. */
+export function fixedHeaderLines(host: string, contentType: string, sessionToken: string | undefined): string {
+  return `host: ${host}\r\ncontent-type: ${contentType}\r\n${sessionToken ? `x-amz-security-token: ${sessionToken}\r\n` : ""}user-agent: chatctl-handlers\r\nconnection: keep-alive\r\n`;
+}
 
 /** What node's http client refuses in a header value (ERR_INVALID_CHAR), and anything outside latin1. */
-export const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** Why the session token cannot be sent as a header, if it cannot (node's http client would throw ERR_INVALID_CHAR). */
+export function sessionTokenProblem(sessionToken: string | undefined): string | undefined {
+  return sessionToken !== undefined && INVALID_HEADER_VALUE.test(sessionToken) ? "AWS_SESSION_TOKEN holds characters not allowed in an HTTP header" : undefined;
+}
+
+/** Socket errors the SDK's standard retry strategy retries: the connection broke, the request may be sent again. */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "EAI_AGAIN"]);
 
 export interface ErrorDetails {
   /** The AWS error name the body gives (`__type` or `code`), without its namespace ("com.amazonaws.dynamodb.v20120810#"). */

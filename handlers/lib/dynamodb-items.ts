@@ -1,7 +1,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { credentialsFromEnv, errorDetails, errorName, INVALID_HEADER_VALUE, regionFromEnv, RETRYABLE_CODES, sleep } from "./aws-common.js";
-import { poolForEndpoint, REQUEST_TIMEOUT, type Http1Pool, type Http1Response } from "./http1.js";
+import { credentialsFromEnv, errorDetails, errorName, fixedHeaderLines, regionFromEnv, RETRYABLE_CODES, sessionTokenProblem, sleep } from "./aws-common.js";
+import { poolForEndpoint, REQUEST_TIMEOUT, requestBytes, type Http1Pool, type Http1Response } from "./http1.js";
 import { sha256Hex } from "./sha256.js";
 import { cachedSigner, type PostSigner } from "./sigv4.js";
 
@@ -166,11 +166,8 @@ export class ItemClient {
     this.maxAttempts = options.maxAttempts ?? 3;
     this.baseDelayMs = options.baseDelayMs ?? BASE_DELAY_MS;
     this.throttlingDelayMs = options.throttlingDelayMs ?? THROTTLING_DELAY_MS;
-    const token = credentials.sessionToken;
-    this.invalid = token !== undefined && INVALID_HEADER_VALUE.test(token) ? "AWS_SESSION_TOKEN holds characters not allowed in an HTTP header" : undefined;
-    this.fixedHead =
-      `POST ${this.path} HTTP/1.1\r\nhost: ${endpoint.host}\r\ncontent-type: ${CONTENT_TYPE}\r\n` +
-      `${token ? `x-amz-security-token: ${token}\r\n` : ""}user-agent: chatctl-handlers\r\nconnection: keep-alive\r\n`;
+    this.invalid = sessionTokenProblem(credentials.sessionToken);
+    this.fixedHead = `POST ${this.path} HTTP/1.1\r\n${fixedHeaderLines(endpoint.host, CONTENT_TYPE, credentials.sessionToken)}`;
   }
 
   async putItem(input: PutItemInput): Promise<void> {
@@ -217,10 +214,7 @@ export class ItemClient {
     const head =
       `${this.fixedHead}x-amz-target: ${target}\r\ncontent-length: ${body.byteLength}\r\nx-amz-content-sha256: ${hash}\r\n` +
       `x-amz-date: ${signed.date}\r\nauthorization: ${signed.authorization}\r\n\r\n`;
-    const buf = Buffer.allocUnsafe(head.length + body.byteLength);
-    buf.write(head, 0, "latin1");
-    buf.set(body, head.length);
-    return buf;
+    return requestBytes(head, body);
   }
 }
 

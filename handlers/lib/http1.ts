@@ -440,6 +440,14 @@ export class Http1Pool {
   }
 }
 
+/** A request as the pool sends it: the head (latin1, ending in a blank line) and its body in one buffer. */
+export function requestBytes(head: string, body: Uint8Array): Buffer {
+  const buf = Buffer.allocUnsafe(head.length + body.byteLength);
+  buf.write(head, 0, "latin1");
+  buf.set(body, head.length);
+  return buf;
+}
+
 const pools = new Map<string, Http1Pool>();
 
 /** The pool for these options, one per warm sandbox: the next invocation reuses its open sockets. */

@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { errorDetails, INVALID_HEADER_VALUE, RETRYABLE_CODES, sleep } from "./aws-common.js";
-import { poolForEndpoint, type Http1Pool } from "./http1.js";
+import { errorDetails, escapeUri, fixedHeaderLines, RETRYABLE_CODES, sessionTokenProblem, sleep } from "./aws-common.js";
+import { poolForEndpoint, requestBytes, type Http1Pool } from "./http1.js";
 import { sha256Hex } from "./sha256.js";
 import { cachedSigner, type PostSigner } from "./sigv4.js";
 
@@ -46,13 +46,8 @@ export function managementEndpoint(from: EndpointSource, env: NodeJS.ProcessEnv 
   return new URL(configured || `https://${from.domainName}/${from.stage}`);
 }
 
-// The SDK's extendedEncodeURIComponent: connection ids end in "=", which must be escaped.
-function encodeLabel(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 export function connectionPath(endpoint: URL, connectionId: string): string {
-  return `${endpoint.pathname.replace(/\/+$/, "")}/@connections/${encodeLabel(connectionId)}`;
+  return `${endpoint.pathname.replace(/\/+$/, "")}/@connections/${escapeUri(connectionId)}`;
 }
 
 function signerFor(region: string, credentials: AwsCredentialIdentity, host: string): PostSigner {
@@ -149,15 +144,14 @@ export class ConnectionPoster {
     this.signer = signerFor(options.region, credentials, endpoint.host);
     this.maxAttempts = options.maxAttempts ?? 3;
     this.prefix = `${endpoint.pathname.replace(/\/+$/, "")}/@connections/`;
-    const token = credentials.sessionToken;
-    this.invalid = token !== undefined && INVALID_HEADER_VALUE.test(token) ? "AWS_SESSION_TOKEN holds characters not allowed in an HTTP header" : undefined;
-    this.fixedHead = `host: ${endpoint.host}\r\ncontent-type: ${CONTENT_TYPE}\r\n${token ? `x-amz-security-token: ${token}\r\n` : ""}user-agent: chatctl-handlers\r\nconnection: keep-alive\r\n`;
+    this.invalid = sessionTokenProblem(credentials.sessionToken);
+    this.fixedHead = fixedHeaderLines(endpoint.host, CONTENT_TYPE, credentials.sessionToken);
   }
 
   /** Never rejects: a broadcast counts outcomes, one bad connection must not stop it. */
   async post(connectionId: string, data: Payload): Promise<PostResult> {
     if (this.invalid) return { outcome: "failed", errorName: "ERR_INVALID_CHAR", message: this.invalid };
-    const path = this.prefix + encodeLabel(connectionId);
+    const path = this.prefix + escapeUri(connectionId);
     for (let attempt = 1; ; attempt++) {
       let retryable: boolean;
       let failure: PostResult;
@@ -189,9 +183,6 @@ export class ConnectionPoster {
     const head =
       `POST ${path} HTTP/1.1\r\n${this.fixedHead}content-length: ${length}\r\nx-amz-content-sha256: ${data.sha256Hex}\r\n` +
       `x-amz-date: ${signed.date}\r\nauthorization: ${signed.authorization}\r\n\r\n`;
-    const buf = Buffer.allocUnsafe(head.length + length);
-    buf.write(head, 0, "latin1");
-    buf.set(data.body, head.length);
-    return buf;
+    return requestBytes(head, data.body);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import type { AwsCredentialIdentity } from "@smithy/types";
+import { escapeUri } from "./aws-common.js";
 
 /**
  * SigV4 for the one request shape the handlers sign (a POST with no query whose
@@ -13,11 +14,6 @@ import type { AwsCredentialIdentity } from "@smithy/types";
  */
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
-
-// What @smithy/core's escapeUri does: encodeURIComponent plus the RFC 3986 reserved !'()*.
-function escapeUri(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
 
 /**
  * The canonical URI as the SDK's signer builds it for services other than S3:
