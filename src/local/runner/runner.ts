@@ -466,15 +466,13 @@ export class LambdaRunner implements FunctionInvoker {
 
   /**
    * Workers of the current code: an idle one, how many are busy or starting,
-   * how many are starting, how long the most recent has been at its invocation
-   * (0 while one starts: not yet telling) and the busy ones' share of time running.
+   * how many are starting, and how long the most recent has been at its invocation
+   * (0 while one starts: not yet telling).
    */
-  private census(pool: Pool, key: string): { idle: Slot | undefined; live: number; starting: number; youngestBusyMs: number; utilization: number } {
+  private census(pool: Pool, key: string): { idle: Slot | undefined; live: number; starting: number; youngestBusyMs: number } {
     let live = 0;
     let starting = 0;
     let youngestBusyMs = Number.POSITIVE_INFINITY;
-    let active = 0;
-    let total = 0;
     let idle: Slot | undefined;
     const now = Date.now();
     for (const slot of pool.slots) {
@@ -495,11 +493,25 @@ export class LambdaRunner implements FunctionInvoker {
       }
       live++;
       youngestBusyMs = Math.min(youngestBusyMs, slot.initialized ? now - Math.max(slot.busySince, slot.readyAt) : 0);
+    }
+    return { idle, live, starting, youngestBusyMs };
+  }
+
+  /**
+   * The busy workers' share of time running since their invocations began. Asked
+   * only when scaling past one worker per core: every invocation's acquire takes a
+   * census, and reading each worker's event-loop utilization there was wasted.
+   */
+  private utilization(pool: Pool, key: string): number {
+    let active = 0;
+    let total = 0;
+    for (const slot of pool.slots) {
+      if (!slot.busy || slot.retired || slot.dead || slot.key !== key) continue;
       const a = slot.activity();
       active += a.active;
       total += a.total;
     }
-    return { idle, live, starting, youngestBusyMs, utilization: total > 0 ? active / total : 0 };
+    return total > 0 ? active / total : 0;
   }
 
   /**
@@ -509,10 +521,10 @@ export class LambdaRunner implements FunctionInvoker {
    */
   private grow(pool: Pool): void {
     if (pool.scaleOut !== undefined || this.closed || pool.key === undefined || !pool.spawner || pool.waiters.length === 0) return;
-    const { live, starting, youngestBusyMs, utilization } = this.census(pool, pool.key);
+    const { live, starting, youngestBusyMs } = this.census(pool, pool.key);
     if (pool.waiters.length <= starting || live >= this.maxWorkers) return; // a worker on its way or a release serves the next
     const slow = youngestBusyMs >= SCALE_OUT_AFTER_MS;
-    if (live === 0 || (slow && (live < CORES || utilization < WAITING_UTILIZATION))) {
+    if (live === 0 || (slow && (live < CORES || this.utilization(pool, pool.key) < WAITING_UTILIZATION))) {
       this.startWorker(pool, pool.spawner);
       if (pool.waiters.length <= starting + 1) return;
     }
@@ -539,11 +551,8 @@ export class LambdaRunner implements FunctionInvoker {
         if (!this.closed) this.grow(pool);
         return;
       }
-      const next = pool.waiters.shift();
-      if (next) {
-        slot.begin();
-        next(slot);
-      } else if (initError) {
+      if (this.serveFirstWaiter(pool, slot)) return;
+      if (initError) {
         slot.terminate(); // nobody to report it to; the next invocation loads afresh
         pool.slots.delete(slot);
       }
@@ -560,14 +569,18 @@ export class LambdaRunner implements FunctionInvoker {
       pool.waiters.shift()?.(undefined);
       return;
     }
-    const next = pool.waiters.shift();
-    if (next) {
-      slot.begin();
-      next(slot);
-      return;
-    }
+    if (this.serveFirstWaiter(pool, slot)) return;
     slot.idleSince = Date.now();
     this.scheduleSweep(pool);
+  }
+
+  /** Hands a free worker to the invocation that has waited longest; false when none waits. */
+  private serveFirstWaiter(pool: Pool, slot: Slot): boolean {
+    const next = pool.waiters.shift();
+    if (!next) return false;
+    slot.begin();
+    next(slot);
+    return true;
   }
 
   /** How many workers a function has (busy or idle), for the console and tests. */
