@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingHttpHeaders } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WireDispatch } from "./front-door.js";
+import { handSocketOver } from "./gateway/server.js";
 
 /**
  * Serves the signed AWS calls that function workers make over in-process
@@ -120,10 +121,7 @@ export function serveInProcess(socket: Duplex & { setTimeout(ms: number): unknow
     socket.removeListener("data", onData);
     socket.removeListener("timeout", onIdle);
     socket.setTimeout(0);
-    socket.pause();
-    if (buffered > 0) socket.unshift(take());
-    handOver(socket);
-    process.nextTick(() => socket.resume());
+    handSocketOver(socket, buffered > 0 ? take() : undefined, handOver);
   };
 
   const next = (): void => {

@@ -23,6 +23,18 @@ const FIRST_BYTE_TIMEOUT_MS = 30_000;
 const TLS_HANDSHAKE = 0x16; // first byte of a TLS ClientHello record; never the start of an HTTP method
 
 /**
+ * Gives a socket whose first bytes were already read (`unread`) to a server that reads
+ * it from the start: paused and the bytes put back, so the server's parser, attached
+ * when it takes the connection, sees them first; flowing again on the next tick.
+ */
+export function handSocketOver(socket: Duplex, unread: Buffer | undefined, take: (socket: Duplex) => void): void {
+  socket.pause();
+  if (unread && unread.length > 0) socket.unshift(unread);
+  take(socket);
+  process.nextTick(() => socket.resume());
+}
+
+/**
  * One port, both schemes: the first byte of each connection tells TLS from
  * plain HTTP, and the socket goes to an https.Server or an http.Server that
  * share the same request and upgrade handlers. So `ws://` and `wss://`,
@@ -47,15 +59,12 @@ export function createSniffingServer(options: SniffingServerOptions): SniffingSe
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
     socket.once("data", (first: Buffer) => {
       socket.setTimeout(0);
-      socket.pause();
-      socket.unshift(first);
       const target = first[0] === TLS_HANDSHAKE ? https : http;
       if (!target) {
         socket.destroy();
         return;
       }
-      target.emit("connection", socket);
-      process.nextTick(() => socket.resume());
+      handSocketOver(socket, first, (s) => target.emit("connection", s));
     });
   });
 
