@@ -8,10 +8,10 @@
 // Per wave: connections/s (N / first handshake to N-th open), CPU ms per
 // connection of the whole dev tree and of its main thread (the gateway, the
 // local cloud, dynalite), and the same for the wave's closes.
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { startChatctl } from "./emulators.mjs";
-import { fmt, machine, requireDist, treeCpuSeconds, waitForQuietTree } from "./lib.mjs";
+import { fmt, machine, procStat, requireDist, treeCpuSeconds, waitForQuietTree } from "./lib.mjs";
 import { openClients } from "./wsfanout.mjs";
 
 requireDist();
@@ -24,13 +24,8 @@ const [n = 1000, waves = 4, inFlight = 32] = process.argv
 
 /** utime + stime of one thread, in seconds (/proc/PID/task/TID/stat fields 14-15). */
 function threadCpuSeconds(pid, tid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
+  const f = procStat(`/proc/${pid}/task/${tid}/stat`);
+  return f ? (Number(f[11]) + Number(f[12])) / 100 : 0;
 }
 
 

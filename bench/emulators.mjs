@@ -7,12 +7,12 @@
 // first time; its serverless.yml and handler.js are written there from this file
 // every run: they are ours, the same protocol as specs/chat.yaml's handlers.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { cliBin, root, treePids } from "./lib.mjs";
+import { cliBin, procStat, root, treePids } from "./lib.mjs";
 
 // This process's own DynamoDB client (the peer's table) need not warn about Node 20 on every run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -54,12 +54,7 @@ async function waitForPort(port, limitMs = 30_000) {
 
 /** A process's start time (field 22 of /proc/PID/stat), undefined once it is gone. */
 function startTimeOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
+  return procStat(`/proc/${pid}/stat`)?.[19];
 }
 
 /** Spawns a process and resolves once its output matches `ready` (a RegExp); rejects if it exits or stays silent. */

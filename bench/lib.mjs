@@ -44,10 +44,24 @@ export function memoryOf(pid) {
   return { peakMb: kb("VmHWM") / 1024, rssMb: kb("VmRSS") / 1024 };
 }
 
+/**
+ * The fields of a /proc/.../stat file after the command name, so field N of stat(5)
+ * is [N - 3] (the name may hold spaces and parentheses: it ends at the last ")");
+ * undefined once the process or thread is gone.
+ */
+export function procStat(path) {
+  try {
+    const stat = readFileSync(path, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds (user + system) a process has used so far (Linux; all its threads). */
 export function cpuSecondsOf(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const fields = procStat(`/proc/${pid}/stat`);
+  if (!fields) throw new Error(`no process ${pid}`);
   // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -62,15 +76,12 @@ export function treePids(rootPid) {
   const children = new Map();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // the process ended while we looked
-    }
+    const fields = procStat(`/proc/${entry}/stat`);
+    if (!fields) continue; // the process ended while we looked
+    const ppid = Number(fields[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
   }
   const out = [];
   const stack = [rootPid];
@@ -90,14 +101,9 @@ export function treeCpuSeconds(rootPids) {
   let ticks = 0;
   for (const root of rootPids) {
     for (const pid of treePids(root)) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        // utime, stime, cutime, cstime: fields 14-17 of stat(5), in clock ticks.
-        ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-      } catch {
-        // gone
-      }
+      const f = procStat(`/proc/${pid}/stat`);
+      // utime, stime, cutime, cstime: fields 14-17 of stat(5), in clock ticks.
+      if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
     }
   }
   return ticks / 100;
