@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
@@ -11,7 +10,6 @@ import {
   PayloadTooLargeException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
-import { strToU8, zipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { createGateway, type Gateway, type Limits } from "../../src/local/gateway/gateway.js";
@@ -22,6 +20,7 @@ import { connectionsWire, isConnectionsUrl } from "../../src/local/wire/connecti
 import { LambdaRunner, type LogLine } from "../../src/local/runner/runner.js";
 import type { LocalFunction } from "../../src/local/service.js";
 import { loadOrCreateLocalCertificate, type LocalCertificate } from "../../src/local/tls.js";
+import { localFunction } from "../support/functions.js";
 
 // One handler for every route: it reports each event to the test (POST /record), then
 // behaves as the event asks. Real Lambda-style code, run by the real runner.
@@ -81,20 +80,6 @@ interface Event {
   readonly hung?: boolean;
 }
 
-function zipFunction(name: string, source: string, environment: Record<string, string>, timeoutSeconds = 3): LocalFunction {
-  const zip = zipSync({ "index.mjs": strToU8(source) });
-  return {
-    functionName: name,
-    functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    runtime: "nodejs22.x",
-    handler: "index.handler",
-    timeoutSeconds,
-    memoryMb: 128,
-    environment,
-    codeSha256: createHash("sha256").update(zip).digest("base64"),
-    zip,
-  };
-}
 
 async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
   for (let i = 0; i < 500; i++) {
@@ -229,7 +214,7 @@ async function startCloud(setup: {
   port = await server.listen(0);
   const env = { RECORDER: `http://127.0.0.1:${port}/record`, IDS_URL: `http://127.0.0.1:${port}/ids` };
   const defined = setup.functions ?? { app: { source: RECORDING_HANDLER } };
-  for (const [name, f] of Object.entries(defined)) functions.set(name, zipFunction(name, f.source, env, f.timeoutSeconds));
+  for (const [name, f] of Object.entries(defined)) functions.set(name, localFunction(name, f.source, { region: "us-east-1", environment: env, ...(f.timeoutSeconds !== undefined ? { timeoutSeconds: f.timeoutSeconds } : {}) }));
 
   const cloud: Cloud = {
     port,

@@ -1,12 +1,11 @@
-import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { strToU8, zipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
 import { createWireDispatch, dispatcherOf } from "../../src/local/front-door.js";
 import { serveInProcess } from "../../src/local/in-process-http.js";
 import { LambdaRunner } from "../../src/local/runner/runner.js";
-import type { InvokeResult, LocalFunction, WireAdapter, WireResponse } from "../../src/local/service.js";
+import type { WireAdapter, WireResponse } from "../../src/local/service.js";
+import { localFunction, payloadJson } from "../support/functions.js";
 
 // The in-process HTTP path (src/local/in-process-http.ts) must answer every
 // request exactly as the http.Server path does: the same function makes the same
@@ -73,22 +72,7 @@ export const handler = async () => {
   return out;
 };`;
 
-function fnOf(source: string): LocalFunction {
-  const zip = zipSync({ "index.mjs": strToU8(source) });
-  return {
-    functionName: "calls",
-    functionArn: "arn:aws:lambda:us-east-1:000000000000:function:calls",
-    runtime: "nodejs22.x",
-    handler: "index.handler",
-    timeoutSeconds: 10,
-    memoryMb: 128,
-    environment: {},
-    codeSha256: createHash("sha256").update(zip).digest("base64"),
-    zip,
-  };
-}
 
-const json = (r: InvokeResult): unknown => JSON.parse(Buffer.from(r.payload).toString("utf8"));
 
 describe("in-process HTTP for workers' signed calls", () => {
   const closers: Array<() => Promise<void>> = [];
@@ -124,9 +108,9 @@ describe("in-process HTTP for workers' signed calls", () => {
       acceptInProcess: (socket) => (lean ? serveInProcess(socket, wire, toServer) : toServer(socket)),
     });
     closers.push(() => runner.close());
-    const result = await runner.invoke(fnOf(CALLS), Buffer.from("{}"));
+    const result = await runner.invoke(localFunction("calls", CALLS, { region: "us-east-1", timeoutSeconds: 10 }), Buffer.from("{}"));
     expect(result.functionError).toBeUndefined();
-    return { answers: json(result), handedOver };
+    return { answers: payloadJson(result), handedOver };
   }
 
   it("answers every request as node's http.Server does, and hands it only what it does not parse itself", async () => {

@@ -2,35 +2,22 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { strToU8, zipSync } from "fflate";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { bundleHandler } from "../../src/bundle/index.js";
 import { LambdaRunner } from "../../src/local/runner/runner.js";
-import type { InvokeResult, LocalFunction } from "../../src/local/service.js";
+import type { LocalFunction } from "../../src/local/service.js";
+import { localFunction, payloadJson } from "../support/functions.js";
 
 // A function's connections to the local cloud's own port are served in process
 // (src/local/runner/in-process.ts): what the handler's HTTP client sees must be
 // what it would see over loopback TCP.
 
-function fnOf(name: string, source: string): LocalFunction {
-  const zip = zipSync({ "index.mjs": strToU8(source) });
-  return {
-    functionName: name,
-    functionArn: `arn:aws:lambda:eu-west-1:000000000000:function:${name}`,
-    runtime: "nodejs22.x",
-    handler: "index.handler",
-    timeoutSeconds: 5,
-    memoryMb: 128,
-    environment: {},
-    codeSha256: createHash("sha256").update(zip).digest("base64"),
-    zip,
-  };
-}
+// This suite's functions get 5 s.
+const fnOf = (name: string, source: string): LocalFunction => localFunction(name, source, { timeoutSeconds: 5 });
 
-const json = (r: InvokeResult): unknown => JSON.parse(Buffer.from(r.payload).toString("utf8"));
 
 interface Cloud {
   server: Server;
@@ -104,7 +91,7 @@ describe("in-process connections from function workers", () => {
          return answers;
        };`,
     );
-    const answers = json(await startRunner(cloud).invoke(fn, Buffer.from("{}"))) as Array<{ status: number; path: string; text: string }>;
+    const answers = payloadJson(await startRunner(cloud).invoke(fn, Buffer.from("{}"))) as Array<{ status: number; path: string; text: string }>;
     expect(answers).toHaveLength(40);
     expect(answers[0]).toEqual({ status: 200, path: "/@connections/c0%3D", text: "POST 7 hello 0 127.0.0.1" });
     expect(answers[7]?.text).toBe("POST 200000 bbbbbbbb 127.0.0.1");
@@ -133,7 +120,7 @@ describe("in-process connections from function workers", () => {
            other: await (await fetch("http://127.0.0.1:" + event.otherPort + "/o")).text(),
          });`,
       );
-      const out = json(await startRunner(cloud).invoke(fn, Buffer.from(JSON.stringify({ otherPort: other.port }))));
+      const out = payloadJson(await startRunner(cloud).invoke(fn, Buffer.from(JSON.stringify({ otherPort: other.port }))));
       expect(out).toEqual({ fetched: "cloud /f", raw: "cloud /raw", named: "cloud /named", other: "other /o" });
       expect(cloud.counts.tcp).toBe(0);
       expect(cloud.counts.inProcess).toBe(3);
@@ -162,7 +149,7 @@ describe("in-process connections from function workers", () => {
       for (const [name, routeKey] of [["connect", "$connect"], ["disconnect", "$disconnect"]] as const) {
         const b = await bundleHandler(resolve(import.meta.dirname, `../../handlers/${name}.ts`), { outDir: work, cache: false });
         const fn = { ...fnOf(name, ""), environment: { TABLE_CONNECTIONS: "conns" }, zip: b.zip, codeSha256: createHash("sha256").update(b.zip).digest("base64") };
-        expect(json(await r.invoke(fn, event(routeKey)))).toMatchObject({ statusCode: 200 });
+        expect(payloadJson(await r.invoke(fn, event(routeKey)))).toMatchObject({ statusCode: 200 });
       }
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -189,7 +176,7 @@ describe("in-process connections from function workers", () => {
        });
        export const handler = async () => [await get("/ok"), await get("/drop"), await get("/ok")];`,
     );
-    const out = json(await startRunner(cloud).invoke(fn, Buffer.from("{}")));
+    const out = payloadJson(await startRunner(cloud).invoke(fn, Buffer.from("{}")));
     expect(out).toEqual(["answer ok", "error ECONNRESET socket hang up", "answer ok"]);
     expect(calls).toBe(3);
     expect(cloud.counts.inProcess).toBe(2);
@@ -223,7 +210,7 @@ describe("in-process connections from function workers", () => {
       c.server.keepAliveTimeout = 1500;
       const r = inProcess ? new LambdaRunner({ endpointUrl: `http://127.0.0.1:${c.port}`, acceptInProcess: (s) => c.server.emit("connection", s) }) : new LambdaRunner({ endpointUrl: `http://127.0.0.1:${c.port}` });
       try {
-        return { answers: json(await r.invoke(fn, Buffer.from("{}"))), counts: c.counts };
+        return { answers: payloadJson(await r.invoke(fn, Buffer.from("{}"))), counts: c.counts };
       } finally {
         await r.close();
         await c.close();

@@ -1,27 +1,10 @@
-import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { strToU8, zipSync } from "fflate";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LambdaRunner, type LogLine, type LogStreamRef } from "../../src/local/runner/runner.js";
 import type { InvokeResult, LocalFunction } from "../../src/local/service.js";
+import { localFunction, payloadJson } from "../support/functions.js";
 
-function fnOf(name: string, files: Record<string, string>, overrides: Partial<LocalFunction> = {}): LocalFunction {
-  const zip = zipSync(Object.fromEntries(Object.entries(files).map(([path, text]) => [path, strToU8(text)])));
-  return {
-    functionName: name,
-    functionArn: `arn:aws:lambda:eu-west-1:000000000000:function:${name}`,
-    runtime: "nodejs22.x",
-    handler: "index.handler",
-    timeoutSeconds: 3,
-    memoryMb: 128,
-    environment: {},
-    codeSha256: createHash("sha256").update(zip).digest("base64"),
-    zip,
-    ...overrides,
-  };
-}
 
-const json = (r: InvokeResult): unknown => JSON.parse(Buffer.from(r.payload).toString("utf8"));
 const input = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(value));
 
 describe("LambdaRunner", () => {
@@ -37,7 +20,7 @@ describe("LambdaRunner", () => {
   });
 
   it("runs an ESM handler with the event, its environment and Lambda's reserved variables", async () => {
-    const fn = fnOf(
+    const fn = localFunction(
       "esm",
       {
         "index.mjs": `export const handler = async (event, context) => ({
@@ -56,7 +39,7 @@ describe("LambdaRunner", () => {
     );
     const result = await start().invoke(fn, input({ value: 7 }));
     expect(result.functionError).toBeUndefined();
-    expect(json(result)).toEqual({
+    expect(payloadJson(result)).toEqual({
       got: 7,
       table: "connections",
       endpoint: "http://127.0.0.1:4566",
@@ -71,28 +54,28 @@ describe("LambdaRunner", () => {
 
   it("runs CommonJS handlers (.js and .cjs) and callback-style handlers", async () => {
     const r = start();
-    const cjs = fnOf("cjs", { "index.js": `exports.handler = async (e) => ({ kind: "js", n: e.n });` });
-    const cjs2 = fnOf("cjs2", { "app.cjs": `module.exports.main = (e, ctx, cb) => cb(null, { kind: "callback" });` }, { handler: "app.main" });
-    const nested = fnOf("nested", { "src/fns.mjs": `export const handlers = { hello: async () => "hi" };` }, { handler: "src/fns.handlers.hello" });
-    expect(json(await r.invoke(cjs, input({ n: 1 })))).toEqual({ kind: "js", n: 1 });
-    expect(json(await r.invoke(cjs2, input({})))).toEqual({ kind: "callback" });
-    expect(json(await r.invoke(nested, input({})))).toBe("hi");
+    const cjs = localFunction("cjs", { "index.js": `exports.handler = async (e) => ({ kind: "js", n: e.n });` });
+    const cjs2 = localFunction("cjs2", { "app.cjs": `module.exports.main = (e, ctx, cb) => cb(null, { kind: "callback" });` }, { handler: "app.main" });
+    const nested = localFunction("nested", { "src/fns.mjs": `export const handlers = { hello: async () => "hi" };` }, { handler: "src/fns.handlers.hello" });
+    expect(payloadJson(await r.invoke(cjs, input({ n: 1 })))).toEqual({ kind: "js", n: 1 });
+    expect(payloadJson(await r.invoke(cjs2, input({})))).toEqual({ kind: "callback" });
+    expect(payloadJson(await r.invoke(nested, input({})))).toBe("hi");
   });
 
   it("keeps a worker warm between invocations and starts fresh when the code changes", async () => {
     const r = start();
-    const v1 = fnOf("warm", { "index.mjs": `let n = 0; export const handler = async () => ({ v: 1, n: ++n });` });
-    expect(json(await r.invoke(v1, input({})))).toEqual({ v: 1, n: 1 });
-    expect(json(await r.invoke(v1, input({})))).toEqual({ v: 1, n: 2 });
-    const v2 = fnOf("warm", { "index.mjs": `let n = 0; export const handler = async () => ({ v: 2, n: ++n });` });
-    expect(json(await r.invoke(v2, input({})))).toEqual({ v: 2, n: 1 });
+    const v1 = localFunction("warm", { "index.mjs": `let n = 0; export const handler = async () => ({ v: 1, n: ++n });` });
+    expect(payloadJson(await r.invoke(v1, input({})))).toEqual({ v: 1, n: 1 });
+    expect(payloadJson(await r.invoke(v1, input({})))).toEqual({ v: 1, n: 2 });
+    const v2 = localFunction("warm", { "index.mjs": `let n = 0; export const handler = async () => ({ v: 2, n: ++n });` });
+    expect(payloadJson(await r.invoke(v2, input({})))).toEqual({ v: 2, n: 1 });
     const v2env = { ...v2, environment: { X: "1" } };
-    expect(json(await r.invoke(v2env, input({})))).toEqual({ v: 2, n: 1 });
+    expect(payloadJson(await r.invoke(v2env, input({})))).toEqual({ v: 2, n: 1 });
   });
 
   it("runs concurrent invocations of one function side by side, each worker one at a time", async () => {
     const r = start();
-    const fn = fnOf("pool", {
+    const fn = localFunction("pool", {
       "index.mjs": `let busy = false; export const handler = async () => {
         if (busy) throw new Error("overlap");
         busy = true; await new Promise((r) => setTimeout(r, 50)); busy = false; return "ok";
@@ -100,7 +83,7 @@ describe("LambdaRunner", () => {
     });
     const results = await Promise.all(Array.from({ length: 6 }, () => r.invoke(fn, input({}))));
     expect(results.map((x) => x.functionError)).toEqual(Array(6).fill(undefined));
-    expect(results.map(json)).toEqual(Array(6).fill("ok"));
+    expect(results.map(payloadJson)).toEqual(Array(6).fill("ok"));
   });
 
   /**
@@ -132,13 +115,13 @@ describe("LambdaRunner", () => {
 
   it("serves invocations of one function in arrival order while workers are busy and more are being added", async () => {
     // Slow (waiting on I/O) invocations: the runner adds workers, and those that wait meanwhile keep their turn.
-    const fn = fnOf("fifo", { "index.mjs": `export const handler = async (event) => { console.log("arrival=" + event.arrival); await new Promise((r) => setTimeout(r, 120)); return "ok"; };` });
+    const fn = localFunction("fifo", { "index.mjs": `export const handler = async (event) => { console.log("arrival=" + event.arrival); await new Promise((r) => setTimeout(r, 120)); return "ok"; };` });
     expect(await overtakings(fn, 24, 15)).toBe(0);
   });
 
   it("starts invocations in arrival order while a new worker loads its module", async () => {
     // A worker released while a new one still loads must not start a later arrival before the one waiting longest.
-    const fn = fnOf("slow-init", {
+    const fn = localFunction("slow-init", {
       "index.mjs": `await new Promise((r) => setTimeout(r, 300));
         export const handler = async (event) => { console.log("arrival=" + event.arrival); await new Promise((r) => setTimeout(r, 250)); return "ok"; };`,
     });
@@ -148,9 +131,9 @@ describe("LambdaRunner", () => {
   it("adds no worker past one per core while the busy ones compute", async () => {
     const streams = new Set<string>();
     runner = new LambdaRunner({ endpointUrl: "http://127.0.0.1:4566", maxWorkersPerFunction: 6, logSink: (_fn, _lines, stream) => void streams.add(stream.logStreamName) });
-    const fn = fnOf("cpu", { "index.mjs": `export const handler = async () => { const end = Date.now() + 250; while (Date.now() < end); return "ok"; };` });
+    const fn = localFunction("cpu", { "index.mjs": `export const handler = async () => { const end = Date.now() + 250; while (Date.now() < end); return "ok"; };` });
     const results = await Promise.all(Array.from({ length: 6 }, () => runner!.invoke(fn, input({}))));
-    expect(results.map(json)).toEqual(Array(6).fill("ok"));
+    expect(results.map(payloadJson)).toEqual(Array(6).fill("ok"));
     expect(streams.size).toBeLessThanOrEqual(availableParallelism());
   });
 
@@ -158,26 +141,26 @@ describe("LambdaRunner", () => {
     runner = new LambdaRunner({ endpointUrl: "http://127.0.0.1:4566", maxWorkersPerFunction: 3, idleWorkerMs: 50 });
     const r = runner;
     // Slow invocations in parallel make the runner add workers; each names itself and counts its invocations.
-    const fn = fnOf("burst", {
+    const fn = localFunction("burst", {
       "index.mjs": `const id = Math.random(); let n = 0; export const handler = async (e) => { n++; if (e.slow) await new Promise((r) => setTimeout(r, 1000)); return { id, n }; };`,
     });
     type Seen = { id: number; n: number };
-    const burst = (await Promise.all(Array.from({ length: 4 }, () => r.invoke(fn, input({ slow: true }))))).map((x) => json(x) as Seen);
+    const burst = (await Promise.all(Array.from({ length: 4 }, () => r.invoke(fn, input({ slow: true }))))).map((x) => payloadJson(x) as Seen);
     const ids = new Set(burst.map((b) => b.id));
     expect(ids.size).toBeGreaterThan(1);
     await vi.waitFor(() => expect(r.warmWorkers("burst")).toBe(1), { timeout: 5000, interval: 20 });
     // The one kept is warm: one of the burst's workers, its module state carried on.
-    const next = json(await r.invoke(fn, input({}))) as Seen;
+    const next = payloadJson(await r.invoke(fn, input({}))) as Seen;
     expect(ids.has(next.id)).toBe(true);
     expect(next.n).toBe(Math.max(...burst.filter((b) => b.id === next.id).map((b) => b.n)) + 1);
     expect(r.warmWorkers("burst")).toBe(1);
   });
 
   it("reports a thrown error as Unhandled with errorType, errorMessage and trace", async () => {
-    const fn = fnOf("throws", { "index.mjs": `export const handler = async () => { throw new TypeError("bad input"); };` });
+    const fn = localFunction("throws", { "index.mjs": `export const handler = async () => { throw new TypeError("bad input"); };` });
     const result = await start().invoke(fn, input({}));
     expect(result.functionError).toBe("Unhandled");
-    const body = json(result) as { errorType: string; errorMessage: string; trace: string[] };
+    const body = payloadJson(result) as { errorType: string; errorMessage: string; trace: string[] };
     expect(body.errorType).toBe("TypeError");
     expect(body.errorMessage).toBe("bad input");
     expect(body.trace[0]).toContain("TypeError: bad input");
@@ -185,23 +168,23 @@ describe("LambdaRunner", () => {
 
   it("reports a missing handler export or module like Lambda's runtime", async () => {
     const r = start();
-    const noExport = fnOf("noexport", { "index.mjs": `export const other = 1;` });
-    const noFile = fnOf("nofile", { "main.mjs": `export const handler = 1;` });
-    expect((json(await r.invoke(noExport, input({}))) as { errorType: string }).errorType).toBe("Runtime.HandlerNotFound");
-    expect((json(await r.invoke(noFile, input({}))) as { errorType: string }).errorType).toBe("Runtime.ImportModuleError");
+    const noExport = localFunction("noexport", { "index.mjs": `export const other = 1;` });
+    const noFile = localFunction("nofile", { "main.mjs": `export const handler = 1;` });
+    expect((payloadJson(await r.invoke(noExport, input({}))) as { errorType: string }).errorType).toBe("Runtime.HandlerNotFound");
+    expect((payloadJson(await r.invoke(noFile, input({}))) as { errorType: string }).errorType).toBe("Runtime.ImportModuleError");
   });
 
   it("provides the AWS SDK v3 packages chatctl has, as the runtime does, and names one it cannot provide with how to install it", async () => {
     const r = start();
-    const sdk = fnOf("sdk", {
+    const sdk = localFunction("sdk", {
       "index.mjs": `import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 export const handler = async () => [typeof DynamoDBClient, typeof DynamoDBDocumentClient.from, typeof ApiGatewayManagementApiClient];`,
     });
-    expect(json(await r.invoke(sdk, input({})))).toEqual(["function", "function", "function"]);
-    const s3 = fnOf("s3", { "index.mjs": `import { S3Client } from "@aws-sdk/client-s3";\nexport const handler = async () => typeof S3Client;` });
-    const body = json(await r.invoke(s3, input({}))) as { errorType: string; errorMessage: string };
+    expect(payloadJson(await r.invoke(sdk, input({})))).toEqual(["function", "function", "function"]);
+    const s3 = localFunction("s3", { "index.mjs": `import { S3Client } from "@aws-sdk/client-s3";\nexport const handler = async () => typeof S3Client;` });
+    const body = payloadJson(await r.invoke(s3, input({}))) as { errorType: string; errorMessage: string };
     expect(body.errorType).toBe("Runtime.ImportModuleError");
     expect(body.errorMessage).toContain("@aws-sdk/client-s3");
     expect(body.errorMessage).toContain("npm install @aws-sdk/client-s3");
@@ -209,27 +192,27 @@ export const handler = async () => [typeof DynamoDBClient, typeof DynamoDBDocume
 
   it("enforces the timeout, then serves the next invocation from a fresh worker", async () => {
     const r = start();
-    const fn = fnOf(
+    const fn = localFunction(
       "slow",
       { "index.mjs": `let n = 0; export const handler = async (e) => { n++; if (e.hang) await new Promise(() => setInterval(() => {}, 1000)); return n; };` },
       { timeoutSeconds: 1 },
     );
-    expect(json(await r.invoke(fn, input({})))).toBe(1);
+    expect(payloadJson(await r.invoke(fn, input({})))).toBe(1);
     const timedOut = await r.invoke(fn, input({ hang: true }));
     expect(timedOut.functionError).toBe("Unhandled");
-    expect(json(timedOut)).toMatchObject({ errorType: "Sandbox.Timedout", errorMessage: expect.stringContaining("Task timed out after 1.00 seconds") });
-    expect(json(await r.invoke(fn, input({})))).toBe(1); // n restarted: a new worker
+    expect(payloadJson(timedOut)).toMatchObject({ errorType: "Sandbox.Timedout", errorMessage: expect.stringContaining("Task timed out after 1.00 seconds") });
+    expect(payloadJson(await r.invoke(fn, input({})))).toBe(1); // n restarted: a new worker
     const lines = logs.flatMap((l) => l.lines.map((x) => x.message));
     expect(lines.some((m) => m.endsWith("Task timed out after 1.00 seconds"))).toBe(true);
   });
 
   it("delivers console output to the log sink between START, END and REPORT lines", async () => {
-    const fn = fnOf("logger", {
+    const fn = localFunction("logger", {
       "index.mjs": `console.log("init line");
         export const handler = async () => { console.log("hello %s", "world"); console.error("oops"); process.stdout.write("raw\\n"); return null; };`,
     });
     const result = await start().invoke(fn, input({}));
-    expect(json(result)).toBeNull();
+    expect(payloadJson(result)).toBeNull();
     const all = (): string[] => logs.flatMap((l) => l.lines.map((x) => x.message));
     // Raw stdout travels on its own stream and may come after the result.
     for (let i = 0; i < 300 && !all().includes("raw"); i++) await new Promise((resolve) => setTimeout(resolve, 10));
