@@ -7,7 +7,9 @@
 // written by `chatctl init`, whose handlers use the AWS SDK's DocumentClient)
 // Per wave: connections/s (N / first handshake to N-th open), CPU ms per
 // connection of the whole dev tree and of its main thread (the gateway, the
-// local cloud, dynalite), and the same for the wave's closes.
+// local cloud, dynalite), the same for the wave's closes, and the client's own
+// CPU per handshake: it shares the machine's cores with the dev tree, so on 2
+// cores 1,000/s leaves the tree 2 ms per connection minus the client's share.
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { startChatctl } from "./emulators.mjs";
@@ -31,11 +33,15 @@ function threadCpuSeconds(pid, tid) {
 
 const emu = await startChatctl(spec ? { spec: resolve(spec) } : {});
 const pid = emu.pids()[0];
-const sample = () => ({ tree: treeCpuSeconds(emu.pids()), main: threadCpuSeconds(pid, pid), threads: readdirSync(`/proc/${pid}/task`).length });
+const clientCpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+const sample = () => ({ tree: treeCpuSeconds(emu.pids()), main: threadCpuSeconds(pid, pid), client: clientCpuSeconds(), threads: readdirSync(`/proc/${pid}/task`).length });
 const perConn = (a, b, key) => fmt(((b[key] - a[key]) * 1000) / n, 2);
 console.log(`# connections: ${machine()}; N=${n}, ${inFlight} handshakes in flight, chatctl dev on ${spec ?? "specs/chat.yaml"} (bench/wsfanout.mjs client)`);
-console.log("\n| wave | connections/s | CPU ms / connection (tree) | of which main thread | CPU ms / close (tree) | of which main thread | refused | threads |");
-console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("\n| wave | connections/s | CPU ms / connection (tree) | of which main thread | client CPU ms / connection | CPU ms / close (tree) | of which main thread | refused | threads |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 try {
   // The same 32 untimed warm-up handshakes as bench/compare.mjs.
   const warm = await openClients(emu.url, inFlight, inFlight, () => undefined);
@@ -49,7 +55,7 @@ try {
     await waitForQuietTree(emu.pids());
     const closed = sample();
     const rate = opened.clients.length / (opened.ms / 1000);
-    console.log(`| ${wave} | ${fmt(rate)} | ${perConn(before, open, "tree")} | ${perConn(before, open, "main")} | ${perConn(open, closed, "tree")} | ${perConn(open, closed, "main")} | ${opened.failed} | ${open.threads} |`);
+    console.log(`| ${wave} | ${fmt(rate)} | ${perConn(before, open, "tree")} | ${perConn(before, open, "main")} | ${perConn(before, open, "client")} | ${perConn(open, closed, "tree")} | ${perConn(open, closed, "main")} | ${opened.failed} | ${open.threads} |`);
   }
 } finally {
   await emu.stop();

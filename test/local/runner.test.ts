@@ -137,6 +137,18 @@ describe("LambdaRunner", () => {
     expect(streams.size).toBeLessThanOrEqual(availableParallelism());
   });
 
+  it("gives short invocations queued behind a busy worker one worker per core, and a steady trickle only one", async () => {
+    runner = new LambdaRunner({ endpointUrl: "http://127.0.0.1:4566", maxWorkersPerFunction: 8 });
+    const r = runner;
+    // A $connect-like handler: a few ms waiting on I/O, never long enough to look slow.
+    const fn = localFunction("short", { "index.mjs": `export const handler = async () => { await new Promise((r) => setTimeout(r, 3)); return "ok"; };` });
+    for (let i = 0; i < 5; i++) expect(payloadJson(await r.invoke(fn, input({})))).toBe("ok");
+    expect(r.warmWorkers("short")).toBe(1);
+    const burst = await Promise.all(Array.from({ length: 32 }, () => r.invoke(fn, input({}))));
+    expect(burst.map(payloadJson)).toEqual(Array(32).fill("ok"));
+    expect(r.warmWorkers("short")).toBe(Math.min(2, availableParallelism()));
+  });
+
   it("stops workers left idle after a burst but one, which keeps its state and serves the next invocation", async () => {
     runner = new LambdaRunner({ endpointUrl: "http://127.0.0.1:4566", maxWorkersPerFunction: 3, idleWorkerMs: 50 });
     const r = runner;

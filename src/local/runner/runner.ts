@@ -288,6 +288,17 @@ const SCALE_OUT_AFTER_MS = 200;
  * https://github.com/libuv/libuv/pull/3696). Busy warm workers measured 0.6-0.98.
  */
 const WAITING_UTILIZATION = 0.5;
+/**
+ * Short invocations never look slow (a $connect takes ~1 ms), yet 32 handshakes in
+ * flight queued behind one worker while the other core idled: each waited for the
+ * previous one's DynamoDB round trip through the local cloud's event loop. With
+ * this many waiting, a function gets up to one worker per core at once, as Lambda
+ * would run them side by side. Measured with `node bench/connections.mjs 1000 3`
+ * on 2 cores, interleaved runs: 490-499 -> 511-641 connections/s on a fresh
+ * server, 878-897 -> 963-1,064 by the third 1,000; no gain from a threshold of
+ * 2, nor from two workers per core (more cold code for the same cores).
+ */
+const QUEUED_FOR_ANOTHER_WORKER = 4;
 const CORES = Math.max(1, availableParallelism());
 
 /**
@@ -516,15 +527,24 @@ export class LambdaRunner implements FunctionInvoker {
 
   /**
    * While invocations wait: starts another worker when that can help (see
-   * WAITING_UTILIZATION; every worker also costs ~30 MB), else checks again once
+   * QUEUED_FOR_ANOTHER_WORKER and WAITING_UTILIZATION; every worker also costs
+   * ~30 MB), else checks again once
    * the busy ones have been at it long enough to tell.
    */
   private grow(pool: Pool): void {
-    if (pool.scaleOut !== undefined || this.closed || pool.key === undefined || !pool.spawner || pool.waiters.length === 0) return;
+    if (this.closed || pool.key === undefined || !pool.spawner || pool.waiters.length === 0) return;
+    // A pending re-check waits its time, unless the queue alone calls for a worker now.
+    if (pool.scaleOut !== undefined && pool.waiters.length < QUEUED_FOR_ANOTHER_WORKER) return;
     const { live, starting, youngestBusyMs } = this.census(pool, pool.key);
     if (pool.waiters.length <= starting || live >= this.maxWorkers) return; // a worker on its way or a release serves the next
     const slow = youngestBusyMs >= SCALE_OUT_AFTER_MS;
-    if (live === 0 || (slow && (live < CORES || this.utilization(pool, pool.key) < WAITING_UTILIZATION))) {
+    const queued = live < CORES && pool.waiters.length - starting >= QUEUED_FOR_ANOTHER_WORKER;
+    if (pool.scaleOut !== undefined) {
+      if (!queued) return;
+      clearTimeout(pool.scaleOut);
+      pool.scaleOut = undefined;
+    }
+    if (live === 0 || queued || (slow && (live < CORES || this.utilization(pool, pool.key) < WAITING_UTILIZATION))) {
       this.startWorker(pool, pool.spawner);
       if (pool.waiters.length <= starting + 1) return;
     }
