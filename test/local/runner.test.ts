@@ -149,6 +149,17 @@ describe("LambdaRunner", () => {
     expect(r.warmWorkers("short")).toBe(Math.min(2, availableParallelism()));
   });
 
+  it("keeps one worker for a queue of medium invocations, each done before it looks slow", async () => {
+    runner = new LambdaRunner({ endpointUrl: "http://127.0.0.1:4566", maxWorkersPerFunction: 8 });
+    const r = runner;
+    // A broadcast-like handler: ~60 ms a call, 8 in flight (the window-8 benchmark's shape).
+    const fn = localFunction("medium", { "index.mjs": `export const handler = async () => { await new Promise((r) => setTimeout(r, 60)); return "ok"; };` });
+    expect(payloadJson(await r.invoke(fn, input({})))).toBe("ok");
+    const queue = await Promise.all(Array.from({ length: 8 }, () => r.invoke(fn, input({}))));
+    expect(queue.map(payloadJson)).toEqual(Array(8).fill("ok"));
+    expect(r.warmWorkers("medium")).toBe(1);
+  });
+
   it("stops workers left idle after a burst but one, which keeps its state and serves the next invocation", async () => {
     runner = new LambdaRunner({ endpointUrl: "http://127.0.0.1:4566", maxWorkersPerFunction: 3, idleWorkerMs: 50 });
     const r = runner;

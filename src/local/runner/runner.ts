@@ -237,6 +237,8 @@ interface Pool {
   /** How to start a worker for the current code, for the scale-out timer. */
   spawner: Spawner | undefined;
   scaleOut: NodeJS.Timeout | undefined;
+  /** A moving average of how long its invocations hold a worker, ms; undefined before the first ends. */
+  typicalMs: number | undefined;
   /** Stops idle workers beyond the one kept warm; armed while there are any. */
   sweep: NodeJS.Timeout | undefined;
 }
@@ -289,16 +291,21 @@ const SCALE_OUT_AFTER_MS = 200;
  */
 const WAITING_UTILIZATION = 0.5;
 /**
- * Short invocations never look slow (a $connect takes ~1 ms), yet 32 handshakes in
- * flight queued behind one worker while the other core idled: each waited for the
- * previous one's DynamoDB round trip through the local cloud's event loop. With
- * this many waiting, a function gets up to one worker per core at once, as Lambda
- * would run them side by side. Measured with `node bench/connections.mjs 1000 3`
- * on 2 cores, interleaved runs: 490-499 -> 511-641 connections/s on a fresh
- * server, 878-897 -> 963-1,064 by the third 1,000; no gain from a threshold of
- * 2, nor from two workers per core (more cold code for the same cores).
+ * Short invocations never look slow (a $connect holds its worker ~1-2 ms), yet 32
+ * handshakes in flight queued behind one worker while a core idled: each waited
+ * for the previous one's DynamoDB round trip through the local cloud's event loop.
+ * A function whose invocations are this short gets up to one worker per core as
+ * soon as this many wait, as Lambda would run them side by side. Measured with
+ * `node bench/connections.mjs 1000 3` on 2 cores, interleaved runs: 417-561 ->
+ * 551-641 connections/s on a fresh server, 597-733 -> 696-882 for the second
+ * 1,000; no gain from a threshold of 2, nor from two workers per core (more cold
+ * code for the same cores). Longer invocations keep the SCALE_OUT_AFTER_MS rule:
+ * applied to broadcasts (~50 ms each at 500 recipients, 8 in flight), a second
+ * sendmessage worker raised the window-8 p99 from 455 to 560-630 ms and the peak
+ * RSS by 40-50 MB, the two workers and the gateway sharing 2 cores.
  */
 const QUEUED_FOR_ANOTHER_WORKER = 4;
+const SHORT_INVOCATION_MS = 20;
 const CORES = Math.max(1, availableParallelism());
 
 /**
@@ -427,7 +434,7 @@ export class LambdaRunner implements FunctionInvoker {
   private poolOf(name: string): Pool {
     let pool = this.pools.get(name);
     if (!pool) {
-      pool = { key: undefined, slots: new Set(), waiters: [], spawner: undefined, scaleOut: undefined, sweep: undefined };
+      pool = { key: undefined, slots: new Set(), waiters: [], spawner: undefined, scaleOut: undefined, typicalMs: undefined, sweep: undefined };
       this.pools.set(name, pool);
     }
     return pool;
@@ -538,7 +545,7 @@ export class LambdaRunner implements FunctionInvoker {
     const { live, starting, youngestBusyMs } = this.census(pool, pool.key);
     if (pool.waiters.length <= starting || live >= this.maxWorkers) return; // a worker on its way or a release serves the next
     const slow = youngestBusyMs >= SCALE_OUT_AFTER_MS;
-    const queued = live < CORES && pool.waiters.length - starting >= QUEUED_FOR_ANOTHER_WORKER;
+    const queued = live < CORES && pool.waiters.length - starting >= QUEUED_FOR_ANOTHER_WORKER && pool.typicalMs !== undefined && pool.typicalMs < SHORT_INVOCATION_MS;
     if (pool.scaleOut !== undefined) {
       if (!queued) return;
       clearTimeout(pool.scaleOut);
@@ -583,6 +590,8 @@ export class LambdaRunner implements FunctionInvoker {
     const pool = this.pools.get(functionName);
     slot.busy = false;
     if (!pool) return;
+    const heldMs = Date.now() - Math.max(slot.busySince, slot.readyAt);
+    pool.typicalMs = pool.typicalMs === undefined ? heldMs : pool.typicalMs * 0.8 + heldMs * 0.2;
     if (slot.dead || slot.retired || slot.key !== pool.key) {
       if (!slot.dead) slot.terminate();
       pool.slots.delete(slot);
