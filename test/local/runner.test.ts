@@ -146,7 +146,8 @@ describe("LambdaRunner", () => {
     expect(r.warmWorkers("short")).toBe(1);
     const burst = await Promise.all(Array.from({ length: 32 }, () => r.invoke(fn, input({}))));
     expect(burst.map(payloadJson)).toEqual(Array(32).fill("ok"));
-    expect(r.warmWorkers("short")).toBe(Math.min(2, availableParallelism()));
+    // One per core (maxWorkersPerFunction is 8): 2 on the 2-core machine this was measured on.
+    expect(r.warmWorkers("short")).toBe(Math.min(availableParallelism(), 8));
   });
 
   it("keeps one worker for a queue of medium invocations, each done before it looks slow", async () => {
