@@ -295,11 +295,11 @@ const WAITING_UTILIZATION = 0.5;
  * handshakes in flight queued behind one worker while a core idled: each waited
  * for the previous one's DynamoDB round trip through the local cloud's event loop.
  * A function whose invocations are this short gets up to one worker per core as
- * soon as this many wait, as Lambda would run them side by side. Measured with
- * `node bench/connections.mjs 1000 3` on 2 cores, interleaved runs: 417-561 ->
- * 551-641 connections/s on a fresh server, 597-733 -> 696-882 for the second
- * 1,000; no gain from a threshold of 2, nor from two workers per core (more cold
- * code for the same cores). Longer invocations keep the SCALE_OUT_AFTER_MS rule:
+ * soon as this many wait, as Lambda would run them side by side. Measured on 2
+ * cores, interleaved with the old rule (BENCHMARKS.md, 2026-12-02 07:25 UTC):
+ * `node bench/connections.mjs 1000 3` 641-663 -> 681-702 connections/s on a
+ * fresh server and 849-897 -> 959-1,000 for the second 1,000; no gain from a
+ * threshold of 2, nor from two workers per core (more cold code for the same cores). Longer invocations keep the SCALE_OUT_AFTER_MS rule:
  * applied to broadcasts (~50 ms each at 500 recipients, 8 in flight), a second
  * sendmessage worker raised the window-8 p99 from 455 to 560-630 ms and the peak
  * RSS by 40-50 MB, the two workers and the gateway sharing 2 cores.
@@ -535,8 +535,7 @@ export class LambdaRunner implements FunctionInvoker {
   /**
    * While invocations wait: starts another worker when that can help (see
    * QUEUED_FOR_ANOTHER_WORKER and WAITING_UTILIZATION; every worker also costs
-   * ~30 MB), else checks again once
-   * the busy ones have been at it long enough to tell.
+   * ~30 MB), else checks again once the busy ones have been at it long enough to tell.
    */
   private grow(pool: Pool): void {
     if (this.closed || pool.key === undefined || !pool.spawner || pool.waiters.length === 0) return;
