@@ -212,6 +212,11 @@ class Slot {
     this.eluAtStart = this.worker.performance.eventLoopUtilization();
   }
 
+  /** How long its current (or just finished) invocation has held it at `now`, ms; module init not counted. */
+  heldMs(now: number): number {
+    return now - Math.max(this.busySince, this.readyAt);
+  }
+
   /** How long the worker's event loop was running (not waiting on I/O) since its invocation began, and out of how long (ms). */
   activity(): { active: number; total: number } {
     const elu = this.worker.performance.eventLoopUtilization(this.eluAtStart);
@@ -299,10 +304,11 @@ const WAITING_UTILIZATION = 0.5;
  * cores, interleaved with the old rule (BENCHMARKS.md, 2026-12-02 07:25 UTC):
  * `node bench/connections.mjs 1000 3` 641-663 -> 681-702 connections/s on a
  * fresh server and 849-897 -> 959-1,000 for the second 1,000; no gain from a
- * threshold of 2, nor from two workers per core (more cold code for the same cores). Longer invocations keep the SCALE_OUT_AFTER_MS rule:
- * applied to broadcasts (~50 ms each at 500 recipients, 8 in flight), a second
- * sendmessage worker raised the window-8 p99 from 455 to 560-630 ms and the peak
- * RSS by 40-50 MB, the two workers and the gateway sharing 2 cores.
+ * threshold of 2, nor from two workers per core (more cold code for the same
+ * cores). Longer invocations keep the SCALE_OUT_AFTER_MS rule: applied to
+ * broadcasts (~50 ms each at 500 recipients, 8 in flight), a second sendmessage
+ * worker raised the window-8 p99 from 455 to 560-630 ms and the peak RSS by
+ * 40-50 MB, the two workers and the gateway sharing 2 cores.
  */
 const QUEUED_FOR_ANOTHER_WORKER = 4;
 const SHORT_INVOCATION_MS = 20;
@@ -510,7 +516,7 @@ export class LambdaRunner implements FunctionInvoker {
         continue;
       }
       live++;
-      youngestBusyMs = Math.min(youngestBusyMs, slot.initialized ? now - Math.max(slot.busySince, slot.readyAt) : 0);
+      youngestBusyMs = Math.min(youngestBusyMs, slot.initialized ? slot.heldMs(now) : 0);
     }
     return { idle, live, starting, youngestBusyMs };
   }
@@ -539,12 +545,13 @@ export class LambdaRunner implements FunctionInvoker {
    */
   private grow(pool: Pool): void {
     if (this.closed || pool.key === undefined || !pool.spawner || pool.waiters.length === 0) return;
-    // A pending re-check waits its time, unless the queue alone calls for a worker now.
-    if (pool.scaleOut !== undefined && pool.waiters.length < QUEUED_FOR_ANOTHER_WORKER) return;
+    const shortQueue = pool.waiters.length >= QUEUED_FOR_ANOTHER_WORKER && pool.typicalMs !== undefined && pool.typicalMs < SHORT_INVOCATION_MS;
+    // A pending re-check waits its time, unless a queue of short invocations calls for a worker now.
+    if (pool.scaleOut !== undefined && !shortQueue) return;
     const { live, starting, youngestBusyMs } = this.census(pool, pool.key);
     if (pool.waiters.length <= starting || live >= this.maxWorkers) return; // a worker on its way or a release serves the next
     const slow = youngestBusyMs >= SCALE_OUT_AFTER_MS;
-    const queued = live < CORES && pool.waiters.length - starting >= QUEUED_FOR_ANOTHER_WORKER && pool.typicalMs !== undefined && pool.typicalMs < SHORT_INVOCATION_MS;
+    const queued = shortQueue && live < CORES && pool.waiters.length - starting >= QUEUED_FOR_ANOTHER_WORKER;
     if (pool.scaleOut !== undefined) {
       if (!queued) return;
       clearTimeout(pool.scaleOut);
@@ -589,7 +596,8 @@ export class LambdaRunner implements FunctionInvoker {
     const pool = this.pools.get(functionName);
     slot.busy = false;
     if (!pool) return;
-    const heldMs = Date.now() - Math.max(slot.busySince, slot.readyAt);
+    const now = Date.now();
+    const heldMs = slot.heldMs(now);
     pool.typicalMs = pool.typicalMs === undefined ? heldMs : pool.typicalMs * 0.8 + heldMs * 0.2;
     if (slot.dead || slot.retired || slot.key !== pool.key) {
       if (!slot.dead) slot.terminate();
@@ -598,7 +606,7 @@ export class LambdaRunner implements FunctionInvoker {
       return;
     }
     if (this.serveFirstWaiter(pool, slot)) return;
-    slot.idleSince = Date.now();
+    slot.idleSince = now;
     this.scheduleSweep(pool);
   }
 
