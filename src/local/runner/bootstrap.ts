@@ -22,6 +22,8 @@ import { IN_PROCESS_WORKER_SOURCE } from "./in-process.js";
 export const WORKER_BOOTSTRAP = String.raw`
 "use strict";
 const { parentPort, workerData } = require("node:worker_threads");
+// First of all: creating this worker's heap reset a process-wide V8 flag (heap-flags.ts).
+if (workerData.v8Flags) require("node:v8").setFlagsFromString(workerData.v8Flags);
 const tls = require("node:tls");
 const util = require("node:util");
 const v8 = require("node:v8");

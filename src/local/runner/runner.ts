@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { EventLoopUtilization } from "node:perf_hooks";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { SESSION_TOKEN_PREFIX } from "../gateway/observer.js";
-import { restoreHeapFlags } from "../heap-flags.js";
+import { heapFlagsForWorkers, holdHeapFlagsWhileStarting } from "../heap-flags.js";
 import type { FunctionInvoker, InvokeResult, LocalFunction } from "../service.js";
 import { WORKER_BOOTSTRAP } from "./bootstrap.js";
 import { InProcessLink, type InProcessSocket } from "./in-process.js";
@@ -691,7 +691,7 @@ export class LambdaRunner implements FunctionInvoker {
       execArgv: [],
       stdout: true,
       stderr: true,
-      workerData: { codeDir, handler: fn.handler, ca: this.trusted, executeApi: this.executeApiTarget(), inProcess: inProcess?.workerData },
+      workerData: { v8Flags: heapFlagsForWorkers(), codeDir, handler: fn.handler, ca: this.trusted, executeApi: this.executeApiTarget(), inProcess: inProcess?.workerData },
       transferList: inProcess ? [inProcess.workerData.link] : [],
       // A small young generation keeps each warm worker near 25 MB instead of 40+:
       // measured with 1,000 clients, the dev process's peak fell from ~340 to ~285 MB.
@@ -699,7 +699,7 @@ export class LambdaRunner implements FunctionInvoker {
     });
     worker.unref();
     if (inProcess) worker.once("exit", () => inProcess.link.closeAll());
-    worker.once("online", restoreHeapFlags);
+    holdHeapFlagsWhileStarting(worker);
     return new Slot(key, worker, new Date(), this.options.initTimeoutMs ?? 10_000, (lines, stream) => this.deliver(fn.functionName, lines, stream));
   }
 
