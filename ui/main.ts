@@ -96,7 +96,7 @@ const frame = h("textarea", {
   rows: 3,
   spellcheck: "false",
   "aria-label": "Frame to send",
-  placeholder: '{"action":"sendmessage","data":"hello"}',
+  placeholder: '{"action":"sendmessage","message":"hello"}',
 });
 const sendBtn = h("button", { type: "button", id: "client-send", onclick: () => sendFromClient(frame.value) }, "Send from my client");
 const target = h("input", { type: "text", placeholder: "connection id (select one in the list)", "aria-label": "Target connection", id: "target", spellcheck: "false" });
