@@ -12,8 +12,10 @@ const NEW_SPACE_CAP_BYTES = 8 * 1024 * 1024;
  * Under load the dev process keeps ~50 MB alive; its old space reached 85-120 MB, most
  * of it garbage, and which end of that range a run got decided whether the tree's peak
  * stayed under 300 MB. The flag is read at each limit computation, so setting it now
- * is enough. 50 (a factor of 1.5) saved another ~20 MB at N=1,000 but cost ~5% of
- * the first 1,000 connections/s (more full GCs while 1,000 connections' objects pile up).
+ * is enough. Measured (BENCHMARKS.md, 2026-12-02): at 1,000 clients the peak fell by
+ * ~18 MB for no CPU; at 10,000 by 17-28 MB for ~13% more CPU per delivery (more full
+ * GCs of a larger live set). 50 (a factor of 1.5) saved another ~20 MB at N=1,000 but
+ * cost ~5% of the first 1,000 connections/s.
  */
 const OLD_GENERATION_GROWTH_PERCENT = 100;
 
