@@ -205,6 +205,29 @@ export class ChatctlCli extends Cli {
     return `error: unknown command "${first}"${near.length > 0 ? `; did you mean ${near.join(" or ")}?` : ""} (chatctl --help lists them)`;
   }
 
+  /**
+   * Too few positional arguments: clipanion says only "Not enough positional arguments".
+   * This names what the command takes and shows its first example, which a new user can
+   * run as it is; undefined for any other syntax error.
+   */
+  missingArguments(input: readonly string[], clipanionMessage: string): string | undefined {
+    const [first, ...usage] = clipanionMessage.split("\n");
+    if (!first?.includes("Not enough positional arguments")) return undefined;
+    // The command typed: the entry whose name matches the most leading words ("ws" alone is a group).
+    const matched = (e: Entry) => Math.max(0, ...(e.klass.paths ?? []).filter((path) => path.every((word, i) => input[i] === word)).map((p) => p.length));
+    const entry = this.entries.filter((e) => matched(e) > 0).sort((a, b) => matched(b) - matched(a))[0];
+    if (!entry) return undefined;
+    const positionals = entry.args.match(/<[^>]+>|\[(?!-)[^\]]+\]/g) ?? [];
+    const example = entry.klass.usage?.examples?.[0];
+    return [
+      `error: chatctl ${entry.name} takes ${positionals.join(" ")}; ${positionals.filter((p) => p.startsWith("<")).length === 1 ? "it is" : "some are"} missing`,
+      ...usage,
+      ...(example ? [`For example (${example[0].replace(/^./, (c) => c.toLowerCase())}):`, `  ${example[1]}`, ""] : []),
+      `chatctl ${entry.name} --help: every option, and more examples.`,
+      "",
+    ].join("\n");
+  }
+
   override async run(given: string[] | Command, context?: Partial<BaseContext> | void): Promise<number> {
     const ctx = { ...Cli.defaultContext, ...(context ?? {}) };
     if (!Array.isArray(given)) return super.run(given, ctx);
@@ -228,7 +251,8 @@ export class ChatctlCli extends Cli {
       command = this.process(input, ctx);
     } catch (error) {
       // Wrong arguments to a known command: clipanion's message and usage, on stderr.
-      ctx.stderr.write(this.error(error instanceof Error ? error : new Error(String(error))));
+      const err = error instanceof Error ? error : new Error(String(error));
+      ctx.stderr.write(this.missingArguments(input, this.error(err)) ?? this.error(err));
       return 1;
     }
     return super.run(command, ctx);

@@ -71,7 +71,20 @@ describe("chatctl help", () => {
   it("wrong arguments to a known command name the values and exit 1", async () => {
     const r = await runCli(["ws-get-url"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("Not enough positional arguments");
+    expect(r.stderr).toContain("error: chatctl ws get-url takes <api-id> [stage]; it is missing");
     expect(r.stderr).toContain("[--region REGION]");
+  });
+
+  it("a command given too few arguments shows what it takes and an example to run, under either name", async () => {
+    for (const name of [["connections", "list"], ["connections-list"]]) {
+      const r = await runCli([...name, "--local"]);
+      expect(r.code, name.join(" ")).toBe(1);
+      expect(r.stderr, name.join(" ")).not.toContain("Unknown Syntax Error");
+      expect(r.stderr, name.join(" ")).toContain("chatctl connections list takes <table>; it is missing");
+      expect(r.stderr, name.join(" ")).toMatch(/^ {2}chatctl connections list my-chat-connections$/m);
+      expect(r.stderr, name.join(" ")).toContain("chatctl connections list --help");
+    }
+    const send = await runCli(["connection", "send", "a1b2c3d4e5"]);
+    expect(send.stderr).toContain("takes <api-id|stack> <stage|connection-id> <connection-id|message> [message]; some are missing");
   });
 });
