@@ -16,9 +16,8 @@ const NEW_SPACE_CAP_BYTES = 8 * 1024 * 1024;
  * ~18 MB for no CPU; at 10,000 by 17-28 MB for ~13% more CPU per delivery (more full
  * GCs of a larger live set). 50 (a factor of 1.5) saved another ~20 MB at N=1,000 but
  * cost ~5% of the first 1,000 connections/s. The flag is process-wide: function workers
- * (heap limits of 64-256 MB, for which V8's own maximum factor is 1.3) get 2 as well;
- * their live sets are small enough that V8's 8 MB minimum step mostly decides their
- * limit, and the measured peaks above count them.
+ * (heap limits of 64-256 MB, for which V8's own maximum factor is 1.3) get 2 as well,
+ * and the tree's peaks above, which count them, still fell.
  */
 const OLD_GENERATION_GROWTH_PERCENT = 100;
 
