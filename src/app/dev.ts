@@ -89,6 +89,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
 
   let running = false;
   let again = false;
+  let applied = false;
   const applyOnce = async (): Promise<void> => {
     if (running) {
       again = true;
@@ -98,7 +99,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     try {
       do {
         again = false;
-        await applyToCloud(io, cloud, specFile, devConsole, environment);
+        applied = await applyToCloud(io, cloud, specFile, devConsole, environment, opts.watch);
       } while (again);
     } finally {
       running = false;
@@ -109,6 +110,15 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
   };
 
   await applyOnce();
+  if (!applied && !opts.watch) {
+    // Nothing would ever apply again: a server left running would only hang the script
+    // (or CI job) that waits for its URL.
+    io.err("error: the stack did not apply, and with --no-watch nothing re-applies: chatctl dev stops. Fix the error above and start it again.");
+    await cloud.close();
+    devConsole.close();
+    removeLocalInfo(info);
+    return 1;
+  }
 
   let watcher: DevWatch | undefined;
   if (opts.watch) {
@@ -159,7 +169,8 @@ function untilStopped(say: (line: string) => void): Promise<void> {
   });
 }
 
-async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devConsole: DevConsole, environment: string | undefined): Promise<void> {
+/** Whether the local cloud now matches the spec. */
+async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devConsole: DevConsole, environment: string | undefined, watching: boolean): Promise<boolean> {
   let stack = { stack: "", region: cloud.region, stages: [] as Array<{ stage: string; url: string }> };
   try {
     const p = await prepareStack(specFile, {
@@ -180,23 +191,27 @@ async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devC
     if (plan.conflicts.length > 0) {
       io.err("error: conflicts in the local cloud (see above); not applying.");
       devConsole.applied({ ...stack, plan, result: undefined, ok: false, summary: "Not applied: conflicts in the local cloud." });
-      return;
+      return false;
     }
+    let ok = true;
     if (hasChanges(plan)) {
       const result = await executeReported(p, plan, io, {});
       url = stackUrl(result.outputs) ?? url;
       stack = withUrl(url);
+      ok = result.ok;
       devConsole.applied({ ...stack, plan, result, ok: result.ok, summary: summarizeApply(result) });
     } else {
       devConsole.applied({ ...stack, plan, result: undefined, ok: true, summary: "No changes: the local cloud matches chat.yaml." });
     }
     if (url) io.out(`\nWebSocket URL: ${url}`);
+    return ok;
   } catch (err) {
-    // In dev a mistake in chat.yaml or a handler is reported and the server keeps running.
+    // While watching, a mistake in chat.yaml or a handler is reported and the server keeps running.
     const message = describeFailure(err) ?? `error: ${errorMessage(err)}`;
     io.err(message);
-    io.err("Fix it and save: chatctl dev applies again.");
+    if (watching) io.err("Fix it and save: chatctl dev applies again.");
     devConsole.applied({ ...stack, plan: undefined, result: undefined, ok: false, summary: message });
+    return false;
   }
 }
 

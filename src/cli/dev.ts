@@ -25,7 +25,7 @@ export class DevCommand extends StackCommand {
   port = Option.String("--port", "4510", { description: "Port for every service and the WebSocket stages (0: any free port)" });
   host = Option.String("--host", "127.0.0.1", { description: "Address to listen on (127.0.0.1 by default: only this machine)" });
   persist = Option.String("--persist", { description: "Keep the local cloud (tables, items, APIs, functions) in this folder across restarts" });
-  watch = Option.Boolean("--watch", true, { description: "Re-apply when chat.yaml or a handler changes (--no-watch to turn off)" });
+  watch = Option.Boolean("--watch", true, { description: "Re-apply when chat.yaml or a handler changes (--no-watch to turn off: then a stack that does not apply ends dev with exit 1)" });
   quiet = Option.Boolean("--quiet", false, { description: "Do not print the functions' log lines" });
   faults = Option.String("--faults", {
     description: 'Inject AWS faults from this JSON file, to see how your code copes: {"seed": 1, "rules": [{"service": "lambda", "operation": "CreateFunction", "nth": 1, "error": {"name": "ThrottlingException"}}]} (also "delayMs", "drop", "probability", "times")',

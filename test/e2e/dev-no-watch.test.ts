@@ -1,0 +1,51 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+// `chatctl dev --no-watch` (scripts, CI jobs) on a spec that does not apply: nothing
+// would ever apply it again, so dev reports the error and exits 1 instead of serving
+// nothing until it is killed.
+
+const root = resolve(import.meta.dirname, "../..");
+const built = existsSync(join(root, "dist/cli/main.js"));
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function runDev(dir: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dev = spawn(process.execPath, [join(root, "bin/chatctl.js"), "dev", "-f", join(dir, "chat.yaml"), "--port", "0", ...args], {
+    env: { ...process.env, CHATCTL_HOME: join(dir, "home"), NO_COLOR: "1" },
+  });
+  let stdout = "";
+  let stderr = "";
+  dev.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  dev.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const killer = setTimeout(() => dev.kill("SIGKILL"), 30_000);
+  return new Promise((r) =>
+    dev.once("exit", (code) => {
+      clearTimeout(killer);
+      r({ code, stdout, stderr });
+    }),
+  );
+}
+
+describe.skipIf(!built)("chatctl dev --no-watch", () => {
+  it("exits 1 with the spec's error when the stack does not apply", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chatctl-dev-no-watch-"));
+    dirs.push(dir);
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "no-watch-test", type: "module" }));
+    writeFileSync(join(dir, "h.mjs"), "export const handler = async () => ({ statusCode: 200 });\n");
+    writeFileSync(join(dir, "chat.yaml"), "stack: nw\nroutes:\n  $default: fn\nfunctions:\n  fn:\n    handler: ./h.mjs\n    memroy: 128\n");
+
+    const r = await runDev(dir, ["--no-watch"]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, "chat.yaml")}:7:5: error: functions.fn: unknown key "memroy" (did you mean "memory"?)`);
+    expect(r.stderr).toContain("with --no-watch nothing re-applies: chatctl dev stops");
+    expect(r.stderr).not.toContain("applies again");
+    expect(r.stdout).not.toContain("WebSocket URL");
+  }, 45_000);
+});
