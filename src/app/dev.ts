@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { UserError, describeFailure, errorMessage } from "../errors.js";
@@ -43,8 +44,12 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     io.err(`warning: listening on ${opts.host}: anyone who can reach this machine can connect, call its functions and read its tables.`);
   }
   const specFile = resolve(opts.specFile);
+  // No spec at all is a wrong folder or -f, not an edit in progress: say so before opening
+  // any port. A spec with mistakes is reported by the first apply; watching, dev waits for the fix.
+  if (!existsSync(specFile)) {
+    throw new UserError(`no spec at ${specFile}: pass one with -f <path to chat.yaml>, or create one here with \`chatctl init\``);
+  }
   const faults = opts.faults === undefined ? undefined : await readFaults(opts.faults);
-  // Fail on a broken spec before opening any port.
   const first = await loadSpec(specFile, { environment: opts.environment });
   const environment = opts.environment ?? (first.ok && first.environments.includes("dev") ? "dev" : undefined);
   const region = first.ok && environment === opts.environment ? first.region : undefined;

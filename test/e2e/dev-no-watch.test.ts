@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
-// `chatctl dev --no-watch` (scripts, CI jobs) on a spec that does not apply: nothing
-// would ever apply it again, so dev reports the error and exits 1 instead of serving
-// nothing until it is killed.
+// Starts of `chatctl dev` that cannot lead anywhere end at once with exit 1: --no-watch
+// (scripts, CI jobs) on a spec that does not apply, which nothing would ever apply again,
+// and no spec at all (a wrong folder or -f), watching or not.
 
 const root = resolve(import.meta.dirname, "../..");
 const built = existsSync(join(root, "dist/cli/main.js"));
@@ -47,5 +47,14 @@ describe.skipIf(!built)("chatctl dev --no-watch", () => {
     expect(r.stderr).toContain("with --no-watch nothing re-applies: chatctl dev stops");
     expect(r.stderr).not.toContain("applies again");
     expect(r.stdout).not.toContain("WebSocket URL");
+  }, 45_000);
+
+  it("without a spec, exits 1 at once even when watching, and says how to get one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chatctl-dev-no-spec-"));
+    dirs.push(dir);
+    const r = await runDev(dir, []);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`error: no spec at ${join(dir, "chat.yaml")}: pass one with -f <path to chat.yaml>, or create one here with \`chatctl init\``);
+    expect(r.stdout).not.toContain("Local cloud listening");
   }, 45_000);
 });
