@@ -205,6 +205,12 @@ export class ChatctlCli extends Cli {
     return `error: unknown command "${first}"${near.length > 0 ? `; did you mean ${near.join(" or ")}?` : ""} (chatctl --help lists them)`;
   }
 
+  /** The command the input's leading words name, under either name ("ws" alone is a group, not a command). */
+  private typedEntry(input: readonly string[]): Entry | undefined {
+    const matched = (e: Entry) => Math.max(0, ...(e.klass.paths ?? []).filter((path) => path.every((word, i) => input[i] === word)).map((p) => p.length));
+    return this.entries.filter((e) => matched(e) > 0).sort((a, b) => matched(b) - matched(a))[0];
+  }
+
   /**
    * Too few positional arguments: clipanion says only "Not enough positional arguments".
    * This names what the command takes and shows its first example, which a new user can
@@ -213,9 +219,7 @@ export class ChatctlCli extends Cli {
   missingArguments(input: readonly string[], clipanionMessage: string): string | undefined {
     const [first, ...usage] = clipanionMessage.split("\n");
     if (!first?.includes("Not enough positional arguments")) return undefined;
-    // The command typed: the entry whose name matches the most leading words ("ws" alone is a group).
-    const matched = (e: Entry) => Math.max(0, ...(e.klass.paths ?? []).filter((path) => path.every((word, i) => input[i] === word)).map((p) => p.length));
-    const entry = this.entries.filter((e) => matched(e) > 0).sort((a, b) => matched(b) - matched(a))[0];
+    const entry = this.typedEntry(input);
     if (!entry) return undefined;
     const positionals = entry.args.match(/<[^>]+>|\[(?!-)[^\]]+\]/g) ?? [];
     const example = entry.klass.usage?.examples?.[0];
@@ -245,6 +249,15 @@ export class ChatctlCli extends Cli {
     if (unknown !== undefined) {
       ctx.stderr.write(`${unknown}\n`);
       return 1;
+    }
+    // --help after some arguments (`chatctl ws get-url abc --help`, a habit from other CLIs):
+    // clipanion takes it only right after the command's name.
+    const helpAt = input.findIndex(isHelpFlag);
+    const endOfOptions = input.indexOf("--");
+    const asked = helpAt >= 0 && (endOfOptions < 0 || helpAt < endOfOptions) ? this.typedEntry(input) : undefined;
+    if (asked) {
+      ctx.stdout.write(this.usage(asked.klass, { detailed: true, colored: this.enableColors ?? ctx.colorDepth > 1 }));
+      return 0;
     }
     let command;
     try {

@@ -75,6 +75,20 @@ describe("chatctl help", () => {
     expect(r.stderr).toContain("[--region REGION]");
   });
 
+  it("--help or -h after some arguments shows that command's help, as right after its name", async () => {
+    const plain = await runCli(["ws", "get-url", "--help"]);
+    expect(plain.stdout).toContain("Print the URL clients connect to");
+    for (const args of [["ws", "get-url", "a1b2c3d4e5", "--help"], ["ws-get-url", "a1b2c3d4e5", "prod", "-h"]]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(" ")).toBe(0);
+      expect(r.stdout, args.join(" ")).toBe(plain.stdout);
+    }
+    const init = await runCli(["init", "some-dir", "--help"]);
+    expect(init.code).toBe(0);
+    expect(init.stderr).not.toContain("Command not found");
+    expect(init.stdout).toBe((await runCli(["init", "--help"])).stdout);
+  });
+
   it("a command given too few arguments shows what it takes and an example to run, under either name", async () => {
     for (const name of [["connections", "list"], ["connections-list"]]) {
       const r = await runCli([...name, "--local"]);
