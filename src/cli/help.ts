@@ -232,6 +232,29 @@ export class ChatctlCli extends Cli {
     ].join("\n");
   }
 
+  /** An option the command does not have: clipanion's usage line, with the nearest option names. */
+  unknownOption(input: readonly string[], clipanionMessage: string): string | undefined {
+    const [first, ...usage] = clipanionMessage.split("\n");
+    const given = first?.match(/Unsupported option name \("([^"]+)"\)/)?.[1];
+    const entry = given === undefined ? undefined : this.typedEntry(input);
+    if (given === undefined || !entry) return undefined;
+    // The usage line clipanion printed lists every option: "[--region REGION]", "[-f,--file FILE]",
+    // "[--follow,-f]"; one without a value is a switch, which also takes a --no- form.
+    const options = [...usage.join("\n").matchAll(/\[(-{1,2}[\w-]+(?:,-{1,2}[\w-]+)*)( [^\]]+)?\]/g)].flatMap((m) =>
+      (m[1] ?? "")
+        .split(",")
+        .filter((o) => o.startsWith("--"))
+        .flatMap((o) => (m[2] === undefined ? [o, `--no-${o.slice(2)}`] : [o])),
+    );
+    const near = nearest(given, options);
+    return [
+      `error: chatctl ${entry.name} has no option ${given}${near.length > 0 ? `; did you mean ${near.join(" or ")}?` : ""}`,
+      ...usage,
+      `chatctl ${entry.name} --help: every option, and examples.`,
+      "",
+    ].join("\n");
+  }
+
   override async run(given: string[] | Command, context?: Partial<BaseContext> | void): Promise<number> {
     const ctx = { ...Cli.defaultContext, ...(context ?? {}) };
     if (!Array.isArray(given)) return super.run(given, ctx);
@@ -265,7 +288,8 @@ export class ChatctlCli extends Cli {
     } catch (error) {
       // Wrong arguments to a known command: clipanion's message and usage, on stderr.
       const err = error instanceof Error ? error : new Error(String(error));
-      ctx.stderr.write(this.missingArguments(input, this.error(err)) ?? this.error(err));
+      const message = this.error(err);
+      ctx.stderr.write(this.missingArguments(input, message) ?? this.unknownOption(input, message) ?? message);
       return 1;
     }
     return super.run(command, ctx);

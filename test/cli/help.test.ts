@@ -89,6 +89,21 @@ describe("chatctl help", () => {
     expect(init.stdout).toBe((await runCli(["init", "--help"])).stdout);
   });
 
+  it("an option the command does not have is named, with the nearest ones, and exits 1", async () => {
+    const cases: Array<[string[], string]> = [
+      [["plan", "-f", "chat.yaml", "--regoin", "us-east-1"], "error: chatctl plan has no option --regoin; did you mean --region?"],
+      [["dev", "--no-wach"], "error: chatctl dev has no option --no-wach; did you mean --no-watch?"],
+      [["lambda-logs", "fn", "--folow"], "error: chatctl lambda logs has no option --folow; did you mean --follow?"],
+      [["ws", "list", "--zzzzzz"], "error: chatctl ws list has no option --zzzzzz\n"],
+    ];
+    for (const [args, line] of cases) {
+      const r = await runCli(args);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.stderr, args.join(" ")).toContain(line);
+      expect(r.stderr, args.join(" ")).not.toContain("Unknown Syntax Error");
+    }
+  });
+
   it("a command given too few arguments shows what it takes and an example to run, under either name", async () => {
     for (const name of [["connections", "list"], ["connections-list"]]) {
       const r = await runCli([...name, "--local"]);
