@@ -216,7 +216,7 @@ export class ChatctlCli extends Cli {
    * This names what the command takes and shows its first example, which a new user can
    * run as it is; undefined for any other syntax error.
    */
-  missingArguments(input: readonly string[], clipanionMessage: string): string | undefined {
+  private missingArguments(input: readonly string[], clipanionMessage: string): string | undefined {
     const [first, ...usage] = clipanionMessage.split("\n");
     if (!first?.includes("Not enough positional arguments")) return undefined;
     const entry = this.typedEntry(input);
@@ -233,7 +233,7 @@ export class ChatctlCli extends Cli {
   }
 
   /** An option the command does not have: clipanion's usage line, with the nearest option names. */
-  unknownOption(input: readonly string[], clipanionMessage: string): string | undefined {
+  private unknownOption(input: readonly string[], clipanionMessage: string): string | undefined {
     const [first, ...usage] = clipanionMessage.split("\n");
     const given = first?.match(/Unsupported option name \("([^"]+)"\)/)?.[1];
     const entry = given === undefined ? undefined : this.typedEntry(input);
