@@ -67,7 +67,9 @@ describe.skipIf(!built || !browserTestsEnabled("the dev console's browser tests"
     wsUrl = (await waitForOutput(/WebSocket URL: (ws:\/\/127\.0\.0\.1:\d+\/[a-z0-9]+\/prod)/))[1]!;
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(15_000); // a step that never comes fails with its locator named, inside the test's own timeout
-    await page.goto(`${base}/`);
+    // The first request bundles the page (esbuild) while other test files share the cores:
+    // once, in a full CI run, that took past the 15 s step timeout.
+    await page.goto(`${base}/`, { timeout: 45_000 });
     await page.locator("#stream-status", { hasText: "live" }).waitFor();
   }, 60_000);
 
