@@ -259,21 +259,33 @@ interface BuildSettings {
 const ESBUILD_IDLE_MS = 500;
 let builds = 0;
 let idleTimer: NodeJS.Timeout | undefined;
+let stopping: Promise<void> | undefined;
 
-async function build<T extends BuildOptions>(options: SameShape<BuildOptions, T>): Promise<BuildResult<T>> {
+/**
+ * Every esbuild build of this process goes through here (handlers, the dev console's
+ * page), so the service is never stopped under one. A build sent while it was being
+ * stopped never answered: the dev console's page, opened right after an apply,
+ * stayed blank with its script and styles pending (half of the full CI runs).
+ */
+export async function buildWithEsbuild<T extends BuildOptions>(options: SameShape<BuildOptions, T>): Promise<BuildResult<T>> {
   builds++;
   clearTimeout(idleTimer);
   try {
+    await stopping; // the next build starts a new service once the old one is gone
     return await esbuildBuild(options);
   } finally {
     if (--builds === 0) {
       idleTimer = setTimeout(() => {
-        if (builds === 0) void stopEsbuild();
+        if (builds > 0) return;
+        stopping = stopEsbuild().finally(() => {
+          stopping = undefined;
+        });
       }, ESBUILD_IDLE_MS);
       idleTimer.unref();
     }
   }
 }
+
 
 
 const CJS_ENTRY = "chatctl-cjs-entry";
@@ -298,7 +310,7 @@ function commonJsEntryPlugin(root: string): Plugin {
 
 async function runEsbuild(root: string, entries: readonly string[], names: readonly string[], settings: BuildSettings, commonJs: ReadonlySet<string>): Promise<EsbuildResult> {
   try {
-    return await build({
+    return await buildWithEsbuild({
       entryPoints: Object.fromEntries(entries.map((e, i) => [names[i]!, commonJs.has(e) ? `${CJS_ENTRY}:${relative(root, e).split(sep).join("/")}` : e])),
       absWorkingDir: root,
       outdir: root, // nothing is written (write: false); paths in the source map are relative to it

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { buildWithEsbuild } from "../bundle/index.js";
 
 export interface ConsoleAssets {
   readonly js: string;
@@ -18,7 +18,7 @@ export const UI_DIR = fileURLToPath(new URL("../../ui/", import.meta.url));
 export async function bundleConsoleAssets(uiDir = UI_DIR): Promise<ConsoleAssets> {
   const entry = `${uiDir}main.ts`;
   if (!existsSync(entry)) throw new Error(`the console's sources are missing (${entry})`);
-  const out = await build({
+  const out = await buildWithEsbuild({
     entryPoints: [entry],
     bundle: true,
     write: false,
