@@ -114,18 +114,23 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     setTimeout(releaseApplyGarbage, 0).unref();
   };
 
+  let watcher: DevWatch | undefined;
+  const shutDown = async (): Promise<void> => {
+    await watcher?.close();
+    await cloud.close();
+    devConsole.close();
+    removeLocalInfo(info);
+  };
+
   await applyOnce();
   if (!applied && !opts.watch) {
     // Nothing would ever apply again: a server left running would only hang the script
     // (or CI job) that waits for its URL.
     io.err("error: the stack did not apply, and with --no-watch nothing re-applies: chatctl dev stops. Fix the error above and start it again.");
-    await cloud.close();
-    devConsole.close();
-    removeLocalInfo(info);
+    await shutDown();
     return 1;
   }
 
-  let watcher: DevWatch | undefined;
   if (opts.watch) {
     watcher = watchProject({
       dirs: await watchedDirs(specFile),
@@ -142,10 +147,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
 
   await untilStopped((why) => io.out(`\n${why}`));
   io.out("\nStopping: closing connections (each gets close code 1001 and its $disconnect)...");
-  await watcher?.close();
-  await cloud.close();
-  devConsole.close();
-  removeLocalInfo(info);
+  await shutDown();
   io.out("Stopped.");
   return 0;
 }
