@@ -212,15 +212,21 @@ export class ChatctlCli extends Cli {
   }
 
   /**
-   * Too few positional arguments: clipanion says only "Not enough positional arguments".
-   * This names what the command takes and shows its first example, which a new user can
-   * run as it is; undefined for any other syntax error.
+   * clipanion's message for wrong arguments to a known command, made specific: too few
+   * positional arguments name what the command takes and show its first example, which
+   * a new user can run as it is; an option it does not have comes with the nearest ones.
+   * Undefined for any other syntax error (its message stands as it is).
    */
-  private missingArguments(input: readonly string[], clipanionMessage: string): string | undefined {
-    const [first, ...usage] = clipanionMessage.split("\n");
-    if (!first?.includes("Not enough positional arguments")) return undefined;
+  private explainSyntaxError(input: readonly string[], clipanionMessage: string): string | undefined {
+    const [first = "", ...usage] = clipanionMessage.split("\n");
     const entry = this.typedEntry(input);
     if (!entry) return undefined;
+    if (first.includes("Not enough positional arguments")) return this.missingArguments(entry, usage);
+    const option = first.match(/Unsupported option name \("([^"]+)"\)/)?.[1];
+    return option === undefined ? undefined : this.unknownOption(entry, option, usage);
+  }
+
+  private missingArguments(entry: Entry, usage: readonly string[]): string {
     const positionals = entry.args.match(/<[^>]+>|\[(?!-)[^\]]+\]/g) ?? [];
     const example = entry.klass.usage?.examples?.[0];
     return [
@@ -232,12 +238,7 @@ export class ChatctlCli extends Cli {
     ].join("\n");
   }
 
-  /** An option the command does not have: clipanion's usage line, with the nearest option names. */
-  private unknownOption(input: readonly string[], clipanionMessage: string): string | undefined {
-    const [first, ...usage] = clipanionMessage.split("\n");
-    const given = first?.match(/Unsupported option name \("([^"]+)"\)/)?.[1];
-    const entry = given === undefined ? undefined : this.typedEntry(input);
-    if (given === undefined || !entry) return undefined;
+  private unknownOption(entry: Entry, given: string, usage: readonly string[]): string {
     // The usage line clipanion printed lists every option: "[--region REGION]", "[-f,--file FILE]",
     // "[--follow,-f]"; one without a value is a switch, which also takes a --no- form.
     const options = [...usage.join("\n").matchAll(/\[(-{1,2}[\w-]+(?:,-{1,2}[\w-]+)*)( [^\]]+)?\]/g)].flatMap((m) =>
@@ -289,7 +290,7 @@ export class ChatctlCli extends Cli {
       // Wrong arguments to a known command: clipanion's message and usage, on stderr.
       const err = error instanceof Error ? error : new Error(String(error));
       const message = this.error(err);
-      ctx.stderr.write(this.missingArguments(input, message) ?? this.unknownOption(input, message) ?? message);
+      ctx.stderr.write(this.explainSyntaxError(input, message) ?? message);
       return 1;
     }
     return super.run(command, ctx);
