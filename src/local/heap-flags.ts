@@ -21,6 +21,8 @@ const NEW_SPACE_CAP_BYTES = 8 * 1024 * 1024;
  */
 const OLD_GENERATION_GROWTH_PERCENT = 100;
 
+const NO_SEMI_SPACE_GROWTH = "--semi-space-growth-factor=1";
+
 let small = false;
 let capped = false;
 
@@ -47,13 +49,13 @@ export function keepDevHeapSmall(): void {
   setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
   if (newSpaceBytes() >= NEW_SPACE_CAP_BYTES) {
     capped = true;
-    setFlagsFromString("--semi-space-growth-factor=1");
+    setFlagsFromString(NO_SEMI_SPACE_GROWTH);
     return;
   }
   const watch = new PerformanceObserver(() => {
     if (newSpaceBytes() < NEW_SPACE_CAP_BYTES) return;
     capped = true;
-    setFlagsFromString("--semi-space-growth-factor=1");
+    setFlagsFromString(NO_SEMI_SPACE_GROWTH);
     watch.disconnect();
   });
   watch.observe({ entryTypes: ["gc"] });
@@ -70,11 +72,12 @@ export function keepDevHeapSmall(): void {
  * "online" event. They narrow the window; nothing from JavaScript closes it: measured,
  * the young generation still grew in 1 run of 4.
  */
-export function restoreHeapFlags(): void {
+function restoreHeapFlags(): void {
   const flags = heapFlagsForWorkers();
   if (flags) setFlagsFromString(flags);
 }
 
+/** For a worker just created: re-sets the flags every millisecond until it is online (see restoreHeapFlags). */
 export function holdHeapFlagsWhileStarting(worker: Worker): void {
   if (!heapFlagsForWorkers()) return;
   const timer = setInterval(restoreHeapFlags, 1);
@@ -89,5 +92,5 @@ export function holdHeapFlagsWhileStarting(worker: Worker): void {
 
 /** The flags a new worker sets as its first statement (see restoreHeapFlags). */
 export function heapFlagsForWorkers(): string | undefined {
-  return small && capped ? "--semi-space-growth-factor=1" : undefined;
+  return small && capped ? NO_SEMI_SPACE_GROWTH : undefined;
 }
