@@ -263,9 +263,10 @@ let stopping: Promise<void> | undefined;
 
 /**
  * Every esbuild build of this process goes through here (handlers, the dev console's
- * page), so the service is never stopped under one. A build sent while it was being
- * stopped never answered: the dev console's page, opened right after an apply,
- * stayed blank with its script and styles pending (half of the full CI runs).
+ * page), so the service is never stopped under one: a build it was stopped under never
+ * answered. The console's page, built outside this count and opened right after an
+ * apply, stayed blank with its script and styles pending (half of the full CI runs).
+ * A build that arrives while a stop is under way waits for it rather than race it.
  */
 export async function buildWithEsbuild<T extends BuildOptions>(options: SameShape<BuildOptions, T>): Promise<BuildResult<T>> {
   builds++;
@@ -285,8 +286,6 @@ export async function buildWithEsbuild<T extends BuildOptions>(options: SameShap
     }
   }
 }
-
-
 
 const CJS_ENTRY = "chatctl-cjs-entry";
 
