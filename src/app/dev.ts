@@ -87,39 +87,55 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     io.err(`Injecting faults from ${opts.faults} (${faults.config.rules.length} rule${faults.config.rules.length === 1 ? "" : "s"}, seed ${faults.config.seed ?? 1}).`);
   }
   const info: LocalCloudInfo = { url: cloud.url, pid: process.pid, startedAt: new Date().toISOString(), specFile };
+  // Listened for from here, before anything is printed: a Ctrl-C that lands during the
+  // first apply, or just after the URL, used to meet Node's default and kill dev
+  // mid-way, leaving its --local record behind and its workers' connections unclosed.
+  const stop = listenForStop(
+    (why) => io.out(`\n${why}`),
+    () => {
+      removeLocalInfo(info);
+      process.exit(130);
+    },
+  );
   writeLocalInfo(info);
   devConsole.listening(cloud.port, cloud.models.connections);
   io.out(`Local cloud listening on ${cloud.url} (every AWS service chatctl uses; --local finds it)`);
   io.out(`Dev console: ${cloud.url}/ (connections, messages and the stack, live; this machine only)`);
 
-  let running = false;
+  let running: Promise<void> | undefined;
   let again = false;
   let applied = false;
   const applyOnce = async (): Promise<void> => {
     if (running) {
       again = true;
-      return;
+      return running;
     }
-    running = true;
-    try {
+    const applying = (async () => {
       do {
         again = false;
-        applied = await applyToCloud(io, cloud, specFile, devConsole, environment, opts.watch);
-      } while (again);
+        applied = await applyToCloud(io, cloud, specFile, devConsole, environment, opts.watch && !stop.isRequested());
+      } while (again && !stop.isRequested());
+    })();
+    running = applying;
+    try {
+      await applying;
     } finally {
-      running = false;
+      running = undefined;
     }
-    // On a timer: the collection takes tens of ms, and the URL just printed tells the
-    // user (and scripts) that Ctrl-C is handled, which it is only once untilStopped runs.
+    // On a timer: the collection takes tens of ms, and a Ctrl-C right after the URL
+    // should not wait behind it.
     setTimeout(releaseApplyGarbage, 0).unref();
   };
 
   let watcher: DevWatch | undefined;
   const shutDown = async (): Promise<void> => {
     await watcher?.close();
+    // An apply half done would leave the local cloud between two states.
+    await running;
     await cloud.close();
     devConsole.close();
     removeLocalInfo(info);
+    stop.dispose();
   };
 
   await applyOnce();
@@ -131,7 +147,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     return 1;
   }
 
-  if (opts.watch) {
+  if (opts.watch && !stop.isRequested()) {
     watcher = watchProject({
       dirs: await watchedDirs(specFile),
       // Written on every call that changes the local cloud: watching it re-planned on every $connect.
@@ -145,35 +161,59 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     io.out("Watching chat.yaml and the handlers for changes. Ctrl-C to stop.");
   }
 
-  await untilStopped((why) => io.out(`\n${why}`));
+  await stop.requested;
   io.out("\nStopping: closing connections (each gets close code 1001 and its $disconnect)...");
   await shutDown();
   io.out("Stopped.");
   return 0;
 }
 
+interface StopRequests {
+  /** Settles on the first SIGINT, SIGTERM or SIGHUP, or when the process that started dev goes. */
+  readonly requested: Promise<void>;
+  isRequested(): boolean;
+  /** Stops listening (the signals get Node's default again). */
+  dispose(): void;
+}
+
 /**
- * Resolves on SIGINT, SIGTERM or SIGHUP, or when the process that started dev goes.
- * `npx chatctl dev` and `npm run dev` run it under `sh -c`: a SIGTERM to npm ends
- * that shell and never reaches dev, which would keep its port; the parent id
- * changing is how that shows.
+ * The first signal asks for a clean stop, which waits for an apply in progress and
+ * closes every connection; a second one, while that runs, calls `force` (as Terraform's
+ * second Ctrl-C does). `npx chatctl dev` and `npm run dev` run dev under `sh -c`: a
+ * SIGTERM to npm ends that shell and never reaches dev, which would keep its port; the
+ * parent id changing is how that shows.
  */
-function untilStopped(say: (line: string) => void): Promise<void> {
-  return new Promise((resolveStop) => {
-    const parent = process.ppid;
-    const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-    const stop = () => {
+function listenForStop(say: (line: string) => void, force: () => void): StopRequests {
+  const parent = process.ppid;
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  let requested = false;
+  let resolveStop = (): void => {};
+  const promise = new Promise<void>((r) => (resolveStop = r));
+  const request = (): void => {
+    if (requested) {
+      say("Second stop request: exiting now, without closing connections.");
+      force();
+      return;
+    }
+    requested = true;
+    clearInterval(orphaned);
+    resolveStop();
+  };
+  const onSignal = (): void => request();
+  for (const s of signals) process.on(s, onSignal);
+  const orphaned = setInterval(() => {
+    if (process.ppid === parent) return;
+    say("The process that started chatctl dev (npx, npm run) has exited.");
+    request();
+  }, 500);
+  return {
+    requested: promise,
+    isRequested: () => requested,
+    dispose: () => {
       clearInterval(orphaned);
-      for (const s of signals) process.off(s, stop);
-      resolveStop();
-    };
-    for (const s of signals) process.once(s, stop);
-    const orphaned = setInterval(() => {
-      if (process.ppid === parent) return;
-      say("The process that started chatctl dev (npx, npm run) has exited.");
-      stop();
-    }, 500);
-  });
+      for (const s of signals) process.off(s, onSignal);
+    },
+  };
 }
 
 /** Whether the local cloud now matches the spec. */

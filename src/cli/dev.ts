@@ -13,7 +13,7 @@ export class DevCommand extends StackCommand {
 
       Other commands reach it with \`--local\` (this spec's dev server, or \`--local PORT\`): \`chatctl connections-list my-chat --local\`, \`chatctl lambda-logs my-chat-sendmessage --local --follow\`. Handlers may build their management client as AWS's samples do (\`https://\${domainName}/\${stage}\` or \`https://\${apiId}.execute-api.\${AWS_REGION}.amazonaws.com/\${stage}\`): inside the local runner those reach the local cloud, over TLS the functions trust.
 
-      It listens on 127.0.0.1 unless \`--host\` says otherwise. \`--persist DIR\` keeps the local cloud across restarts: tables with their items, and the APIs (same ids), functions, roles and log groups; the first apply after a restart then has nothing to do. Ctrl-C, SIGTERM or SIGHUP (also through npx and npm run) stop it cleanly: every connection gets close code 1001 and its $disconnect.
+      It listens on 127.0.0.1 unless \`--host\` says otherwise. \`--persist DIR\` keeps the local cloud across restarts: tables with their items, and the APIs (same ids), functions, roles and log groups; the first apply after a restart then has nothing to do. Ctrl-C, SIGTERM or SIGHUP (also through npx and npm run) stop it cleanly: an apply in progress finishes, then every connection gets close code 1001 and its $disconnect. A second Ctrl-C exits at once.
     `,
     examples: [
       ["Run the example stack", "chatctl dev -f specs/chat.yaml"],
