@@ -162,7 +162,6 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
   }
 
   await stop.requested;
-  io.out("\nStopping: closing connections (each gets close code 1001 and its $disconnect)...");
   await shutDown();
   io.out("Stopped.");
   return 0;
@@ -197,6 +196,8 @@ function listenForStop(say: (line: string) => void, force: () => void): StopRequ
     }
     requested = true;
     clearInterval(orphaned);
+    // Said at once: an apply in progress is finished first, and the user should know the key press was heard.
+    say("Stopping: closing connections (each gets close code 1001 and its $disconnect); Ctrl-C again to exit at once...");
     resolveStop();
   };
   const onSignal = (): void => request();

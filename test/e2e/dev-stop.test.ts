@@ -65,6 +65,7 @@ describe.skipIf(!built)("stopping chatctl dev", () => {
     expect(records(dev.home)).toHaveLength(1);
     dev.process.kill("SIGINT");
     expect(await dev.exited, dev.output().stderr).toBe(0);
+    expect(dev.output().stdout).toContain("Stopping: closing connections (each gets close code 1001 and its $disconnect); Ctrl-C again to exit at once...");
     expect(dev.output().stdout).toMatch(/Stopped\./);
     expect(dev.output().stdout).not.toContain("Watching chat.yaml");
     expect(records(dev.home)).toEqual([]);
