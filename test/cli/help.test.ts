@@ -105,13 +105,13 @@ describe("chatctl help", () => {
   });
 
   it("a command given too few arguments shows what it takes and an example to run, under either name", async () => {
-    for (const name of [["connections", "list"], ["connections-list"]]) {
+    for (const name of [["ws", "delete"], ["ws-delete"]]) {
       const r = await runCli([...name, "--local"]);
       expect(r.code, name.join(" ")).toBe(1);
       expect(r.stderr, name.join(" ")).not.toContain("Unknown Syntax Error");
-      expect(r.stderr, name.join(" ")).toContain("chatctl connections list takes <table>; it is missing");
-      expect(r.stderr, name.join(" ")).toMatch(/^ {2}chatctl connections list my-chat-connections$/m);
-      expect(r.stderr, name.join(" ")).toContain("chatctl connections list --help");
+      expect(r.stderr, name.join(" ")).toContain("chatctl ws delete takes <api-id>; it is missing");
+      expect(r.stderr, name.join(" ")).toMatch(/^ {2}chatctl ws delete a1b2c3d4e5$/m);
+      expect(r.stderr, name.join(" ")).toContain("chatctl ws delete --help");
     }
     const send = await runCli(["connection", "send", "a1b2c3d4e5"]);
     expect(send.stderr).toContain("takes <api-id|stack> <stage|connection-id> <connection-id|message> [message]; some are missing");

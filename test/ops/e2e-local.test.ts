@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { runCli, startTestCloud, type TestCloud } from "../support/cloud.js";
@@ -55,6 +58,13 @@ describe("ad-hoc commands against the local cloud", () => {
     const table = await runCli(["connections", "list", "my-chat", ...at]);
     expect(table.stdout).toMatch(new RegExp(`^CONNECTION ID\\s+AGE\\s+SOURCE IP\\s+USER AGENT\\n${id.replace(/[=+/]/g, "\\$&")}\\s+\\d+s\\s+127\\.0\\.0\\.1\\s+e2e-client/1\\.0\\n$`));
 
+    // No table named: the one of the stack in the spec, as status finds its stack.
+    const fromSpec = await runCli(["connections", "list", "-f", "specs/chat.yaml", "--json", ...at]);
+    expect(fromSpec.code, fromSpec.stderr).toBe(0);
+    expect(JSON.parse(fromSpec.stdout)).toEqual({ table: "my-chat-connections", connections: [expect.objectContaining({ connectionId: id })] });
+    const scannedFromSpec = await runCli(["dynamodb", "scan", "-f", "specs/chat.yaml", "--json", ...at]);
+    expect(JSON.parse(scannedFromSpec.stdout)).toEqual([expect.objectContaining({ connectionId: id })]);
+
     const sent = await runCli(["connection-send", "my-chat", id, '{"message":"from the CLI"}', ...at]);
     expect(sent.code).toBe(0);
     expect(await until(() => client.messages[0])).toBe('{"message":"from the CLI"}');
@@ -79,6 +89,25 @@ describe("ad-hoc commands against the local cloud", () => {
     const gone = await runCli(["connection-send", "my-chat", id, "hello?", ...at]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toBe(`error: connection ${id} is gone (it closed or never existed)\n`);
+  });
+
+  it("without a table, says where it looked for chat.yaml, or which of the spec's tables to name", async () => {
+    const none = await runCli(["connections", "list", ...at]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe(
+      `error: chatctl connections list takes <table> (a table, or a stack with one table); without it the stack's table comes from chat.yaml, and there is none at ${resolve("chat.yaml")}: pass the table, or -f <path to chat.yaml>\n`,
+    );
+    const dir = mkdtempSync(join(tmpdir(), "chatctl-two-tables-"));
+    try {
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "two-tables", type: "module" }));
+      writeFileSync(join(dir, "h.mjs"), "export const handler = async () => ({ statusCode: 200 });\n");
+      writeFileSync(join(dir, "chat.yaml"), "stack: two\nroutes:\n  $default: fn\nfunctions:\n  fn:\n    handler: ./h.mjs\n    tables: [rooms, users]\ntables:\n  rooms:\n    partitionKey: id\n  users:\n    partitionKey: id\n");
+      const two = await runCli(["dynamodb-scan", "-f", join(dir, "chat.yaml"), ...at]);
+      expect(two.code).toBe(1);
+      expect(two.stderr).toBe(`error: ${join(dir, "chat.yaml")} declares 2 tables (rooms, users): pass the one to read, e.g. chatctl dynamodb scan two-rooms\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("tells which stage and API exist when given a wrong one", async () => {
