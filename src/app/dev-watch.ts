@@ -1,3 +1,4 @@
+import { fstatSync, statSync } from "node:fs";
 import { sep } from "node:path";
 import { watch as chokidar, type FSWatcher } from "chokidar";
 
@@ -25,21 +26,61 @@ export interface DevWatchOptions {
   readonly dirs: readonly string[];
   /** Folders never watched (an in-project --persist folder: its journal is written on every call). */
   readonly exclude?: readonly string[];
+  /** Files whose changes are not reported, by identity (see `redirectedOutputs`). */
+  readonly ignoreFiles?: readonly FileIdentity[];
   /** Called once per burst of changes, `debounceMs` after the last one. */
   readonly onChange: (paths: readonly string[]) => void;
   readonly debounceMs?: number;
+}
+
+/** A file as the file system knows it: the same file under any path, hard link or symlink. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/**
+ * The regular files this process's stdout and stderr are redirected to. `chatctl dev >
+ * dev.log 2>&1` in the project folder otherwise re-applied on every line it wrote, and
+ * each apply wrote more lines: dev planned again and again without end.
+ */
+export function redirectedOutputs(): FileIdentity[] {
+  const files: FileIdentity[] = [];
+  for (const fd of [1, 2]) {
+    try {
+      const st = fstatSync(fd);
+      if (st.isFile()) files.push({ dev: st.dev, ino: st.ino });
+    } catch {
+      // closed or not a file: nothing to leave out
+    }
+  }
+  return files;
+}
+
+function isOneOf(path: string, files: readonly FileIdentity[]): boolean {
+  try {
+    const st = statSync(path);
+    return files.some((f) => f.dev === st.dev && f.ino === st.ino);
+  } catch {
+    return false;
+  }
 }
 
 export function watchProject(opts: DevWatchOptions): DevWatch {
   const exclude = (opts.exclude ?? []).map((d) => d.replace(/[/\\]+$/, ""));
   const ignored = (path: string): boolean => {
     if (exclude.some((d) => path === d || path.startsWith(d + sep))) return true;
+    // A log cannot change the stack, and one written by `chatctl dev | tee dev.log` (dev's
+    // stdout a pipe, so not found by redirectedOutputs) would re-apply on every line.
+    if (path.endsWith(".log")) return true;
     return path.split(/[/\\]/).some((part) => IGNORED_PARTS.has(part));
   };
   const watcher: FSWatcher = chokidar([...opts.dirs], { ignoreInitial: true, ignored, atomic: true });
   let timer: NodeJS.Timeout | undefined;
   let pending = new Set<string>();
-  watcher.on("all", (_event, path) => {
+  const ignoreFiles = opts.ignoreFiles ?? [];
+  watcher.on("all", (event, path) => {
+    if (ignoreFiles.length > 0 && (event === "add" || event === "change") && isOneOf(path, ignoreFiles)) return;
     pending.add(path);
     clearTimeout(timer);
     timer = setTimeout(() => {

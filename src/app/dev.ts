@@ -15,7 +15,7 @@ import { unavailableLocally } from "../local/runner/code.js";
 import { planStack, stackUrl } from "../stack/run.js";
 import { executeReported } from "./apply.js";
 import type { AppIO } from "./io.js";
-import { watchProject, type DevWatch } from "./dev-watch.js";
+import { redirectedOutputs, watchProject, type DevWatch } from "./dev-watch.js";
 import { releaseApplyGarbage } from "./dev-heap.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
@@ -152,6 +152,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
       dirs: await watchedDirs(specFile),
       // Written on every call that changes the local cloud: watching it re-planned on every $connect.
       exclude: opts.persist ? [resolve(opts.persist)] : [],
+      ignoreFiles: redirectedOutputs(),
       onChange: () => {
         io.out("\nChange detected: planning again...");
         void applyOnce();

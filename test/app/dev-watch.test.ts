@@ -69,9 +69,10 @@ describe("dev's project watcher", () => {
     expect(await burst).toContain(file);
   });
 
-  it("does not report the excluded --persist folder or node_modules", async () => {
+  it("does not report the excluded --persist folder, node_modules or a log", async () => {
     const burst = nextBurst();
     writeFileSync(join(dir, ".chatctl-state/control-plane.jsonl"), "{}\n");
+    writeFileSync(join(dir, "dev.log"), "Change detected: planning again...\n");
     mkdirSync(join(dir, "node_modules"), { recursive: true });
     writeFileSync(join(dir, "node_modules/x.js"), "1");
     writeFileSync(join(dir, "handlers/marker.ts"), "1");

@@ -1,33 +1,21 @@
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { chatctlBin, cliBuilt, useDevProjects } from "../support/dev-project.js";
 
 // `chatctl dev --host` anything but loopback: the user is told, on stderr, that the
 // whole stack is open to whoever reaches the machine. (That 127.0.0.1 is the default
 // bind is checked in gateway-stack.test.ts, on the local cloud itself.)
 
-const root = resolve(import.meta.dirname, "../..");
-const built = existsSync(join(root, "dist/cli/main.js"));
-const dirs: string[] = [];
+const newProject = useDevProjects("dev-host");
 
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-describe.skipIf(!built)("chatctl dev --host", () => {
+describe.skipIf(!cliBuilt)("chatctl dev --host", () => {
   it("warns when it listens beyond loopback, and still stops cleanly on Ctrl-C", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "chatctl-dev-host-"));
-    dirs.push(dir);
-    cpSync(join(root, "specs"), join(dir, "specs"), { recursive: true });
-    cpSync(join(root, "handlers"), join(dir, "handlers"), { recursive: true });
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "dev-host-test", type: "module" }));
-    symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+    const dir = newProject({ specs: true });
 
     const dev = spawn(
       process.execPath,
-      [join(root, "bin/chatctl.js"), "dev", "-f", join(dir, "specs/minimal.yaml"), "--host", "0.0.0.0", "--port", "0", "--no-watch", "--quiet"],
+      [chatctlBin, "dev", "-f", join(dir, "specs/minimal.yaml"), "--host", "0.0.0.0", "--port", "0", "--no-watch", "--quiet"],
       { env: { ...process.env, CHATCTL_HOME: join(dir, "home"), NO_COLOR: "1" } },
     );
     let stdout = "";

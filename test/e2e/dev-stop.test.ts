@@ -1,20 +1,14 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { chatctlBin, cliBuilt, useDevProjects } from "../support/dev-project.js";
 
 // Ctrl-C reaches `chatctl dev` from the moment it says it is listening, not only once the
 // URL is out: a stop that lands during the first apply is clean (exit 0, its --local record
 // removed), and a second one while it stops exits at once, as Terraform's second Ctrl-C does.
 
-const root = resolve(import.meta.dirname, "../..");
-const built = existsSync(join(root, "dist/cli/main.js"));
-const dirs: string[] = [];
-
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const newProject = useDevProjects("dev-stop");
 
 interface Dev {
   readonly process: ChildProcessWithoutNullStreams;
@@ -24,14 +18,9 @@ interface Dev {
 }
 
 function startDev(): Dev {
-  const dir = mkdtempSync(join(tmpdir(), "chatctl-dev-stop-"));
-  dirs.push(dir);
-  cpSync(join(root, "specs"), join(dir, "specs"), { recursive: true });
-  cpSync(join(root, "handlers"), join(dir, "handlers"), { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "dev-stop-test", type: "module" }));
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  const dir = newProject({ specs: true });
   const home = join(dir, "home");
-  const dev = spawn(process.execPath, [join(root, "bin/chatctl.js"), "dev", "-f", join(dir, "specs/minimal.yaml"), "--port", "0", "--quiet"], {
+  const dev = spawn(process.execPath, [chatctlBin, "dev", "-f", join(dir, "specs/minimal.yaml"), "--port", "0", "--quiet"], {
     env: { ...process.env, CHATCTL_HOME: home, NO_COLOR: "1" },
   });
   let stdout = "";
@@ -58,7 +47,7 @@ function records(home: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")) : [];
 }
 
-describe.skipIf(!built)("stopping chatctl dev", () => {
+describe.skipIf(!cliBuilt)("stopping chatctl dev", () => {
   it("a Ctrl-C during the first apply stops it cleanly once the apply is done", async () => {
     const dev = startDev();
     await until(dev, /Local cloud listening on /);
