@@ -102,6 +102,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
   io.out(`Local cloud listening on ${cloud.url} (every AWS service chatctl uses; --local finds it)`);
   io.out(`Dev console: ${cloud.url}/ (connections, messages and the stack, live; this machine only)`);
 
+  const shownNotes = new Set<string>();
   let running: Promise<void> | undefined;
   let again = false;
   let applied = false;
@@ -113,7 +114,7 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     const applying = (async () => {
       do {
         again = false;
-        applied = await applyToCloud(io, cloud, specFile, devConsole, environment, opts.watch && !stop.isRequested());
+        applied = await applyToCloud(io, cloud, specFile, devConsole, environment, opts.watch && !stop.isRequested(), shownNotes);
       } while (again && !stop.isRequested());
     })();
     running = applying;
@@ -219,7 +220,16 @@ function listenForStop(say: (line: string) => void, force: () => void): StopRequ
 }
 
 /** Whether the local cloud now matches the spec. */
-async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devConsole: DevConsole, environment: string | undefined, watching: boolean): Promise<boolean> {
+/** `shownNotes`: notes printed by an earlier apply of this dev session, not repeated after each save. */
+async function applyToCloud(
+  io: AppIO,
+  cloud: LocalCloud,
+  specFile: string,
+  devConsole: DevConsole,
+  environment: string | undefined,
+  watching: boolean,
+  shownNotes: Set<string>,
+): Promise<boolean> {
   let stack = { stack: "", region: cloud.region, stages: [] as Array<{ stage: string; url: string }> };
   try {
     const p = await prepareStack(specFile, {
@@ -236,7 +246,11 @@ async function applyToCloud(io: AppIO, cloud: LocalCloud, specFile: string, devC
     // New resources as one line each: a first start would otherwise print every default
     // of 28 resources. Changes after an edit are shown in full, as plan shows them.
     renderPlan(plan, (line) => io.out(line), { color: io.color, compactCreates: true });
-    for (const line of runtimeProvidedNote(p, unavailableLocally(p.runtimeProvided))) io.out(line);
+    const note = runtimeProvidedNote(p, unavailableLocally(p.runtimeProvided)).join("\n");
+    if (note !== "" && !shownNotes.has(note)) {
+      shownNotes.add(note);
+      io.out(note);
+    }
     if (plan.conflicts.length > 0) {
       io.err("error: conflicts in the local cloud (see above); not applying.");
       devConsole.applied({ ...stack, plan, result: undefined, ok: false, summary: "Not applied: conflicts in the local cloud." });

@@ -153,6 +153,15 @@ describe.skipIf(!built)("README walk-through: get chatctl, chatctl init, chatctl
     bob!.close();
   });
 
+  it("after a save, plans again without repeating the note on what the runtime provides", async () => {
+    const spec = join(projectDir, "chat.yaml");
+    const from = output.length;
+    writeFileSync(spec, `${readFileSync(spec, "utf8")}# saved again\n`);
+    await waitForMatch(() => output.slice(from), /No changes\. Your stack matches chat\.yaml\.[\s\S]*WebSocket URL: /, 30_000);
+    expect(output.slice(from)).not.toContain("Not bundled");
+    expect(output.match(/Not bundled: provided by the Lambda runtime/g)).toHaveLength(1);
+  });
+
   it("ships in the package every file init copies (a tarball from npm pack can init)", () => {
     const r = spawnSync("npm", ["pack", "--dry-run", "--json"], { cwd: root, env, encoding: "utf8" });
     expect(r.status).toBe(0);
