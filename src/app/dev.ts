@@ -5,7 +5,7 @@ import { UserError, describeFailure, errorMessage } from "../errors.js";
 import { startLocalCloud, type LocalCloud } from "../local/cloud.js";
 import { summarizeApply } from "../apply/progress.js";
 import { createDevConsole, type DevConsole } from "../console/dev.js";
-import { LOCAL_CREDENTIALS, chatctlHome, removeLocalInfo, writeLocalInfo, type LocalCloudInfo } from "../local/endpoint.js";
+import { LOCAL_CREDENTIALS, chatctlHome, removeLocalInfo, runningLocalClouds, writeLocalInfo, type LocalCloudInfo } from "../local/endpoint.js";
 import { FaultInjector, parseFaultConfig } from "../local/faults.js";
 import { renderPlan } from "../plan/render-text.js";
 import { hasChanges } from "../plan/planner.js";
@@ -75,7 +75,9 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      throw new UserError(`port ${port} is in use (another chatctl dev?): pick another with --port, or --port 0 for any free one`);
+      const holder = runningLocalClouds().find((c) => new URL(c.url).port === String(port));
+      const by = holder ? `by chatctl dev (pid ${holder.pid}${holder.specFile ? `, ${holder.specFile}` : ""}): stop it, or ` : "(another chatctl dev?): ";
+      throw new UserError(`port ${port} is in use ${by}pick another with --port, or --port 0 for any free one`);
     }
     throw err;
   }

@@ -113,7 +113,13 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     accountId: LOCAL_ACCOUNT_ID,
     region,
   });
-  const certificate = await loadOrCreateLocalCertificate(opts.persistDir ? join(opts.persistDir, "tls") : opts.certDir);
+  let certificate: Awaited<ReturnType<typeof loadOrCreateLocalCertificate>>;
+  try {
+    certificate = await loadOrCreateLocalCertificate(opts.persistDir ? join(opts.persistDir, "tls") : opts.certDir);
+  } catch (err) {
+    await dynamodb.close();
+    throw err;
+  }
 
   const runner = new LambdaRunner({
     endpointUrl: url,
@@ -179,9 +185,19 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     upgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
     tls: { key: certificate.key, cert: certificate.cert },
   });
-  port = await server.listen(opts.port ?? 0, host);
-  // Replayed once the port is known: APIs record their endpoint when created.
-  const restored = opts.persistDir ? await persistControlPlane([apigateway, apigatewayv2, lambda, iam, logs], join(opts.persistDir, "control-plane.jsonl")) : undefined;
+  let restored: Awaited<ReturnType<typeof persistControlPlane>> | undefined;
+  try {
+    port = await server.listen(opts.port ?? 0, host);
+    // Replayed once the port is known: APIs record their endpoint when created.
+    restored = opts.persistDir ? await persistControlPlane([apigateway, apigatewayv2, lambda, iam, logs], join(opts.persistDir, "control-plane.jsonl")) : undefined;
+  } catch (err) {
+    // A port in use, say: what did start would keep the process alive after the error.
+    await gateway.close();
+    await runner.close();
+    if (port !== 0) await server.close();
+    await dynamodb.close();
+    throw err;
+  }
 
   return {
     get url() {

@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 // Starts of `chatctl dev` that cannot lead anywhere end at once with exit 1: --no-watch
 // (scripts, CI jobs) on a spec that does not apply, which nothing would ever apply again,
-// and no spec at all (a wrong folder or -f), watching or not.
+// no spec at all (a wrong folder or -f), watching or not, and a port that is taken.
 
 const root = resolve(import.meta.dirname, "../..");
 const built = existsSync(join(root, "dist/cli/main.js"));
@@ -17,7 +18,7 @@ afterAll(() => {
 });
 
 function runDev(dir: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const dev = spawn(process.execPath, [join(root, "bin/chatctl.js"), "dev", "-f", join(dir, "chat.yaml"), "--port", "0", ...args], {
+  const dev = spawn(process.execPath, [join(root, "bin/chatctl.js"), "dev", "-f", join(dir, "chat.yaml"), ...(args.includes("--port") ? [] : ["--port", "0"]), ...args], {
     env: { ...process.env, CHATCTL_HOME: join(dir, "home"), NO_COLOR: "1" },
   });
   let stdout = "";
@@ -48,6 +49,32 @@ describe.skipIf(!built)("chatctl dev --no-watch", () => {
     expect(r.stderr).not.toContain("applies again");
     expect(r.stdout).not.toContain("WebSocket URL");
   }, 45_000);
+
+  it("on a port in use, exits 1 at once, naming the chatctl dev that holds it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chatctl-dev-port-"));
+    dirs.push(dir);
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "port-test", type: "module" }));
+    writeFileSync(join(dir, "h.mjs"), "export const handler = async () => ({ statusCode: 200 });\n");
+    writeFileSync(join(dir, "chat.yaml"), "stack: pt\nroutes:\n  $default: fn\nfunctions:\n  fn:\n    handler: ./h.mjs\n");
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const other = await runDev(dir, ["--port", String(port)]);
+      expect(other.code, other.stderr).toBe(1);
+      expect(other.stderr).toContain(`error: port ${port} is in use (another chatctl dev?): pick another with --port, or --port 0 for any free one`);
+
+      // A live dev server's record for that port, as chatctl dev writes it (this test's pid stands in).
+      mkdirSync(join(dir, "home/local"), { recursive: true });
+      const record = { url: `http://127.0.0.1:${port}`, pid: process.pid, startedAt: new Date().toISOString(), specFile: "/work/other/chat.yaml" };
+      writeFileSync(join(dir, "home/local", `${process.pid}.json`), JSON.stringify(record));
+      const named = await runDev(dir, ["--port", String(port)]);
+      expect(named.code, named.stderr).toBe(1);
+      expect(named.stderr).toContain(`error: port ${port} is in use by chatctl dev (pid ${process.pid}, /work/other/chat.yaml): stop it, or pick another with --port`);
+    } finally {
+      taken.close();
+    }
+  }, 75_000);
 
   it("without a spec, exits 1 at once even when watching, and says how to get one", async () => {
     const dir = mkdtempSync(join(tmpdir(), "chatctl-dev-no-spec-"));
