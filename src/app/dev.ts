@@ -10,7 +10,7 @@ import { FaultInjector, parseFaultConfig } from "../local/faults.js";
 import { renderPlan } from "../plan/render-text.js";
 import { hasChanges } from "../plan/planner.js";
 import { loadSpec } from "../spec/loader.js";
-import { prepareStack, runtimeProvidedNote } from "../stack/prepare.js";
+import { HandlerBuildError, prepareStack, runtimeProvidedNote } from "../stack/prepare.js";
 import { unavailableLocally } from "../local/runner/code.js";
 import { planStack, stackUrl } from "../stack/run.js";
 import { executeReported } from "./apply.js";
@@ -272,7 +272,8 @@ async function applyToCloud(
     return ok;
   } catch (err) {
     // While watching, a mistake in chat.yaml or a handler is reported and the server keeps running.
-    const message = describeFailure(err) ?? `error: ${errorMessage(err)}`;
+    // A handler's compile errors alone: HandlerBuildError's "run again" is plan's and apply's advice.
+    const message = err instanceof HandlerBuildError ? `${err.problems.join("\n")}\nNothing was changed in the local cloud.` : (describeFailure(err) ?? `error: ${errorMessage(err)}`);
     io.err(message);
     if (watching) io.err("Fix it and save: chatctl dev applies again.");
     devConsole.applied({ ...stack, plan: undefined, result: undefined, ok: false, summary: message });

@@ -69,10 +69,20 @@ describe.skipIf(!built)("chatctl dev", () => {
     expect(byPort.stdout).toContain(`WebSocket URL: ${url}`);
     expect(byPort.code).toBe(0);
 
-    const mark = output.length;
     const file = join(dir, "handlers/default.ts");
+    const source = readFileSync(file, "utf8");
+    // A save that does not compile: the compiler's lines and dev's own advice, the old code still serving.
+    const broken = output.length;
+    writeFileSync(file, `${source}\nexport const oops = (;\n`);
+    await waitFor(/Fix it and save: chatctl dev applies again\./, broken);
+    expect(output.slice(broken)).toMatch(/handlers\/default\.ts:\d+:\d+: error: .*\nNothing was changed in the local cloud\.\n/);
+    expect(output.slice(broken)).not.toContain("run again");
+    ws.send(JSON.stringify({ action: "dance" }));
+    expect(await nextMessage(ws)).toMatchObject({ type: "error", actions: ["sendmessage", "join"] });
+
+    const mark = output.length;
     // The new code answers with its own list (the spec's CHAT_ACTIONS would otherwise win).
-    writeFileSync(file, readFileSync(file, "utf8").replace(/return configured && [^;]*;/, `return ["sendmessage", "dance"];`));
+    writeFileSync(file, source.replace(/return configured && [^;]*;/, `return ["sendmessage", "dance"];`));
     await waitFor(/Apply complete: 0 created, 1 updated/, mark);
     expect(output.slice(mark)).toMatch(/~ update\s+lambda\.function\s+my-chat-default/);
 
