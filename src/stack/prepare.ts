@@ -44,7 +44,7 @@ export class SpecError extends UserError {
 /** A handler does not compile: the message is the compiler's, one line per problem, then what to do. */
 export class HandlerBuildError extends UserError {
   constructor(readonly problems: readonly string[]) {
-    super(`${problems.join("\n")}\nNothing was changed: fix the handler${problems.length > 1 ? "s" : ""} and run again.`, 1, true);
+    super(`${problems.join("\n")}\nNothing was changed: fix the code above and run again.`, 1, true);
   }
 }
 

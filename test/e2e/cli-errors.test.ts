@@ -89,7 +89,7 @@ describe("a spec with a mistake is refused before any AWS call", () => {
     const run = await refusedOffline(["apply", "-f", file, "--auto-approve"]);
     expect(run.stderr).toMatch(/^[^\n]*handlers\/broken\.ts:2:\d+: error: /); // the compiler's line first, said once
     expect(run.stderr).not.toMatch(/error: [^\n]*error: /);
-    expect(run.stderr).toMatch(/Nothing was changed/);
+    expect(run.stderr).toMatch(/\nNothing was changed: fix the code above and run again\.\n$/);
   });
 
   it("status with a handler that does not compile: warns that code drift goes unchecked, and shows the rest", async () => {
