@@ -1,5 +1,5 @@
 import { fstatSync, statSync } from "node:fs";
-import { sep } from "node:path";
+import { basename, sep } from "node:path";
 import { watch as chokidar, type FSWatcher } from "chokidar";
 
 /**
@@ -15,6 +15,16 @@ import { watch as chokidar, type FSWatcher } from "chokidar";
  */
 
 const IGNORED_PARTS = new Set(["node_modules", ".git", "dist"]);
+
+/**
+ * Files editors write beside the one being edited, which no handler imports. chokidar's
+ * `atomic` already drops vim's swap files and `~` backups; listed here too so the rule
+ * does not hang on that option. The others reached dev as changes, each a re-plan to
+ * "No changes": emacs's lock (`.#chat.yaml`, made at the first keystroke) and autosave
+ * (`#chat.yaml#`, every few hundred keystrokes), vim's `4913` write probe, JetBrains'
+ * safe-write temporaries, macOS's .DS_Store.
+ */
+const EDITOR_SCRATCH = /^(?:\..*\.sw[a-p]|4913|.*~|\.#.*|#.*#|.*___jb_(?:tmp|old)___|\.DS_Store)$/;
 
 export interface DevWatch {
   /** Resolves once the initial scan is done: changes made after it are reported. */
@@ -73,6 +83,7 @@ export function watchProject(opts: DevWatchOptions): DevWatch {
     // A log cannot change the stack, and one written by `chatctl dev | tee dev.log` (dev's
     // stdout a pipe, so not found by redirectedOutputs) would re-apply on every line.
     if (path.endsWith(".log")) return true;
+    if (EDITOR_SCRATCH.test(basename(path))) return true;
     return path.split(/[/\\]/).some((part) => IGNORED_PARTS.has(part));
   };
   const watcher: FSWatcher = chokidar([...opts.dirs], { ignoreInitial: true, ignored, atomic: true });

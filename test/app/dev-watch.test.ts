@@ -69,10 +69,14 @@ describe("dev's project watcher", () => {
     expect(await burst).toContain(file);
   });
 
-  it("does not report the excluded --persist folder, node_modules or a log", async () => {
+  it("does not report the excluded --persist folder, node_modules, a log or an editor's scratch files", async () => {
     const burst = nextBurst();
     writeFileSync(join(dir, ".chatctl-state/control-plane.jsonl"), "{}\n");
     writeFileSync(join(dir, "dev.log"), "Change detected: planning again...\n");
+    // What vim, emacs and JetBrains write beside chat.yaml while it is edited.
+    for (const scratch of [".chat.yaml.swp", ".chat.yaml.swx", "4913", "chat.yaml~", ".#chat.yaml", "#chat.yaml#", "chat.yaml___jb_tmp___", ".DS_Store"]) {
+      writeFileSync(join(dir, scratch), "x");
+    }
     mkdirSync(join(dir, "node_modules"), { recursive: true });
     writeFileSync(join(dir, "node_modules/x.js"), "1");
     writeFileSync(join(dir, "handlers/marker.ts"), "1");
