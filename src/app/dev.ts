@@ -113,15 +113,14 @@ export async function runDev(opts: DevOptions, io: AppIO): Promise<number> {
       again = true;
       return running;
     }
-    const applying = (async () => {
+    running = (async () => {
       do {
         again = false;
         applied = await applyToCloud(io, cloud, specFile, devConsole, environment, opts.watch && !stop.isRequested(), shownNotes);
       } while (again && !stop.isRequested());
     })();
-    running = applying;
     try {
-      await applying;
+      await running;
     } finally {
       running = undefined;
     }
@@ -221,8 +220,10 @@ function listenForStop(say: (line: string) => void, force: () => void): StopRequ
   };
 }
 
-/** Whether the local cloud now matches the spec. */
-/** `shownNotes`: notes printed by an earlier apply of this dev session, not repeated after each save. */
+/**
+ * Whether the local cloud now matches the spec. `shownNotes`: notes printed by an earlier
+ * apply of this dev session, not repeated after each save.
+ */
 async function applyToCloud(
   io: AppIO,
   cloud: LocalCloud,

@@ -12,10 +12,8 @@ export abstract class StackCommand extends ChatctlCommand {
 
   envOption = Option.String("--env", { description: "The spec's environment to work on (else CHATCTL_ENV)" });
 
-  /** --env, else CHATCTL_ENV; an empty value means none. */
   get environment(): string | undefined {
-    const name = this.envOption ?? process.env.CHATCTL_ENV;
-    return name === undefined || name === "" ? undefined : name;
+    return chosenEnvironment(this.envOption);
   }
 
   get file(): string {
@@ -53,6 +51,12 @@ export abstract class StackCommand extends ChatctlCommand {
       rl.close();
     }
   }
+}
+
+/** --env, else CHATCTL_ENV; an empty value means none. */
+export function chosenEnvironment(envOption: string | undefined): string | undefined {
+  const name = envOption ?? process.env.CHATCTL_ENV;
+  return name === undefined || name === "" ? undefined : name;
 }
 
 /** Reads --parallelism. */

@@ -107,19 +107,14 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     roles: { lookup: (arn) => (iam.roleCreatedAt(arn) === undefined ? undefined : { createdAt: iam.roleCreatedAt(arn)! }) },
     ...(opts.stateTransitionMs !== undefined ? { stateTransitionMs: opts.stateTransitionMs } : {}),
   });
+  // Before anything that listens: a failure here leaves nothing to close.
+  const certificate = await loadOrCreateLocalCertificate(opts.persistDir ? join(opts.persistDir, "tls") : opts.certDir);
   const dynamodb = await startDynamo({
     ...(opts.persistDir ? { persistDir: join(opts.persistDir, "dynamodb") } : {}),
     ...(opts.logger ? { logger: (line: string) => opts.logger?.(line, "dynamodb") } : {}),
     accountId: LOCAL_ACCOUNT_ID,
     region,
   });
-  let certificate: Awaited<ReturnType<typeof loadOrCreateLocalCertificate>>;
-  try {
-    certificate = await loadOrCreateLocalCertificate(opts.persistDir ? join(opts.persistDir, "tls") : opts.certDir);
-  } catch (err) {
-    await dynamodb.close();
-    throw err;
-  }
 
   const runner = new LambdaRunner({
     endpointUrl: url,
@@ -185,17 +180,20 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
     upgrade: (req, socket, head) => gateway.handleUpgrade(req, socket, head),
     tls: { key: certificate.key, cert: certificate.cert },
   });
-  let restored: Awaited<ReturnType<typeof persistControlPlane>> | undefined;
+  const close = async (): Promise<void> => {
+    await gateway.close();
+    await runner.close();
+    await server.close();
+    await dynamodb.close();
+  };
+  let restored: ReplayReport | undefined;
   try {
     port = await server.listen(opts.port ?? 0, host);
     // Replayed once the port is known: APIs record their endpoint when created.
     restored = opts.persistDir ? await persistControlPlane([apigateway, apigatewayv2, lambda, iam, logs], join(opts.persistDir, "control-plane.jsonl")) : undefined;
   } catch (err) {
     // A port in use, say: what did start would keep the process alive after the error.
-    await gateway.close();
-    await runner.close();
-    if (port !== 0) await server.close();
-    await dynamodb.close();
+    await close();
     throw err;
   }
 
@@ -217,11 +215,6 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
       userHook = h;
       installHook();
     },
-    async close() {
-      await gateway.close();
-      await runner.close();
-      await server.close();
-      await dynamodb.close();
-    },
+    close,
   };
 }

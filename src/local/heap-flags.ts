@@ -47,15 +47,14 @@ export function keepDevHeapSmall(): void {
   small = true;
   setFlagsFromString("--min-semi-space-size=2");
   setFlagsFromString(`--heap-growing-percent=${OLD_GENERATION_GROWTH_PERCENT}`);
-  if (newSpaceBytes() >= NEW_SPACE_CAP_BYTES) {
+  const cap = (): void => {
     capped = true;
     setFlagsFromString(NO_SEMI_SPACE_GROWTH);
-    return;
-  }
+  };
+  if (newSpaceBytes() >= NEW_SPACE_CAP_BYTES) return cap();
   const watch = new PerformanceObserver(() => {
     if (newSpaceBytes() < NEW_SPACE_CAP_BYTES) return;
-    capped = true;
-    setFlagsFromString(NO_SEMI_SPACE_GROWTH);
+    cap();
     watch.disconnect();
   });
   watch.observe({ entryTypes: ["gc"] });

@@ -34,13 +34,19 @@ function runDev(dir: string, args: readonly string[]): Promise<{ code: number | 
   );
 }
 
+/** A project of one function, `fn` on $default, with `chat.yaml` ending in `functionExtra` (indented under fn). */
+function oneFunctionProject(prefix: string, stack: string, functionExtra = ""): string {
+  const dir = mkdtempSync(join(tmpdir(), `chatctl-${prefix}-`));
+  dirs.push(dir);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `${prefix}-test`, type: "module" }));
+  writeFileSync(join(dir, "h.mjs"), "export const handler = async () => ({ statusCode: 200 });\n");
+  writeFileSync(join(dir, "chat.yaml"), `stack: ${stack}\nroutes:\n  $default: fn\nfunctions:\n  fn:\n    handler: ./h.mjs\n${functionExtra}`);
+  return dir;
+}
+
 describe.skipIf(!built)("chatctl dev --no-watch", () => {
   it("exits 1 with the spec's error when the stack does not apply", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "chatctl-dev-no-watch-"));
-    dirs.push(dir);
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "no-watch-test", type: "module" }));
-    writeFileSync(join(dir, "h.mjs"), "export const handler = async () => ({ statusCode: 200 });\n");
-    writeFileSync(join(dir, "chat.yaml"), "stack: nw\nroutes:\n  $default: fn\nfunctions:\n  fn:\n    handler: ./h.mjs\n    memroy: 128\n");
+    const dir = oneFunctionProject("dev-no-watch", "nw", "    memroy: 128\n");
 
     const r = await runDev(dir, ["--no-watch"]);
     expect(r.code, r.stderr).toBe(1);
@@ -51,11 +57,7 @@ describe.skipIf(!built)("chatctl dev --no-watch", () => {
   }, 45_000);
 
   it("on a port in use, exits 1 at once, naming the chatctl dev that holds it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "chatctl-dev-port-"));
-    dirs.push(dir);
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "port-test", type: "module" }));
-    writeFileSync(join(dir, "h.mjs"), "export const handler = async () => ({ statusCode: 200 });\n");
-    writeFileSync(join(dir, "chat.yaml"), "stack: pt\nroutes:\n  $default: fn\nfunctions:\n  fn:\n    handler: ./h.mjs\n");
+    const dir = oneFunctionProject("dev-port", "pt");
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
     const port = (taken.address() as AddressInfo).port;

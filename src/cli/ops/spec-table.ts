@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AwsClients } from "../../aws/clients.js";
 import { UserError } from "../../errors.js";
+import { chosenEnvironment } from "../stack-base.js";
 import { OpsCommand } from "./shared.js";
 
 /**
@@ -16,14 +17,18 @@ export abstract class TableCommand extends OpsCommand {
   fileOption = Option.String("-f,--file", { description: "The spec (default: ./chat.yaml): its stack's table when <table> is left out, and its dev server with --local" });
   envOption = Option.String("--env", { description: "Without <table>: the spec's environment (else CHATCTL_ENV)" });
 
-  protected override localSpecFile(): string | undefined {
+  private get specFile(): string {
     return resolve(this.fileOption ?? "chat.yaml");
+  }
+
+  protected override localSpecFile(): string | undefined {
+    return this.specFile;
   }
 
   /** The table to read and the clients to read it with. */
   protected async tableAndClients(command: string): Promise<{ table: string; clients: AwsClients }> {
     if (this.table !== undefined) return { table: this.table, clients: await this.clients() };
-    const file = resolve(this.fileOption ?? "chat.yaml");
+    const file = this.specFile;
     if (!existsSync(file)) {
       throw new UserError(
         `${command} takes <table> (a table, or a stack with one table); without it the stack's table comes from chat.yaml, and there is none at ${file}: pass the table, or -f <path to chat.yaml>`,
@@ -35,8 +40,7 @@ export abstract class TableCommand extends OpsCommand {
       import("../../spec/names.js"),
       import("../../aws/clients.js"),
     ]);
-    const envName = this.envOption ?? process.env.CHATCTL_ENV;
-    const loaded = await loadSpec(file, { environment: envName === undefined || envName === "" ? undefined : envName });
+    const loaded = await loadSpec(file, { environment: chosenEnvironment(this.envOption) });
     if (!loaded.ok) throw new SpecError(loaded.diagnostics, this.color);
     const keys = Object.keys(loaded.spec.tables);
     const key = keys.length === 1 ? keys[0] : keys.includes("connections") ? "connections" : undefined;
