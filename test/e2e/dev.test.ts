@@ -1,14 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cloud.js";
 import { waitForOutput } from "../support/output.js";
+import { chatctlBin, cliBuilt, useDevProjects } from "../support/dev-project.js";
 
-const root = resolve(import.meta.dirname, "../..");
-const built = existsSync(join(root, "dist/cli/main.js"));
+const newProject = useDevProjects("dev");
 
 let dir: string;
 let dev: ChildProcessWithoutNullStreams;
@@ -22,16 +21,12 @@ function nextMessage(ws: WebSocket): Promise<Record<string, unknown>> {
   return new Promise((r) => ws.once("message", (d) => r(JSON.parse(String(d)) as Record<string, unknown>)));
 }
 
-describe.skipIf(!built)("chatctl dev", () => {
+describe.skipIf(!cliBuilt)("chatctl dev", () => {
   let url = "";
   beforeAll(async () => {
     // A project of its own, so the test can edit a handler: its specs, handlers and package.json.
-    dir = mkdtempSync(join(tmpdir(), "chatctl-dev-"));
-    cpSync(join(root, "specs"), join(dir, "specs"), { recursive: true });
-    cpSync(join(root, "handlers"), join(dir, "handlers"), { recursive: true });
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "dev-test", type: "module" }));
-    symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
-    dev = spawn(process.execPath, [join(root, "bin/chatctl.js"), "dev", "-f", join(dir, "specs/chat.yaml"), "--port", "0"], {
+    dir = newProject({ specs: true });
+    dev = spawn(process.execPath, [chatctlBin, "dev", "-f", join(dir, "specs/chat.yaml"), "--port", "0"], {
       env: { ...process.env, CHATCTL_HOME: join(dir, "home"), NO_COLOR: "1" },
     });
     dev.stdout.on("data", (d: Buffer) => (output += d.toString()));
@@ -45,7 +40,6 @@ describe.skipIf(!built)("chatctl dev", () => {
       dev.kill("SIGKILL");
       await new Promise((r) => dev.once("exit", r));
     }
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("serves the stack, re-applies an edited handler without dropping the connection, and stops cleanly", async () => {
