@@ -33,7 +33,10 @@ export interface DevConsole {
   close(): void;
 }
 
-const PLATFORM_LINE = /^(START|END|REPORT) RequestId: /;
+/** START/END/REPORT, three of the four lines of a one-line invocation: told apart without a regex. */
+function isPlatformLine(message: string): boolean {
+  return message.startsWith("START RequestId: ") || message.startsWith("END RequestId: ") || message.startsWith("REPORT RequestId: ");
+}
 /** What console.log writes in Lambda: "2026-02-09T12:00:00.000Z\t{requestId}\tINFO\t{message}". */
 const CONSOLE_LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z\t[^\t]*\t([A-Z]+)\t([\s\S]*)$/;
 
@@ -54,9 +57,10 @@ export function createDevConsole(options: HubOptions = {}): DevConsole {
     },
     functionLog(fn, message) {
       // START/END/REPORT say what the "in" and "connect" events already say (which function, how long).
-      if (PLATFORM_LINE.test(message)) return;
+      if (isPlatformLine(message)) return;
       const m = CONSOLE_LINE.exec(message);
-      hub.record({ kind: "log", function: fn, level: m?.[1] ?? "", message: (m?.[2] ?? message).replace(/\n$/, "") });
+      const text = m?.[2] ?? message;
+      hub.log(fn, m?.[1] ?? "", text.endsWith("\n") ? text.slice(0, -1) : text);
     },
     error(message) {
       hub.record({ kind: "error", message });

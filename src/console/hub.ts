@@ -168,7 +168,12 @@ export class ConsoleHub {
 
   /** The timeline's connect or refusal; the connection list follows the model (`follow`). */
   private connect(c: ObservedConnect): void {
-    this.record({ kind: "connect", at: c.at, connectionId: c.connectionId, apiId: c.apiId, stage: c.stage, userAgent: c.userAgent, sourceIp: c.sourceIp, query: c.query, status: c.status, function: c.function, durationMs: c.durationMs });
+    this.push({ kind: "connect", seq: ++this.seq, at: c.at, connectionId: c.connectionId, apiId: c.apiId, stage: c.stage, userAgent: c.userAgent, sourceIp: c.sourceIp, query: c.query, status: c.status, function: c.function, durationMs: c.durationMs });
+  }
+
+  /** A function's log line (every invocation writes some): built whole here, as the observer's events are. */
+  log(functionName: string, level: string, message: string): void {
+    this.push({ kind: "log", seq: ++this.seq, at: this.now(), function: functionName, level, message });
   }
 
   private connectionEvent(e: ConnectionEvent): void {

@@ -757,22 +757,16 @@ export class LambdaRunner implements FunctionInvoker {
     const end = Date.now();
     const duration = end - start;
     lines.push({ timestamp: end, message: `END RequestId: ${requestId}` });
-    const report = [
-      `REPORT RequestId: ${requestId}`,
-      `Duration: ${duration.toFixed(2)} ms`,
-      `Billed Duration: ${Math.max(1, Math.ceil(duration))} ms`,
-      `Memory Size: ${fn.memoryMb} MB`,
-      `Max Memory Used: ${outcome.maxMemoryMb ?? 0} MB`,
-    ];
-    if (cold && !initError) report.push(`Init Duration: ${slot.initMs.toFixed(2)} ms`);
-    if (outcome.kind === "error" && outcome.status) report.push(`Status: ${outcome.status}`);
-    if (outcome.kind === "error" && outcome.status === "error") report.push(`Error Type: ${outcome.error.errorType}`);
-    lines.push({ timestamp: end, message: report.join("\t") });
+    let report = `REPORT RequestId: ${requestId}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(duration))} ms\tMemory Size: ${fn.memoryMb} MB\tMax Memory Used: ${outcome.maxMemoryMb ?? 0} MB`;
+    if (cold && !initError) report += `\tInit Duration: ${slot.initMs.toFixed(2)} ms`;
+    if (outcome.kind === "error" && outcome.status) report += `\tStatus: ${outcome.status}`;
+    if (outcome.kind === "error" && outcome.status === "error") report += `\tError Type: ${outcome.error.errorType}`;
+    lines.push({ timestamp: end, message: report });
     this.deliver(fn.functionName, lines, slot.streamName);
 
-    const tail = tailOf(lines);
-    if (outcome.kind === "ok") return { statusCode: 200, payload: Buffer.from(outcome.payload, "utf8"), logTail: tail };
-    return { statusCode: 200, functionError: "Unhandled", payload: Buffer.from(JSON.stringify(outcome.error), "utf8"), logTail: tail };
+    const payload = Buffer.from(outcome.kind === "ok" ? outcome.payload : JSON.stringify(outcome.error), "utf8");
+    // Only Invoke with LogType=Tail reads the tail; a route's integration (every $connect) never does.
+    return new RunResult(200, payload, outcome.kind === "ok" ? undefined : "Unhandled", lines);
   }
 
   private deliver(functionName: string, lines: readonly LogLine[], logStreamName: string): void {
@@ -784,6 +778,22 @@ export class LambdaRunner implements FunctionInvoker {
     } catch {
       // as above
     }
+  }
+}
+
+/** An invocation's outcome; its log tail (for Invoke with LogType=Tail) is joined only when read. */
+class RunResult implements InvokeResult {
+  private tail: string | undefined;
+
+  constructor(
+    readonly statusCode: number,
+    readonly payload: Uint8Array,
+    readonly functionError: "Unhandled" | undefined,
+    private readonly lines: readonly LogLine[],
+  ) {}
+
+  get logTail(): string {
+    return (this.tail ??= tailOf(this.lines));
   }
 }
 
