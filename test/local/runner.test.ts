@@ -1,4 +1,6 @@
-import { availableParallelism } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LambdaRunner, type LogLine, type LogStreamRef } from "../../src/local/runner/runner.js";
 import type { InvokeResult, LocalFunction } from "../../src/local/service.js";
@@ -148,6 +150,29 @@ describe("LambdaRunner", () => {
     expect(burst.map(payloadJson)).toEqual(Array(32).fill("ok"));
     // One per core (maxWorkersPerFunction is 8): 2 on the 2-core machine this was measured on.
     expect(r.warmWorkers("short")).toBe(Math.min(availableParallelism(), 8));
+  });
+
+  it("adds a worker per core for a burst that queues behind the first cold start, before any invocation has finished", async () => {
+    // Lambda scales on concurrency, not on how long calls took: 8 arrivals at a fresh function
+    // wait on one module load. A second worker starts now, not once the first call is done.
+    const gateDir = mkdtempSync(join(tmpdir(), "chatctl-runner-gate-"));
+    const gate = join(gateDir, "open");
+    runner = new LambdaRunner({ endpointUrl: "http://127.0.0.1:4566", maxWorkersPerFunction: 8 });
+    const r = runner;
+    const fn = localFunction("gated", {
+      "index.mjs": `import { existsSync } from "node:fs";
+        while (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 10));
+        export const handler = async () => "ok";`,
+    });
+    const burst = Promise.all(Array.from({ length: 8 }, () => r.invoke(fn, input({}))));
+    const expected = Math.min(availableParallelism(), 8);
+    try {
+      await vi.waitFor(() => expect(r.warmWorkers("gated")).toBe(expected), { timeout: 5000, interval: 20 });
+    } finally {
+      writeFileSync(gate, "");
+    }
+    expect((await burst).map(payloadJson)).toEqual(Array(8).fill("ok"));
+    rmSync(gateDir, { recursive: true, force: true });
   });
 
   it("keeps one worker for a queue of medium invocations, each done before it looks slow", async () => {

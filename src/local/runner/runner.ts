@@ -309,6 +309,12 @@ const WAITING_UTILIZATION = 0.5;
  * broadcasts (~50 ms each at 500 recipients, 8 in flight), a second sendmessage
  * worker raised the window-8 p99 from 455 to 560-630 ms and the peak RSS by
  * 40-50 MB, the two workers and the gateway sharing 2 cores.
+ * Before any invocation has finished (typicalMs unknown) a queue counts as short:
+ * Lambda scales on concurrency, and 32 handshakes waiting on a fresh function's
+ * one cold start would otherwise meet the second worker's cold start later, in
+ * the middle of the load. Interleaved A/B (2026-12-02, session 9) of
+ * `node bench/connections.mjs 1000 1 32`: 816-838 -> 847-868 connections/s on a
+ * fresh server, the tree's CPU per connection 3-6% lower.
  */
 const QUEUED_FOR_ANOTHER_WORKER = 4;
 const SHORT_INVOCATION_MS = 20;
@@ -545,7 +551,7 @@ export class LambdaRunner implements FunctionInvoker {
    */
   private grow(pool: Pool): void {
     if (this.closed || pool.key === undefined || !pool.spawner || pool.waiters.length === 0) return;
-    const shortQueue = pool.waiters.length >= QUEUED_FOR_ANOTHER_WORKER && pool.typicalMs !== undefined && pool.typicalMs < SHORT_INVOCATION_MS;
+    const shortQueue = pool.waiters.length >= QUEUED_FOR_ANOTHER_WORKER && (pool.typicalMs === undefined || pool.typicalMs < SHORT_INVOCATION_MS);
     // A pending re-check waits its time, unless a queue of short invocations calls for a worker now.
     if (pool.scaleOut !== undefined && !shortQueue) return;
     const { live, starting, youngestBusyMs } = this.census(pool, pool.key);
