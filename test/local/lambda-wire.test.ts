@@ -250,6 +250,19 @@ describe("Lambda over the wire (real LambdaClient -> front door -> model)", () =
     expect(notJson.name).toBe("InvalidRequestContentException");
   });
 
+  it("invokes with the new configuration and code once an update has settled", async () => {
+    await create("changing");
+    const envOf = async (): Promise<unknown> => (JSON.parse((await lambda.send(new InvokeCommand({ FunctionName: "changing", Payload: "{}" }))).Payload?.transformToString() ?? "") as { env: unknown }).env;
+    expect(await envOf()).toEqual({ TABLE_CONNECTIONS: "my-chat-connections" });
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: "changing", Environment: { Variables: { LEVEL: "debug" } } }));
+    expect(await envOf()).toEqual({ LEVEL: "debug" });
+    // New code whose zip lacks the handler's module: the next invocation fails as Lambda's would.
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: "changing", ZipFile: zipSync({ "other.mjs": strToU8("export const handler = async () => 1;") }) }));
+    const out = await lambda.send(new InvokeCommand({ FunctionName: "changing", Payload: "{}" }));
+    expect(JSON.parse(out.Payload?.transformToString() ?? "")).toMatchObject({ errorType: "Runtime.ImportModuleError" });
+    expect(invoked.map((i) => i.fn.environment)).toEqual([{ TABLE_CONNECTIONS: "my-chat-connections" }, { LEVEL: "debug" }]);
+  });
+
   it("fails at invoke, not at create, when the zip lacks the handler file", async () => {
     await create("nohandler", { Handler: "main.handler" });
     const out = await lambda.send(new InvokeCommand({ FunctionName: "nohandler", Payload: "{}" }));

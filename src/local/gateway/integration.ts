@@ -13,37 +13,36 @@ export type Integrate = (functionName: string, event: object, what: string, sour
  * all become the message the client sees; the details go to the log.
  */
 export function lambdaProxyIntegration(invoke: InvokeFunction, timeoutMs: number, log: (line: string) => void): Integrate {
-  return async (functionName, event, what, source) => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, message: "Endpoint request timed out" }), timeoutMs);
-      timer.unref();
-    });
-    const call = (async (): Promise<Outcome> => {
-      let result: InvokeResult;
-      try {
-        result = await invoke(functionName, event, source);
-      } catch (err) {
-        log(`${what}: invoking ${functionName} failed: ${err instanceof Error ? err.message : String(err)}`);
-        return { ok: false, message: "Internal server error" };
-      }
-      const text = Buffer.from(result.payload).toString("utf8");
-      if (result.functionError) {
-        log(`${what}: ${functionName} ${failure(text)}`);
-        return { ok: false, message: "Internal server error" };
-      }
-      try {
-        return { ok: true, value: text.length > 0 ? (JSON.parse(text) as unknown) : null };
-      } catch {
-        return { ok: true, value: text };
-      }
-    })();
+  const outcomeOf = (functionName: string, what: string, result: InvokeResult): Outcome => {
+    const text = Buffer.from(result.payload).toString("utf8");
+    if (result.functionError) {
+      log(`${what}: ${functionName} ${failure(text)}`);
+      return { ok: false, message: "Internal server error" };
+    }
     try {
-      return await Promise.race([call, timeout]);
-    } finally {
-      clearTimeout(timer);
+      return { ok: true, value: text.length > 0 ? (JSON.parse(text) as unknown) : null };
+    } catch {
+      return { ok: true, value: text };
     }
   };
+  // One promise and one timer per call, settled by whichever comes first (not Promise.race
+  // over two more promises: every $connect and every message comes through here).
+  return (functionName, event, what, source) =>
+    new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => resolve({ ok: false, message: "Endpoint request timed out" }), timeoutMs);
+      timer.unref();
+      invoke(functionName, event, source).then(
+        (result) => {
+          clearTimeout(timer);
+          resolve(outcomeOf(functionName, what, result));
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          log(`${what}: invoking ${functionName} failed: ${err instanceof Error ? err.message : String(err)}`);
+          resolve({ ok: false, message: "Internal server error" });
+        },
+      );
+    });
 }
 
 /** "threw TypeError: x is not a function", from the error object Lambda returns; the first line of its message only. */

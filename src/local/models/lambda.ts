@@ -100,13 +100,25 @@ interface Statement {
   readonly Condition?: Record<string, Record<string, string>>;
 }
 
+/**
+ * The code and configuration invocations run. A new object whenever either changes, so
+ * what is derived from them for every invocation (every $connect) is kept on it.
+ */
+interface Serving {
+  readonly config: Configuration;
+  readonly code: Code;
+  local?: LocalFunction;
+  /** Whether the zip holds the handler's module (.js, .mjs or .cjs). */
+  handlerFound?: boolean;
+}
+
 interface FunctionRecord {
   readonly name: string;
   readonly arn: string;
   config: Configuration;
   code: Code;
   /** What invocations run: during an update AWS keeps serving the previous code and configuration. */
-  serving: { config: Configuration; code: Code } | undefined;
+  serving: Serving | undefined;
   tags: Record<string, string>;
   statements: Statement[];
   revisionId: string;
@@ -249,7 +261,7 @@ export class LambdaModel extends ServiceModel {
     const fn = name === undefined ? undefined : this.functions.get(name);
     if (!fn) return undefined;
     this.settle(fn);
-    return fn.serving ? this.toLocal(fn, fn.serving.config, fn.serving.code) : undefined;
+    return fn.serving ? this.servingLocal(fn, fn.serving) : undefined;
   }
 
   functionNames(): string[] {
@@ -506,13 +518,15 @@ export class LambdaModel extends ServiceModel {
       );
     }
     if (invocationType === "DryRun") return { StatusCode: 204, ExecutedVersion: "$LATEST" };
-    const local = this.toLocal(fn, fn.serving.config, fn.serving.code);
+    const serving = fn.serving;
+    const local = this.servingLocal(fn, serving);
     const invoker = this.invoker;
     if (!invoker) {
       throw new AwsError("ServiceException", "The chatctl local Lambda runner is not attached to this Lambda model; cannot invoke functions.", 500);
     }
     const run = (): Promise<InvokeResult> => {
-      const missing = this.importModuleError(local, fn.serving?.code.files ?? new Set());
+      serving.handlerFound ??= hasHandlerModule(local.handler, serving.code.files);
+      const missing = serving.handlerFound ? undefined : this.importModuleError(local);
       return missing ? Promise.resolve(missing) : invoker.invoke(local, payload);
     };
     if (invocationType === "Event") {
@@ -786,6 +800,10 @@ export class LambdaModel extends ServiceModel {
     return out;
   }
 
+  private servingLocal(fn: FunctionRecord, serving: Serving): LocalFunction {
+    return (serving.local ??= this.toLocal(fn, serving.config, serving.code));
+  }
+
   private toLocal(fn: FunctionRecord, config: Configuration, code: Code): LocalFunction {
     return {
       functionName: fn.name,
@@ -801,9 +819,8 @@ export class LambdaModel extends ServiceModel {
   }
 
   /** Lambda accepts any zip and fails only when it loads the handler; so does the model. */
-  private importModuleError(fn: LocalFunction, files: ReadonlySet<string>): InvokeResult | undefined {
+  private importModuleError(fn: LocalFunction): InvokeResult {
     const module = handlerModule(fn.handler);
-    if ([".js", ".mjs", ".cjs"].some((ext) => files.has(module + ext))) return undefined;
     const errorMessage = `Error: Cannot find module '${module}'\nRequire stack:\n- /var/runtime/index.mjs`;
     const body = {
       errorType: "Runtime.ImportModuleError",
@@ -828,4 +845,9 @@ export class LambdaModel extends ServiceModel {
 function checkTagText(tags: Record<string, string>): void {
   const problem = tagsProblem(Object.entries(tags));
   if (problem !== undefined) throw new AwsError("ValidationException", `1 validation error detected: Value at 'tags' failed to satisfy constraint: ${problem}`);
+}
+
+function hasHandlerModule(handler: string, files: ReadonlySet<string>): boolean {
+  const module = handlerModule(handler);
+  return [".js", ".mjs", ".cjs"].some((ext) => files.has(module + ext));
 }

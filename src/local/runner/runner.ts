@@ -331,6 +331,14 @@ export class LambdaRunner implements FunctionInvoker {
   private readonly pools = new Map<string, Pool>();
   private readonly codeDirs = new Map<string, Promise<string>>();
   private readonly generations = new Map<string, { env: Record<string, string>; key: string }>();
+  /** Code dirs once unzipped: an invocation of a known zip does not wait on a settled promise. */
+  private readonly unzipped = new Map<string, string>();
+  /**
+   * The last generation each LocalFunction object got, with what else it depends on: the
+   * Lambda model hands the same object to every invocation of one configuration, so most
+   * invocations skip the fingerprint (a JSON text of the whole configuration).
+   */
+  private readonly lastGeneration = new WeakMap<LocalFunction, { codeDir: string; endpoint: string; known: { env: Record<string, string>; key: string } }>();
   private rootDir: Promise<string> | undefined;
   private closed = false;
   private readonly maxWorkers: number;
@@ -344,7 +352,7 @@ export class LambdaRunner implements FunctionInvoker {
 
   async invoke(fn: LocalFunction, payload: Uint8Array): Promise<InvokeResult> {
     if (this.closed) throw new Error("the Lambda runner is closed");
-    const codeDir = await this.codeDirFor(fn);
+    const codeDir = this.unzipped.get(fn.codeSha256) ?? (await this.codeDirFor(fn));
     const { env, key } = this.generationOf(fn, codeDir);
     const slot = await this.acquire(fn, key, codeDir, env);
     try {
@@ -391,6 +399,7 @@ export class LambdaRunner implements FunctionInvoker {
           await rm(root, { recursive: true, force: true });
           throw new Error("the Lambda runner is closed");
         }
+        this.unzipped.set(fn.codeSha256, target);
         return target;
       })();
       this.codeDirs.set(fn.codeSha256, dir);
@@ -406,6 +415,8 @@ export class LambdaRunner implements FunctionInvoker {
    */
   private generationOf(fn: LocalFunction, codeDir: string): { env: Record<string, string>; key: string } {
     const endpoint = this.endpointUrl();
+    const last = this.lastGeneration.get(fn);
+    if (last && last.codeDir === codeDir && last.endpoint === endpoint) return last.known;
     const fingerprint = JSON.stringify([fn.functionName, fn.functionArn, fn.codeSha256, fn.handler, fn.runtime, fn.memoryMb, codeDir, endpoint, fn.environment]);
     let known = this.generations.get(fingerprint);
     if (!known) {
@@ -414,6 +425,7 @@ export class LambdaRunner implements FunctionInvoker {
       if (this.generations.size >= 256) this.generations.clear();
       this.generations.set(fingerprint, known);
     }
+    this.lastGeneration.set(fn, { codeDir, endpoint, known });
     return known;
   }
 
