@@ -27,6 +27,11 @@ describe("the Lambda-proxy integration, as API Gateway reports each outcome", ()
     const refused = integrate(async () => Promise.reject(new Error("AccessDeniedException: not allowed")));
     expect(await refused.run("connect", {}, "$connect c2", source)).toEqual({ ok: false, message: "Internal server error" });
     expect(refused.logged).toEqual(["$connect c2: invoking connect failed: AccessDeniedException: not allowed"]);
+    const sync = integrate(() => {
+      throw new Error("no runner");
+    });
+    expect(await sync.run("connect", {}, "$connect c3", source)).toEqual({ ok: false, message: "Internal server error" });
+    expect(sync.logged).toEqual(["$connect c3: invoking connect failed: no runner"]);
   });
 
   it("answers Endpoint request timed out when the function outlasts the integration timeout, and ignores its late answer", async () => {

@@ -31,7 +31,13 @@ export function lambdaProxyIntegration(invoke: InvokeFunction, timeoutMs: number
     new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => resolve({ ok: false, message: "Endpoint request timed out" }), timeoutMs);
       timer.unref();
-      invoke(functionName, event, source).then(
+      let call: Promise<InvokeResult>;
+      try {
+        call = invoke(functionName, event, source);
+      } catch (err) {
+        call = Promise.reject(err); // an invoker that throws before its promise fails the same way
+      }
+      call.then(
         (result) => {
           clearTimeout(timer);
           resolve(outcomeOf(functionName, what, result));
