@@ -16,10 +16,10 @@
 // --threads adds, per wave, each dev thread's CPU ms and the ms it spent runnable
 // but waiting for a core (/proc/PID/task/TID/schedstat): which thread holds the
 // wave back, and what takes its cores.
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { startChatctl } from "./emulators.mjs";
+import { fileURLToPath } from "node:url";
+import { startChatctl, startProcess } from "./emulators.mjs";
 import { fmt, machine, procStat, requireDist, treeCpuSeconds, waitForQuietTree } from "./lib.mjs";
 import { openClients } from "./wsfanout.mjs";
 
@@ -55,21 +55,20 @@ function threadTimes(pid) {
 
 /** The client's own code paths compiled against a throwaway server in another process, which shares nothing with the dev server. */
 async function warmClient() {
-  const server = spawn(process.execPath, ["--input-type=module", "-e", 'import { WebSocketServer } from "ws"; const s = new WebSocketServer({ host: "127.0.0.1", port: 0 }); s.on("listening", () => console.log(s.address().port));'], {
-    cwd: new URL("..", import.meta.url),
-    stdio: ["ignore", "pipe", "inherit"],
+  const server = startProcess(process.execPath, ["--input-type=module", "-e", 'import { WebSocketServer } from "ws"; const s = new WebSocketServer({ host: "127.0.0.1", port: 0 }); s.on("listening", () => console.log(`warm-up server on ${s.address().port}`));'], {
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+    env: process.env,
+    ready: /warm-up server on (\d+)/,
+    limitMs: 10_000,
   });
   try {
-    const port = await new Promise((ok, fail) => {
-      server.stdout.once("data", (d) => ok(Number(String(d).trim())));
-      server.once("exit", () => fail(new Error("the warm-up ws server exited")));
-    });
+    const [, port] = await server.started;
     for (let i = 0; i < 3; i++) {
       const { clients } = await openClients(`ws://127.0.0.1:${port}/warm-up`, n, inFlight, () => undefined);
       for (const ws of clients) ws.terminate();
     }
   } finally {
-    server.kill();
+    await server.stop();
   }
 }
 

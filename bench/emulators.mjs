@@ -58,7 +58,7 @@ function startTimeOf(pid) {
 }
 
 /** Spawns a process and resolves once its output matches `ready` (a RegExp); rejects if it exits or stays silent. */
-function startProcess(command, args, { cwd, env, ready, limitMs = 90_000 }) {
+export function startProcess(command, args, { cwd, env, ready, limitMs = 90_000 }) {
   const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: false });
   let out = "";
   const exited = new Promise((r) => child.once("exit", (code, signal) => r({ code, signal })));
