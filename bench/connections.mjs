@@ -13,10 +13,14 @@
 // The client first opens 3 x N handshakes against a plain `ws` server in another
 // process, so wave 1 measures a fresh dev server, not a fresh client too (as in
 // bench/compare.mjs, whose client is warm by its 1,000 row); --cold-client skips that.
+// The last two columns: how busy the machine's cores were during the wave (/proc/stat), and
+// the rate the machine would cap this wave at if every core ran nothing but the dev tree and
+// the client at the CPU per connection measured (cores x 1,000 / (tree ms + client ms)).
 // --threads adds, per wave, each dev thread's CPU ms and the ms it spent runnable
 // but waiting for a core (/proc/PID/task/TID/schedstat): which thread holds the
 // wave back, and what takes its cores.
 import { readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startChatctl, startProcess } from "./emulators.mjs";
@@ -79,11 +83,21 @@ const clientCpuSeconds = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
 };
-const sample = () => ({ tree: treeCpuSeconds(emu.pids()), main: threadCpuSeconds(pid, pid), client: clientCpuSeconds(), threads: readdirSync(`/proc/${pid}/task`).length });
+/** Busy and total clock ticks of all cores so far (/proc/stat's first line; idle and iowait are not busy). */
+function machineTicks() {
+  const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
+  const ticks = fields.slice(0, 8).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return { busy: total - ticks[3] - ticks[4], total };
+}
+const cores = availableParallelism();
+const sample = () => ({ tree: treeCpuSeconds(emu.pids()), main: threadCpuSeconds(pid, pid), client: clientCpuSeconds(), threads: readdirSync(`/proc/${pid}/task`).length, machine: machineTicks() });
+const busyShare = (a, b) => `${fmt((100 * (b.machine.busy - a.machine.busy)) / Math.max(1, b.machine.total - a.machine.total))}%`;
+const ceiling = (a, b) => fmt((cores * n) / (b.tree - a.tree + b.client - a.client));
 const perConn = (a, b, key) => fmt(((b[key] - a[key]) * 1000) / n, 2);
 console.log(`# connections: ${machine()}; N=${n}, ${inFlight} handshakes in flight, chatctl dev on ${spec ?? "specs/chat.yaml"} (bench/wsfanout.mjs client, ${coldClient ? "cold" : "warmed on another server first"})`);
-console.log("\n| wave | connections/s | CPU ms / connection (tree) | of which main thread | client CPU ms / connection | CPU ms / close (tree) | of which main thread | refused | threads |");
-console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("\n| wave | connections/s | CPU ms / connection (tree) | of which main thread | client CPU ms / connection | CPU ms / close (tree) | of which main thread | refused | threads | cores busy | ceiling /s at this CPU |");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 const threadLines = [];
 try {
   // The same 32 untimed warm-up handshakes as bench/compare.mjs.
@@ -106,7 +120,7 @@ try {
       const busy = rows.filter((r) => r.cpu > 0).sort((a, b) => b.cpu - a.cpu);
       threadLines.push(`wave ${wave} (${fmt(wall)} ms): ` + busy.map((r) => `${r.tid === String(pid) ? "main" : r.tid}${r.fresh ? " (new)" : ""} ${fmt(r.cpu)} ms CPU + ${fmt(r.wait)} ms waiting`).join("; "));
     }
-    console.log(`| ${wave} | ${fmt(rate)} | ${perConn(before, open, "tree")} | ${perConn(before, open, "main")} | ${perConn(before, open, "client")} | ${perConn(open, closed, "tree")} | ${perConn(open, closed, "main")} | ${opened.failed} | ${open.threads} |`);
+    console.log(`| ${wave} | ${fmt(rate)} | ${perConn(before, open, "tree")} | ${perConn(before, open, "main")} | ${perConn(before, open, "client")} | ${perConn(open, closed, "tree")} | ${perConn(open, closed, "main")} | ${opened.failed} | ${open.threads} | ${busyShare(before, open)} | ${ceiling(before, open)} |`);
   }
   if (threadLines.length > 0) console.log(`\nThreads of the dev process (ids as /proc numbers them; the main thread runs the gateway, the local cloud and dynalite):\n${threadLines.map((l) => `- ${l}`).join("\n")}`);
 } finally {
