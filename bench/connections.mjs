@@ -24,7 +24,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startChatctl, startProcess } from "./emulators.mjs";
-import { fmt, machine, procStat, requireDist, treeCpuSeconds, waitForQuietTree } from "./lib.mjs";
+import { fmt, machine, machineTicks, procStat, requireDist, treeCpuSeconds, waitForQuietTree } from "./lib.mjs";
 import { openClients } from "./wsfanout.mjs";
 
 requireDist();
@@ -83,13 +83,6 @@ const clientCpuSeconds = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
 };
-/** Busy and total clock ticks of all cores so far (/proc/stat's first line; idle and iowait are not busy). */
-function machineTicks() {
-  const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
-  const ticks = fields.slice(0, 8).map(Number);
-  const total = ticks.reduce((a, b) => a + b, 0);
-  return { busy: total - ticks[3] - ticks[4], total };
-}
 const cores = availableParallelism();
 const sample = () => ({ tree: treeCpuSeconds(emu.pids()), main: threadCpuSeconds(pid, pid), client: clientCpuSeconds(), threads: readdirSync(`/proc/${pid}/task`).length, machine: machineTicks() });
 const busyShare = (a, b) => `${fmt((100 * (b.machine.busy - a.machine.busy)) / Math.max(1, b.machine.total - a.machine.total))}%`;

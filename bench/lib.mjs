@@ -130,9 +130,12 @@ export function treeMemory(rootPids) {
   return { rssMb, peakMb, processes };
 }
 
-/** The machine's busy and total CPU time so far (the `cpu` line of /proc/stat, in ticks). */
-function machineTicks() {
-  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+/**
+ * The machine's busy and total CPU time so far (the `cpu` line of /proc/stat, in ticks):
+ * user through steal; guest time is already counted in user (proc(5)).
+ */
+export function machineTicks() {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
   const total = fields.reduce((a, b) => a + b, 0);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
   return { busy: total - idle, total };
